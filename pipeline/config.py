@@ -1,0 +1,151 @@
+"""Typed settings from newsletter.toml, validated once. Secrets come only from the environment."""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+CONFIG_FILE = "newsletter.toml"
+
+
+@dataclass
+class SiteConfig:
+    title: str = "My Newsletter"
+    base_url: str = "https://example.com"
+    description: str = ""
+    language: str = "en"
+    author: str = ""
+    per_page: int = 10
+
+
+@dataclass
+class EmailConfig:
+    sender_name: str = "My Newsletter"
+    sender_address: str = "hello@example.com"
+    reply_to: str = ""
+    postal_address: str = "Postal address not set - add [email] postal_address to newsletter.toml"
+    content: str = "full"  # "full" articles, or "excerpt" with a "read on the blog" button
+    why_you_get_this: str = "You are receiving this because you signed up on our website."
+    disclaimer: str = (
+        "This newsletter is general information, not medical advice. Check with your doctor "
+        "or pelvic health physiotherapist before starting any exercise."
+    )
+    unsubscribe_url: str = ""  # default: <base_url>/unsubscribe/
+    timezone: str = "UTC"
+
+
+@dataclass
+class ProviderConfig:
+    name: str = "outbox"
+    base_url: str = ""
+    signup_url: str = ""
+    options: dict = field(default_factory=dict)  # per-provider keys, checked by the provider
+
+
+@dataclass
+class Config:
+    root: Path
+    site: SiteConfig = field(default_factory=SiteConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    provider: ProviderConfig = field(default_factory=ProviderConfig)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.root / "dist"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".newsletter"
+
+    @property
+    def base_url(self) -> str:
+        return self.site.base_url.rstrip("/") + "/"
+
+    @property
+    def unsubscribe_url(self) -> str:
+        return self.email.unsubscribe_url or self.base_url + "unsubscribe/"
+
+
+SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig}
+EMAIL_CONTENT_MODES = ("full", "excerpt")
+
+
+def load_config(root: Path | str = ".") -> Config:
+    root = Path(root).resolve()
+    path = root / CONFIG_FILE
+    raw: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
+    return config_from_dict(raw, root)
+
+
+def config_from_dict(raw: dict, root: Path) -> Config:
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{CONFIG_FILE}: unknown section [{unknown[0]}] (known: {', '.join(SECTIONS)})")
+    sections = {}
+    for name, cls in SECTIONS.items():
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{CONFIG_FILE}: [{name}] must be a table")
+        sections[name] = _section(name, cls, value)
+    config = Config(root=root, **sections)
+    _check_values(config)
+    return config
+
+
+def _section(name: str, cls: type, values: dict):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)} - {"options"}
+    kwargs, options = {}, {}
+    for key, value in values.items():
+        if key not in known:
+            if cls is ProviderConfig:
+                options[key] = value  # per-provider keys; the provider validates them
+                continue
+            raise ConfigError(f"{CONFIG_FILE}: unknown key '{key}' in [{name}] (known: {', '.join(sorted(known))})")
+        expected = hints[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [{name}] {key} must be a {expected.__name__}, not {type(value).__name__} ({value!r})"
+            )
+        kwargs[key] = value
+    if cls is ProviderConfig:
+        kwargs["options"] = options
+    return cls(**kwargs)
+
+
+def _check_values(config: Config) -> None:
+    if config.email.content not in EMAIL_CONTENT_MODES:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [email] content must be one of {', '.join(EMAIL_CONTENT_MODES)}, not '{config.email.content}'"
+        )
+    if not config.site.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{CONFIG_FILE}: [site] base_url must be an absolute http(s) URL, not '{config.site.base_url}'")
+    if config.site.per_page < 1:
+        raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config.email.timezone)
+    except Exception as exc:
+        raise ConfigError(f"{CONFIG_FILE}: [email] timezone '{config.email.timezone}' is not a known time zone (e.g. Europe/London)") from exc

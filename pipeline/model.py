@@ -1,0 +1,169 @@
+"""The shared model. Every stage reads and returns these dataclasses; none of them does I/O.
+
+Text fields hold Markdown source (what the writer wrote); the renderers turn it into HTML or
+plain text for each channel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Union
+
+PREGNANCY_VALUES = ("safe", "modify", "avoid")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was written: a path relative to the project root, and a 1-based line."""
+
+    path: str
+    line: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class Section:
+    """A level-3 section of an exercise that is none of the known kinds: kept as free text."""
+
+    title: str
+    markdown: str
+    source: Source
+
+
+@dataclass
+class ExerciseBlock:
+    """One exercise as readers see it: written inline in an article, or a library card.
+
+    `equipment` is None when the writer said nothing and [] when she said "no equipment".
+    A block that comes from a library card (```exercise fence) has `ref` set to the card's slug
+    and carries the card's content plus the article's own reps, sets and note.
+    """
+
+    name: str
+    slug: str
+    source: Source
+    summary: str = ""
+    benefits: str = ""
+    steps: list[str] = field(default_factory=list)
+    tips: list[str] = field(default_factory=list)
+    progression: str = ""
+    safety: str = ""
+    before: str = ""
+    equipment: list[str] | None = None
+    muscles: list[str] = field(default_factory=list)
+    video: str | None = None
+    level: str | None = None
+    pregnancy: str | None = None
+    cautions: list[str] = field(default_factory=list)
+    other_sections: list[Section] = field(default_factory=list)
+    ref: str | None = None
+    reps: str | None = None
+    sets: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Exercise:
+    """A card of the exercise library, content/exercises/<slug>.md."""
+
+    slug: str
+    block: ExerciseBlock
+    source: Source
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.block.name
+
+
+@dataclass
+class Prose:
+    """A run of ordinary Markdown between exercise blocks."""
+
+    markdown: str
+    source: Source
+
+
+Part = Union[Prose, ExerciseBlock]
+
+
+@dataclass
+class Article:
+    slug: str
+    title: str
+    date: date
+    summary: str
+    source: Source
+    parts: list[Part] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    author: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    draft: bool = False
+    newsletter: bool = True
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def exercises(self) -> list[ExerciseBlock]:
+        return [part for part in self.parts if isinstance(part, ExerciseBlock)]
+
+
+@dataclass
+class IssueNote:
+    """content/issues/<week>.md: the writer's subject, intro and article order for one week."""
+
+    week: str
+    source: Source
+    subject: str | None = None
+    intro: str = ""
+    order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Content:
+    """Everything under content/, loaded and cross-checked."""
+
+    articles: list[Article]  # newest first
+    exercises: dict[str, Exercise]  # by slug
+    issue_notes: dict[str, IssueNote] = field(default_factory=dict)  # by week
+
+    def articles_using(self, exercise_slug: str) -> list[Article]:
+        return [a for a in self.articles if any(b.ref == exercise_slug for b in a.exercises)]
+
+    def published_articles(self) -> list[Article]:
+        return [a for a in self.articles if not a.draft]
+
+
+@dataclass
+class Issue:
+    """One week's email, assembled from the content."""
+
+    week: str  # ISO week, "2026-W48"
+    key: str  # stable across rebuilds: site + week
+    subject: str
+    preview_text: str
+    intro: str
+    articles: list[Article]
+    monday: date
+
+
+@dataclass
+class RenderedEmail:
+    issue: Issue
+    subject: str
+    preview_text: str
+    html: str
+    text: str
+    content_hash: str  # sha256 over subject, preview text, html and text
+
+
+@dataclass
+class PushResult:
+    provider: str
+    action: str  # "created", "updated", "unchanged"
+    issue_key: str
+    campaign_id: str | None = None
+    pushed_at: datetime | None = None
+    message: str = ""

@@ -1,0 +1,88 @@
+"""The provider interface. pipeline/push.py owns the exactly-once flow; a provider only knows
+how to talk to one service. Each provider is one module in this package (like anymail backends).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Mapping
+
+from ..config import Config
+from ..errors import ConfigError, ProviderError
+from ..model import RenderedEmail
+
+
+@dataclass
+class SignupForm:
+    """What the blog's signup form posts to; each provider supplies its own."""
+
+    action: str
+    method: str = "post"
+    email_field: str = "email"
+    hidden_fields: dict[str, str] = field(default_factory=dict)
+    note: str = ""  # e.g. "We'll send you an email to confirm." for double opt-in
+
+
+@dataclass
+class Campaign:
+    """A campaign (draft email, broadcast) as the provider holds it."""
+
+    id: str
+    status: str  # "draft", "scheduled" or "sent"
+    content_hash: str | None = None  # when the provider can store it for us
+    url: str = ""
+
+
+class UnsupportedFeature(ProviderError):
+    """The provider cannot do this (e.g. Kit has no test-send endpoint)."""
+
+
+class Provider:
+    name: ClassVar[str]
+    secret_env: ClassVar[tuple[str, ...]] = ()  # environment variables holding secrets
+    option_keys: ClassVar[tuple[str, ...]] = ()  # keys allowed in [provider] beside name/base_url
+
+    def __init__(self, config: Config, env: Mapping[str, str] | None = None):
+        self.config = config
+        self.env = os.environ if env is None else env
+        unknown = sorted(set(config.provider.options) - set(self.option_keys))
+        if unknown:
+            allowed = ", ".join(self.option_keys) or "none"
+            raise ConfigError(
+                f"newsletter.toml: unknown key '{unknown[0]}' in [provider] for provider '{self.name}' (allowed: {allowed})"
+            )
+
+    def secret(self, variable: str) -> str:
+        value = self.env.get(variable, "")
+        if not value:
+            raise ConfigError(f"set the environment variable {variable} to push with provider '{self.name}'")
+        return value
+
+    # What the provider puts into the email and the blog.
+    def unsubscribe_url(self) -> str:
+        return self.config.unsubscribe_url
+
+    def signup_form(self) -> SignupForm:
+        site = self.config.site
+        action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject=Subscribe%20to%20{site.title}"
+        return SignupForm(action=action, method="get" if action.startswith("mailto:") else "post")
+
+    # Campaign operations used by pipeline/push.py.
+    def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
+        raise NotImplementedError
+
+    def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
+        raise NotImplementedError
+
+    def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
+        raise NotImplementedError
+
+    def test_send(self, campaign_id: str, recipients: list[str]) -> None:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot send a test email")
+
+    def schedule(self, campaign_id: str, when: datetime) -> Campaign:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot schedule a campaign")
+
+    def send_now(self, campaign_id: str) -> Campaign:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot send a campaign")
