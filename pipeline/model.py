@@ -167,3 +167,4 @@ class PushResult:
     campaign_id: str | None = None
     pushed_at: datetime | None = None
     message: str = ""
+    steps: list[str] = field(default_factory=list)  # what this push had the provider do, as ledger steps, in order

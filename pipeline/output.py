@@ -1,0 +1,207 @@
+"""Atomic writes of a finished build.
+
+`write_tree` builds the whole output in a hidden sibling folder on the same filesystem and swaps
+it in only when every file was written, so a failed build leaves the previous output untouched
+and a reader sees either the old tree or the new one, never a mix. `OutputSet` collects the
+files first and refuses two producers claiming one path (Pelican `Writer._open_w`).
+
+Files of a tree are not fsynced one by one: a build can always be run again, and the swap by
+rename already protects against a killed process. `atomic_write` (single state files such as
+the outbox's campaign.json) does fsync.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Union
+
+from .errors import PipelineError
+
+FileData = Union[bytes, Path]
+TEMP_MARK = ".tmp-"  # hidden sibling being written: .<name>.tmp-<random>
+OLD_MARK = ".old-"  # previous tree on its way out: .<name>.old-<random>
+
+
+class OutputError(PipelineError):
+    """Two outputs for one path, an unsafe path, or a file that could not be written."""
+
+
+def safe_relative_path(path: str) -> str:
+    """The normal form of an output path ('a//b/./c' -> 'a/b/c'); refuses anything that could
+    leave the output folder."""
+    text = str(path)
+    if not text or "\x00" in text or "\\" in text:
+        raise OutputError(f"output path {text!r} is not a plain relative path")
+    pure = PurePosixPath(text)
+    if pure.is_absolute():
+        raise OutputError(f"output path {text!r} is absolute: output paths are relative to the output folder")
+    if ".." in pure.parts:
+        raise OutputError(f"output path {text!r} contains '..': output paths must stay inside the output folder")
+    normal = pure.as_posix()
+    if normal in ("", ".") or text.endswith("/"):
+        raise OutputError(f"output path {text!r} names a folder, not a file")
+    return normal
+
+
+class OutputSet:
+    """The files of one build, by normalised relative path."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, FileData] = {}
+        self._producers: dict[str, str | None] = {}
+        self._folders: dict[str, str] = {}  # folder path -> a file that needs it
+
+    @classmethod
+    def of(cls, files: Mapping[str, FileData] | "OutputSet", producer: str | None = None) -> "OutputSet":
+        if isinstance(files, OutputSet):
+            return files
+        outputs = cls()
+        outputs.update(files, producer)
+        return outputs
+
+    def add(self, path: str, data: FileData, producer: str | None = None) -> None:
+        if not isinstance(data, (bytes, Path)):
+            raise TypeError(f"output {path!r}: expected bytes or a Path to copy, not {type(data).__name__}")
+        normal = safe_relative_path(path)
+        if normal in self._files:
+            raise OutputError(f"two outputs claim {normal}: {self._describe(normal)} and {producer or 'another output'}")
+        if normal in self._folders:
+            raise OutputError(f"{normal} is both a file and the folder of {self._folders[normal]}")
+        for folder in _parent_folders(normal):
+            if folder in self._files:
+                raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
+        for folder in _parent_folders(normal):
+            self._folders.setdefault(folder, normal)
+        self._files[normal] = data
+        self._producers[normal] = producer
+
+    def update(self, files: Mapping[str, FileData], producer: str | None = None) -> None:
+        for path, data in files.items():
+            self.add(path, data, producer)
+
+    def items(self) -> Iterator[tuple[str, FileData]]:
+        return iter(self._files.items())
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, path: str) -> bool:
+        return safe_relative_path(path) in self._files
+
+    def _describe(self, path: str) -> str:
+        return self._producers.get(path) or "an earlier output"
+
+
+def _parent_folders(path: str) -> list[str]:
+    return [parent.as_posix() for parent in PurePosixPath(path).parents if parent.as_posix() != "."]
+
+
+def write_tree(target: Path, files: Mapping[str, FileData] | OutputSet) -> None:
+    """Replace the folder `target` with exactly `files`; on any error `target` is left as it was."""
+    outputs = OutputSet.of(files)  # every path is checked before anything touches the disk
+    target = Path(target).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(target.parent):
+        _clean_leftovers(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
+        try:
+            os.chmod(staging, _default_mode(folder=True))
+            _write_files(staging, outputs)
+            _swap_in(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _write_files(root: Path, outputs: OutputSet) -> None:
+    for relative, data in outputs.items():
+        destination = root / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if isinstance(data, Path):
+                shutil.copyfile(data, destination)
+            else:
+                destination.write_bytes(data)
+        except OSError as exc:
+            source = f" from {data}" if isinstance(data, Path) else ""
+            raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    old = target.with_name(f".{target.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_leftovers(target: Path) -> None:
+    """Remove what a killed build left beside `target`. If it died between moving the old tree
+    away and moving the new one in, the old tree goes back first."""
+    temp_prefix, old_prefix = f".{target.name}{TEMP_MARK}", f".{target.name}{OLD_MARK}"
+    old_trees = sorted(path for path in target.parent.iterdir() if path.name.startswith(old_prefix))
+    if old_trees and not target.exists():
+        os.rename(old_trees.pop(), target)
+    temp_trees = [path for path in target.parent.iterdir() if path.name.startswith(temp_prefix)]
+    for path in old_trees + temp_trees:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _locked(folder: Path):
+    """One build at a time per output folder, so cleaning up leftovers never removes the tree
+    another running build is writing."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write one file so that readers see the old content or the new, never a part: a temporary
+    file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode(folder=False)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _default_mode(folder: bool) -> int:
+    """What open()/mkdir() would give under the current umask (mkstemp/mkdtemp use 0600/0700,
+    which would hide the site from a web server or link checker running as another user)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if folder else 0o666) & ~umask

@@ -1,0 +1,157 @@
+"""The default provider: a folder on disk, no account and no network.
+
+Each issue lives in `outbox/<week>/` (the campaign id is the week):
+
+    email.eml              the complete message, as built
+    campaign.json          subject, preview text, html, text, content hash, issue key, status
+    tests/<n>-<addr>.eml   one file per test send: the message addressed to <addr>, subject "[Test] ..."
+
+campaign.json is written last and atomically, so a folder without it holds no campaign. A local
+"send" only marks the campaign as handed over (status "sent"); "scheduled" records the time and
+nothing sends it later - a person or another tool takes it from the outbox.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ProviderError
+from ..model import RenderedEmail
+from ..output import atomic_write
+from ..weeks import WEEK_PATTERN
+from .base import Campaign, Provider
+
+CAMPAIGN_FILE = "campaign.json"
+EML_FILE = "email.eml"
+TESTS_FOLDER = "tests"
+TEST_SUBJECT_PREFIX = "[Test] "
+
+
+class OutboxProvider(Provider):
+    name = "outbox"
+
+    def __init__(self, config, env=None, clock: Callable[[], datetime] | None = None):
+        super().__init__(config, env)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    @property
+    def outbox(self) -> Path:
+        return self.config.outbox_dir
+
+    def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
+        if known_id and WEEK_PATTERN.match(known_id):
+            record = self._read(known_id)
+            if record and record["issue_key"] == issue_key:
+                return self._campaign(record)
+        weeks = sorted(path.parent.name for path in self.outbox.glob(f"*/{CAMPAIGN_FILE}"))
+        for week in filter(WEEK_PATTERN.match, weeks):
+            record = self._read(week)
+            if record and record["issue_key"] == issue_key:
+                return self._campaign(record)
+        return None
+
+    def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
+        week = email.issue.week
+        existing = self._read(week)
+        if existing and existing["issue_key"] != email.issue.key:
+            raise ProviderError(
+                f"{self._folder(week)} already holds issue '{existing['issue_key']}', not '{email.issue.key}'; "
+                "move that folder away to push this one"
+            )
+        now = self._now()
+        record = {"id": week, "issue_key": email.issue.key, "week": week, "status": "draft", "created_at": now,
+                  "scheduled_for": None, "sent_at": None, "tests": []}
+        return self._write_content(record, email, eml)
+
+    def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
+        record = self._require(campaign_id)
+        self._require_draft(record, "update")
+        return self._write_content(record, email, eml)
+
+    def test_send(self, campaign_id: str, recipients: list[str]) -> None:
+        record = self._require(campaign_id)
+        raw = (self._folder(campaign_id) / EML_FILE).read_bytes()
+        line_ending = "\r\n" if b"\r\n" in raw else "\n"
+        message = BytesParser(policy=policy.default.clone(linesep=line_ending)).parsebytes(raw)
+        subject = TEST_SUBJECT_PREFIX + str(message["Subject"] or record.get("subject", ""))
+        _set_header(message, "Subject", subject)
+        for recipient in recipients:
+            number = len(record["tests"]) + 1
+            name = f"{number}-{_file_safe(recipient)}.eml"
+            _set_header(message, "To", recipient)
+            atomic_write(self._folder(campaign_id) / TESTS_FOLDER / name, message.as_bytes())
+            record["tests"].append({"to": recipient, "at": self._now(), "file": f"{TESTS_FOLDER}/{name}"})
+            self._write_record(record)
+
+    def schedule(self, campaign_id: str, when: datetime) -> Campaign:
+        record = self._require(campaign_id)
+        self._require_draft(record, "schedule")
+        record.update(status="scheduled", scheduled_for=when.astimezone(timezone.utc).isoformat())
+        return self._write_record(record)
+
+    def send_now(self, campaign_id: str) -> Campaign:
+        record = self._require(campaign_id)
+        if record["status"] == "sent":
+            raise ProviderError(f"{self._folder(campaign_id)} was already sent at {record['sent_at']}; not sending it again")
+        record.update(status="sent", sent_at=self._now())
+        return self._write_record(record)
+
+    # Files.
+    def _folder(self, campaign_id: str) -> Path:
+        if not WEEK_PATTERN.match(campaign_id):
+            raise ProviderError(f"outbox campaign id '{campaign_id}' is not an ISO week such as 2026-W48")
+        return self.outbox / campaign_id
+
+    def _read(self, campaign_id: str) -> dict | None:
+        path = self._folder(campaign_id) / CAMPAIGN_FILE
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ProviderError(f"{path} is not valid JSON ({exc}); fix or remove it") from exc
+
+    def _require(self, campaign_id: str) -> dict:
+        record = self._read(campaign_id)
+        if record is None:
+            raise ProviderError(f"the outbox has no campaign {campaign_id} ({self._folder(campaign_id) / CAMPAIGN_FILE} is missing)")
+        return record
+
+    def _require_draft(self, record: dict, action: str) -> None:
+        if record["status"] != "draft":
+            raise ProviderError(f"cannot {action} outbox campaign {record['id']}: it is already {record['status']}")
+
+    def _write_content(self, record: dict, email: RenderedEmail, eml: bytes) -> Campaign:
+        atomic_write(self._folder(record["id"]) / EML_FILE, eml)
+        record.update(subject=email.subject, preview_text=email.preview_text, html=email.html, text=email.text,
+                      content_hash=email.content_hash, updated_at=self._now())
+        return self._write_record(record)
+
+    def _write_record(self, record: dict) -> Campaign:
+        text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        atomic_write(self._folder(record["id"]) / CAMPAIGN_FILE, text.encode("utf-8"))
+        return self._campaign(record)
+
+    def _campaign(self, record: dict) -> Campaign:
+        return Campaign(id=record["id"], status=record["status"], content_hash=record.get("content_hash"),
+                        url=self._folder(record["id"]).resolve().as_uri())
+
+    def _now(self) -> str:
+        return self.clock().astimezone(timezone.utc).isoformat()
+
+
+def _set_header(message, name: str, value: str) -> None:
+    del message[name]
+    message[name] = value
+
+
+def _file_safe(address: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._+-]", "_", address)
+
+
+PROVIDER = OutboxProvider

@@ -1,0 +1,212 @@
+"""output.py: a build's files reach the disk all at once or not at all."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import PipelineError
+from pipeline.output import OutputError, OutputSet, atomic_write, safe_relative_path, write_tree
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def siblings(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.parent.iterdir())
+
+
+@pytest.fixture
+def previous_build(tmp_path) -> Path:
+    target = tmp_path / "dist" / "site"
+    write_tree(target, {"index.html": b"<h1>old</h1>", "articles/a/index.html": b"old a", "feed.xml": b"<feed/>"})
+    return target
+
+
+class ExplodingPath(type(Path())):
+    """A file value whose copy fails half-way through a build with an unexpected error."""
+
+    def __fspath__(self):
+        raise RuntimeError("disk on fire")
+
+
+# Writing a tree.
+def test_write_tree_writes_bytes_and_copies_path_values(tmp_path):
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(b"\xff\xd8jpeg")
+    target = tmp_path / "out"
+
+    write_tree(target, {"index.html": b"<p>hi</p>", "images/photo.jpg": image, "a/b/c.txt": b"deep"})
+
+    assert snapshot(target) == {"index.html": b"<p>hi</p>", "images/photo.jpg": b"\xff\xd8jpeg", "a/b/c.txt": b"deep"}
+
+
+def test_write_tree_replaces_the_whole_previous_tree(previous_build):
+    write_tree(previous_build, {"index.html": b"new"})
+
+    assert snapshot(previous_build) == {"index.html": b"new"}
+    assert siblings(previous_build) == ["site"]
+
+
+def test_written_tree_is_readable_by_other_users_under_the_usual_umask(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        write_tree(tmp_path / "out", {"a/index.html": b"x"})
+    finally:
+        os.umask(old_umask)
+
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "out" / "a" / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+# Failure half-way.
+def test_missing_source_file_leaves_previous_tree_byte_identical(previous_build, tmp_path):
+    before = snapshot(previous_build)
+    files = {"index.html": b"new", "images/gone.jpg": tmp_path / "does-not-exist.jpg", "z.html": b"later"}
+
+    with pytest.raises(OutputError, match=r"could not write images/gone\.jpg from .*does-not-exist\.jpg"):
+        write_tree(previous_build, files)
+
+    assert snapshot(previous_build) == before
+    assert siblings(previous_build) == ["site"]
+
+
+def test_unexpected_exception_half_way_leaves_previous_tree_and_no_temp_folder(previous_build):
+    before = snapshot(previous_build)
+    files = {"index.html": b"new", "articles/a/index.html": b"new a", "broken.jpg": ExplodingPath("x.jpg")}
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_tree(previous_build, files)
+
+    assert snapshot(previous_build) == before
+    assert siblings(previous_build) == ["site"]
+
+
+def test_first_build_failing_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "dist" / "site"
+
+    with pytest.raises(OutputError):
+        write_tree(target, {"index.html": b"x", "gone.png": tmp_path / "gone.png"})
+
+    assert list(target.parent.iterdir()) == []
+
+
+# Leftovers of a killed build.
+def test_leftover_temp_folders_of_a_killed_build_are_removed_on_the_next_run(previous_build):
+    leftover = previous_build.parent / ".site.tmp-abc123"
+    (leftover / "articles").mkdir(parents=True)
+    (leftover / "articles" / "half.html").write_bytes(b"half")
+    unrelated = previous_build.parent / ".email.tmp-keep"  # another target's business
+    unrelated.mkdir()
+
+    write_tree(previous_build, {"index.html": b"new"})
+
+    assert siblings(previous_build) == [".email.tmp-keep", "site"]
+
+
+def test_old_tree_is_restored_when_a_build_died_between_the_two_renames(previous_build):
+    before = snapshot(previous_build)
+    previous_build.rename(previous_build.parent / ".site.old-0123abcd")
+
+    with pytest.raises(OutputError):
+        write_tree(previous_build, {"index.html": b"new", "gone.png": previous_build / "gone.png"})
+
+    assert snapshot(previous_build) == before
+    assert siblings(previous_build) == ["site"]
+
+
+# The collector.
+def test_two_outputs_for_one_path_are_refused_naming_both_producers():
+    outputs = OutputSet()
+    outputs.add("articles/a/index.html", b"one", producer="content/articles/a.md")
+
+    with pytest.raises(OutputError, match=r"two outputs claim articles/a/index\.html: content/articles/a\.md and content/articles/b\.md"):
+        outputs.add("articles/a/index.html", b"two", producer="content/articles/b.md")
+
+
+def test_paths_are_compared_after_normalising():
+    outputs = OutputSet()
+    outputs.add("tags/core/index.html", b"one")
+
+    with pytest.raises(OutputError, match="two outputs claim tags/core/index.html"):
+        outputs.add("./tags//core/index.html", b"two")
+
+
+def test_a_file_and_a_folder_of_the_same_name_are_refused():
+    outputs = OutputSet()
+    outputs.add("feed", b"a file", producer="feed")
+
+    outputs.add("images/a.png", b"png")
+
+    with pytest.raises(OutputError, match=r"feed is both a file \(feed\) and the folder of feed/index\.html"):
+        outputs.add("feed/index.html", b"a page")
+    with pytest.raises(OutputError, match=r"images is both a file and the folder of images/a\.png"):
+        outputs.add("images", b"a file")
+
+
+def test_write_tree_accepts_a_collected_output_set(tmp_path):
+    outputs = OutputSet()
+    outputs.update({"index.html": b"home", "about/index.html": b"about"}, producer="pages")
+
+    write_tree(tmp_path / "out", outputs)
+
+    assert snapshot(tmp_path / "out") == {"index.html": b"home", "about/index.html": b"about"}
+    assert "about//index.html" in outputs and len(outputs) == 2
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../outside.html", "articles/../../outside.html", "a/..", "", ".", "a/", "a\\b"])
+def test_unsafe_paths_are_refused(path):
+    with pytest.raises(OutputError):
+        safe_relative_path(path)
+
+
+def test_write_tree_refuses_an_unsafe_path_before_touching_the_disk(previous_build):
+    before = snapshot(previous_build)
+
+    with pytest.raises(OutputError, match=r"'\.\./escape\.html' contains '\.\.'"):
+        write_tree(previous_build, {"index.html": b"new", "../escape.html": b"x"})
+
+    assert snapshot(previous_build) == before
+    assert not (previous_build.parent / "escape.html").exists()
+
+
+def test_output_errors_are_pipeline_errors_for_the_cli():
+    assert issubclass(OutputError, PipelineError)
+
+
+# Single files.
+def test_atomic_write_creates_folders_and_replaces_content(tmp_path):
+    path = tmp_path / "outbox" / "2026-W48" / "campaign.json"
+
+    atomic_write(path, b"first")
+    atomic_write(path, b"second")
+
+    assert path.read_bytes() == b"second"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["campaign.json"]
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "private.json"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+
+    atomic_write(path, b"new")
+
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_atomic_write_failing_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "campaign.json"
+    path.write_bytes(b"old")
+
+    def failing_replace(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(path, b"new")
+
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["campaign.json"]
