@@ -168,3 +168,17 @@ class PushResult:
     pushed_at: datetime | None = None
     message: str = ""
     steps: list[str] = field(default_factory=list)  # what this push had the provider do, as ledger steps, in order
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem `newsletter check` reports: `path:line: severity: message`."""
+
+    path: str
+    line: int
+    severity: str  # "error" or "warning"
+    message: str
+    rule: str = ""  # short id of the check that found it, e.g. "links.unknown-article"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
