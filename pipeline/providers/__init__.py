@@ -6,6 +6,8 @@ import importlib
 from ..errors import ConfigError
 
 PROVIDERS = {"outbox": "outbox"}
+PROVIDERS["smtp"] = "smtp"
+PROVIDERS.update(buttondown="buttondown", mailchimp="mailchimp", kit="kit", listmonk="listmonk")  # HTTP APIs
 
 
 def provider_class(name: str):

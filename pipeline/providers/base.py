@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Mapping
+from urllib.parse import quote
 
 from ..config import Config
 from ..errors import ConfigError, ProviderError
@@ -65,7 +66,8 @@ class Provider:
 
     def signup_form(self) -> SignupForm:
         site = self.config.site
-        action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject=Subscribe%20to%20{site.title}"
+        subject = quote(f"Subscribe to {site.title}")  # a space is not allowed in a form action URL
+        action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject={subject}"
         return SignupForm(action=action, method="get" if action.startswith("mailto:") else "post")
 
     # Campaign operations used by pipeline/push.py.
