@@ -19,6 +19,11 @@ def exercise_path(slug: str) -> str:
     return f"exercises/{slug}/"
 
 
+def exercise_anchor(slug: str, occurrence: int = 1) -> str:
+    """The id of an exercise card on its article's page; a second card of the same slug gets "-2"."""
+    return f"exercise-{slug}" if occurrence == 1 else f"exercise-{slug}-{occurrence}"
+
+
 def tag_slug(tag: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-") or "tag"
 

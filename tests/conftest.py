@@ -1,23 +1,12 @@
-"""Shared fixtures: a throwaway project tree built from a dict, the real repo, golden files."""
+"""Shared fixtures: a throwaway project tree built from a dict, golden files."""
 from __future__ import annotations
 
-import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+from helpers import REPO, assert_golden, write_tree
 
 
 @pytest.fixture
@@ -40,14 +29,7 @@ def make_project(tmp_path):
     return make
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """Compare with tests/golden/<name>; `make golden` (UPDATE_GOLDEN=1) rewrites it instead."""
-    path = GOLDEN_DIR / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    if not path.exists():
-        pytest.fail(f"golden file tests/golden/{name} is missing: run `make golden` and review the diff")
-    expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"output differs from tests/golden/{name}: review, then `make golden` if intended"
+@pytest.fixture
+def golden():
+    """assert_golden as a fixture."""
+    return assert_golden

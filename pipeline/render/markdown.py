@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 from ..urls import absolute as absolute_url
 from ..urls import resolve_content_link
@@ -26,7 +27,8 @@ class _LinkRewriter(Treeprocessor):
         for element in root.iter():
             for attribute in ("href", "src"):
                 value = element.get(attribute)
-                if value:
+                # An autolinked e-mail address (<a@b.example>) arrives entity-obfuscated: a mailto.
+                if value and not value.startswith(AMP_SUBSTITUTE):
                     element.set(attribute, self.renderer.url_for(value))
 
 
@@ -53,8 +55,9 @@ class MarkdownRenderer:
         self.source_path = ""
         self._md = markdown.Markdown(extensions=EXTENSIONS + [_LinkExtension(self)], output_format="html")
 
-    def url_for(self, href: str) -> str:
-        site_path = resolve_content_link(href, self.source_path)
+    def url_for(self, href: str, source_path: str | None = None) -> str:
+        """A link written in `source_path` (default: the file being converted), for this channel."""
+        site_path = resolve_content_link(href, self.source_path if source_path is None else source_path)
         if site_path is None:
             return href
         if self.absolute:

@@ -1,0 +1,449 @@
+"""Content -> every file of the static blog: pages, Atom feed, sitemap, robots.txt and assets.
+
+Pure: returns {path under dist/site/: bytes, or a Path meaning "copy this file"}; the writer puts
+them on disk. Links between pages are relative ("../../articles/x/") so the site works from any
+base path and from disk; canonical, OpenGraph, feed and sitemap URLs are absolute. The one
+exception is 404.html: servers show it at whatever depth the missing URL had, so its links are
+absolute.
+
+Drafts never appear anywhere: everything below works from `content.published_articles()`.
+"""
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from .. import urls
+from ..config import Config
+from ..errors import ContentError
+from ..model import Article, Content, Exercise, ExerciseBlock, Source
+from ..providers.base import SignupForm
+from . import jsonld
+from .feed import FEED_PATH, article_author, article_updated, build_feed
+from .markdown import MarkdownRenderer
+
+TEMPLATE_FOLDER = "site"
+STATIC_FOLDER = "static"
+SITEMAP_PATH = "sitemap.xml"
+NOT_FOUND_PATH = "404.html"
+PREGNANCY_LABELS = {"safe": "Suitable in pregnancy", "modify": "Modify in pregnancy", "avoid": "Avoid in pregnancy"}
+
+
+@dataclass
+class Tag:
+    name: str  # as first written by the writer
+    path: str
+    articles: list[Article] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """One HTML page: where it lives, which template draws it and what the <head> says about it."""
+
+    path: str  # site path as linked: "" (home), "articles/x/"
+    template: str
+    title: str
+    description: str
+    lastmod: date
+    context: dict = field(default_factory=dict)
+    file: str = ""  # output file; default path + "index.html"
+    nav: str = ""  # the main-menu entry this page belongs to
+    og_type: str = "website"
+    image: str | None = None  # absolute URL, for OpenGraph / Twitter
+    image_alt: str = ""
+    jsonld: list[Markup] = field(default_factory=list)
+    in_sitemap: bool = True
+
+    def __post_init__(self) -> None:
+        self.file = self.file or self.path + "index.html"
+
+
+class _Links:
+    """URL and Markdown helpers for one page, given the prefix from the page to the site root."""
+
+    def __init__(self, root: str, renderer: MarkdownRenderer):
+        self.root = root
+        self.renderer = renderer
+
+    def url(self, site_path: str) -> str:
+        return (self.root + site_path) or "./"
+
+    def asset(self, href: str, source: Source) -> str:
+        """A link written in a content file (an article's image, say), as seen from this page."""
+        site_path = urls.resolve_content_link(href, source.path)
+        return href if site_path is None else self.url(site_path)
+
+    def markdown(self, text: str, source: Source) -> Markup:
+        return Markup(self.renderer.convert(text, source.path))
+
+    def inline(self, text: str, source: Source) -> Markup:
+        return Markup(self.renderer.inline(text, source.path))
+
+    def plain(self, text: str, source: Source) -> str:
+        return Markup(self.renderer.inline(text, source.path)).striptags()
+
+    def template_globals(self) -> dict:
+        return {"url": self.url, "asset": self.asset, "markdown": self.markdown, "inline": self.inline}
+
+
+def render_site(content: Content, config: Config, signup_form: SignupForm, now: datetime) -> dict[str, bytes | Path]:
+    return _Blog(content, config, signup_form, now).files()
+
+
+class _Blog:
+    def __init__(self, content: Content, config: Config, signup_form: SignupForm, now: datetime):
+        self.content = content
+        self.config = config
+        self.signup_form = signup_form
+        self.now = now
+        self.articles = sorted(content.published_articles(), key=lambda a: a.date, reverse=True)
+        self.exercises = sorted(content.exercises.values(), key=lambda e: e.name.lower())
+        self.tags = collect_tags(self.articles)
+        self.env = template_environment(config)
+        self._renderers: dict[tuple[str, bool], MarkdownRenderer] = {}
+
+    # -- the files ---------------------------------------------------------------------------
+
+    def files(self) -> dict[str, bytes | Path]:
+        pages = self.pages()
+        files: dict[str, bytes | Path] = {page.file: self.render_page(page).encode("utf-8") for page in pages}
+        files[FEED_PATH] = build_feed(self.articles, self.config, self.feed_content, self.now)
+        files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(pages)}).encode()
+        files["robots.txt"] = self.render_template(
+            "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
+        ).encode()
+        for name, path in [*self.static_files(), *self.media_files()]:
+            if name in files:
+                raise ContentError(_relative(path, self.config.root), 1, f"would overwrite the blog's own {name}: rename or move it")
+            files[name] = path
+        return files
+
+    def pages(self) -> list[Page]:
+        return [
+            *self.index_pages(),
+            *(self.article_page(article) for article in self.articles),
+            self.exercise_index_page(),
+            *(self.exercise_page(exercise) for exercise in self.exercises),
+            self.tag_index_page(),
+            *(self.tag_page(tag) for tag in self.tags.values()),
+            self.not_found_page(),
+        ]
+
+    def static_files(self) -> list[tuple[str, Path]]:
+        folder = self.config.templates_dir / TEMPLATE_FOLDER / STATIC_FOLDER
+        return [(f"{STATIC_FOLDER}/{relative}", path) for relative, path in _visible_files(folder, lambda p: True)]
+
+    def media_files(self) -> list[tuple[str, Path]]:
+        """Images and other media under content/ are copied as they are (content/images/x.jpg -> images/x.jpg)."""
+        return _visible_files(self.config.content_dir, lambda p: p.suffix.lower() != ".md")
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def index_pages(self) -> list[Page]:
+        per_page = self.config.site.per_page
+        count = max(1, math.ceil(len(self.articles) / per_page))
+        pages = []
+        for number in range(1, count + 1):
+            chunk = self.articles[(number - 1) * per_page : number * per_page]
+            title = self.config.site.title if number == 1 else f"Articles, page {number} of {count}"
+            context = {
+                "articles": chunk,
+                "page_number": number,
+                "page_count": count,
+                "newer_path": urls.index_path(number - 1) if number > 1 else None,
+                "older_path": urls.index_path(number + 1) if number < count else None,
+            }
+            pages.append(
+                Page(
+                    path=urls.index_path(number),
+                    template="index.html.j2",
+                    title=title,
+                    description=self.config.site.description,
+                    lastmod=self.newest_date(chunk),
+                    context=context,
+                    nav="articles" if number == 1 else "",
+                )
+            )
+        return pages
+
+    def article_page(self, article: Article) -> Page:
+        path = urls.article_path(article.slug)
+        page_url = urls.absolute(self.config.base_url, path)
+        anchors = _exercise_anchors(article)
+        image = self.absolute_asset(article.image, article.source) if article.image else None
+        links = self.links_for(path + "index.html")
+        description = links.plain(article.summary, article.source)
+        data = [jsonld.blog_posting(article, page_url, description, self.config.site.author, image, self.config.site.title)]
+        data += [
+            jsonld.howto(part, f"{page_url}#{anchors[index]}", lambda text: links.plain(text, part.source))
+            for index, part in enumerate(article.parts)
+            if isinstance(part, ExerciseBlock)
+        ]
+        return Page(
+            path=path,
+            template="article.html.j2",
+            title=article.title,
+            description=description,
+            lastmod=article_updated(article).date(),
+            context={
+                "article": article,
+                "author": article_author(article, self.config),
+                "tags": [self.tags[urls.tag_slug(tag)] for tag in _unique_tag_slugs(article.tags)],
+                "anchors": anchors,
+            },
+            og_type="article",
+            image=image,
+            image_alt=article.image_alt or "",
+            jsonld=[jsonld.script_body(item) for item in data],
+        )
+
+    def exercise_index_page(self) -> Page:
+        return Page(
+            path="exercises/",
+            template="exercises.html.j2",
+            title="Exercise library",
+            description=f"Every exercise from {self.config.site.title}, with steps, tips and safety notes.",
+            lastmod=self.newest_date(self.articles),
+            context={"exercises": self.exercises},
+            nav="exercises",
+        )
+
+    def exercise_page(self, exercise: Exercise) -> Page:
+        path = urls.exercise_path(exercise.slug)
+        using = [article for article in self.content.articles_using(exercise.slug) if not article.draft]
+        links = self.links_for(path + "index.html")
+        howto = jsonld.howto(
+            exercise.block, urls.absolute(self.config.base_url, path), lambda text: links.plain(text, exercise.block.source)
+        )
+        return Page(
+            path=path,
+            template="exercise.html.j2",
+            title=exercise.name,
+            description=links.plain(exercise.block.summary, exercise.block.source) or f"How to do {exercise.name}.",
+            lastmod=self.newest_date(using),
+            context={
+                "exercise": exercise,
+                "block": exercise.block,
+                "articles": using,
+                "do_first": self.library_cards(exercise.meta.get("before", [])),
+                "next_steps": self.library_cards(exercise.meta.get("progresses_to", [])),
+            },
+            jsonld=[jsonld.script_body(howto)],
+        )
+
+    def library_cards(self, slugs: list[str]) -> list[Exercise]:
+        return [self.content.exercises[slug] for slug in slugs if slug in self.content.exercises]
+
+    def tag_index_page(self) -> Page:
+        return Page(
+            path="tags/",
+            template="tags.html.j2",
+            title="Topics",
+            description=f"Articles from {self.config.site.title} by topic.",
+            lastmod=self.newest_date(self.articles),
+            context={"tags": list(self.tags.values())},
+            nav="tags",
+        )
+
+    def tag_page(self, tag: Tag) -> Page:
+        return Page(
+            path=tag.path,
+            template="tag.html.j2",
+            title=f"Articles about {tag.name}",
+            description=f"Articles from {self.config.site.title} about {tag.name}.",
+            lastmod=self.newest_date(tag.articles),
+            context={"tag": tag, "articles": tag.articles},
+        )
+
+    def not_found_page(self) -> Page:
+        return Page(
+            path=NOT_FOUND_PATH,
+            file=NOT_FOUND_PATH,
+            template="404.html.j2",
+            title="Page not found",
+            description=self.config.site.description,
+            lastmod=self.now.date(),
+            context={"inline_css": self.stylesheet()},
+            in_sitemap=False,
+        )
+
+    def stylesheet(self) -> Markup:
+        """The stylesheet's text, for 404.html: it is shown at any depth, so it carries its own styles."""
+        path = self.config.templates_dir / TEMPLATE_FOLDER / STATIC_FOLDER / "style.css"
+        css = path.read_text(encoding="utf-8") if path.exists() else ""
+        return Markup(css.replace("</", "<\\/"))
+
+    # -- rendering --------------------------------------------------------------------------------
+
+    def render_page(self, page: Page) -> str:
+        links = self.links_for(page.file)
+        context = {
+            **self.common_context(),
+            **links.template_globals(),
+            "page": page,
+            "canonical": urls.absolute(self.config.base_url, page.path),
+            **page.context,
+        }
+        return self.render_template(page.template, context)
+
+    def feed_content(self, article: Article) -> str:
+        links = _Links(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
+        context = {
+            **self.common_context(),
+            **links.template_globals(),
+            "article": article,
+            "anchors": _exercise_anchors(article),
+        }
+        return self.render_template("feed_entry.html.j2", context)
+
+    def common_context(self) -> dict:
+        return {
+            "site": self.config.site,
+            "disclaimer": self.config.email.disclaimer,
+            "signup": self.signup_form,
+            "now": self.now,
+            "feed_path": FEED_PATH,
+            "exercise_slugs": set(self.content.exercises),
+            # A card's text was written in its own file: resolve its links from there.
+            "card_sources": {slug: exercise.source for slug, exercise in self.content.exercises.items()},
+            "pregnancy_labels": PREGNANCY_LABELS,
+            "article_path": urls.article_path,
+            "exercise_path": urls.exercise_path,
+            "host": _host,
+        }
+
+    def render_template(self, name: str, context: dict) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ContentError(self.template_path(exc.filename, name), exc.lineno or 1, f"template syntax error: {exc.message}") from exc
+        except Exception as exc:
+            filename, line = self.template_frame(exc)
+            if filename is None and isinstance(exc, jinja2.TemplateNotFound):
+                raise ContentError(self.template_path(None, exc.name), 1, "template is missing: restore it from the repository") from exc
+            if filename is None:
+                raise
+            raise ContentError(self.template_path(filename, name), line, f"template error: {_describe(exc)}") from exc
+
+    def template_path(self, filename: str | None, name: str) -> str:
+        if filename is None:
+            return f"templates/{TEMPLATE_FOLDER}/{name}"
+        return _relative(Path(filename), self.config.root)
+
+    def template_frame(self, exc: Exception) -> tuple[str | None, int]:
+        """The innermost template line in the traceback (Jinja maps its frames to template lines)."""
+        folder = (self.config.templates_dir / TEMPLATE_FOLDER).resolve()
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename and Path(frame.filename).resolve().is_relative_to(folder):
+                return frame.filename, frame.lineno or 1
+        return None, 1
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def links_for(self, file: str) -> _Links:
+        if file == NOT_FOUND_PATH:
+            return _Links(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
+        root = "../" * file.count("/")
+        return _Links(root, self.renderer(root, absolute=False))
+
+    def renderer(self, root: str, absolute: bool) -> MarkdownRenderer:
+        key = (root, absolute)
+        if key not in self._renderers:
+            self._renderers[key] = MarkdownRenderer(self.config.base_url, absolute=absolute, site_root=root)
+        return self._renderers[key]
+
+    def absolute_asset(self, href: str, source: Source) -> str:
+        site_path = urls.resolve_content_link(href, source.path)
+        return href if site_path is None else urls.absolute(self.config.base_url, site_path)
+
+    def newest_date(self, articles: list[Article]) -> date:
+        return max((article_updated(a).date() for a in articles), default=self.now.date())
+
+    def sitemap_entries(self, pages: list[Page]) -> list[dict]:
+        return [
+            {"loc": urls.absolute(self.config.base_url, page.path), "lastmod": page.lastmod.isoformat()}
+            for page in pages
+            if page.in_sitemap
+        ]
+
+
+def template_environment(config: Config) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(config.templates_dir / TEMPLATE_FOLDER),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2", "xml.j2"), disabled_extensions=("txt.j2",), default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.tests["exercise_block"] = lambda part: isinstance(part, ExerciseBlock)
+    return env
+
+
+def collect_tags(articles: list[Article]) -> dict[str, Tag]:
+    """Tags by slug, alphabetically; "Core" and "core" are one tag, named as first written."""
+    tags: dict[str, Tag] = {}
+    for article in articles:
+        for slug, name in _unique_tag_slugs(article.tags).items():
+            tag = tags.setdefault(slug, Tag(name=name, path=urls.tag_path(name)))
+            tag.articles.append(article)
+    return dict(sorted(tags.items()))
+
+
+def _unique_tag_slugs(names: list[str]) -> dict[str, str]:
+    slugs: dict[str, str] = {}
+    for name in names:
+        slugs.setdefault(urls.tag_slug(name), name)
+    return slugs
+
+
+def _exercise_anchors(article: Article) -> dict[int, str]:
+    """A unique HTML id for each exercise block of an article, by part index."""
+    anchors: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for index, part in enumerate(article.parts):
+        if isinstance(part, ExerciseBlock):
+            seen[part.slug] = seen.get(part.slug, 0) + 1
+            suffix = "" if seen[part.slug] == 1 else f"-{seen[part.slug]}"
+            anchors[index] = f"exercise-{part.slug}{suffix}"
+    return anchors
+
+
+def _visible_files(folder: Path, wanted) -> list[tuple[str, Path]]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and wanted(path) and not any(part.startswith(".") for part in relative.parts):
+            found.append((relative.as_posix(), path))
+    return found
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"it includes '{exc.name}', which does not exist"
+    if isinstance(exc, jinja2.TemplateError):
+        return exc.message or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.removeprefix("www.") or url
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+

@@ -1,0 +1,66 @@
+"""The blog's Atom feed (feedgen): the newest articles, full content with absolute URLs."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Callable
+
+from feedgen.feed import FeedGenerator
+
+from .. import urls
+from ..config import Config
+from ..model import Article
+
+FEED_PATH = "feed.xml"
+FEED_SIZE = 20
+
+
+def article_updated(article: Article) -> datetime:
+    """When the article last changed: its date, or a later medical review (`last_reviewed`)."""
+    reviewed = article.meta.get("last_reviewed")
+    day = max(article.date, reviewed) if isinstance(reviewed, date) else article.date
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def article_author(article: Article, config: Config) -> str:
+    return article.author or config.site.author or config.site.title
+
+
+def build_feed(
+    articles: list[Article], config: Config, content_html: Callable[[Article], str], now: datetime
+) -> bytes:
+    """`articles` newest first; `content_html(article)` is the full body with absolute URLs."""
+    latest = articles[:FEED_SIZE]
+    feed = FeedGenerator()
+    feed.id(config.base_url)
+    feed.title(config.site.title)
+    if config.site.description:
+        feed.subtitle(config.site.description)
+    feed.link(href=urls.absolute(config.base_url, FEED_PATH), rel="self", type="application/atom+xml")
+    feed.link(href=config.base_url, rel="alternate", type="text/html")
+    feed.language(config.site.language)
+    feed.author(name=config.site.author or config.site.title)
+    feed.generator("newsletter")
+    feed.updated(max((article_updated(a) for a in latest), default=_aware(now)))
+    for article in latest:
+        _add_entry(feed, article, config, content_html(article))
+    return feed.atom_str(pretty=True)
+
+
+def _add_entry(feed: FeedGenerator, article: Article, config: Config, html: str) -> None:
+    url = urls.absolute(config.base_url, urls.article_path(article.slug))
+    entry = feed.add_entry(order="append")
+    entry.id(url)
+    entry.title(article.title)
+    entry.link(href=url, rel="alternate", type="text/html")
+    entry.published(datetime.combine(article.date, time(0), tzinfo=timezone.utc))
+    entry.updated(article_updated(article))
+    entry.author(name=article_author(article, config))
+    if article.summary:
+        entry.summary(article.summary)
+    entry.content(html, type="html")
+    for tag in article.tags:
+        entry.category(term=urls.tag_slug(tag), label=tag)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,35 @@
+"""Helpers the tests import by name (`from helpers import REPO, assert_golden`).
+
+They live here rather than in conftest.py because tests/quality has a conftest.py of its own,
+and `from conftest import` would pick whichever pytest imported last."""
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare with tests/golden/<name>; `make golden` (UPDATE_GOLDEN=1) rewrites it instead."""
+    path = GOLDEN_DIR / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(f"golden file tests/golden/{name} is missing: run `make golden` and review the diff")
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"output differs from tests/golden/{name}: review, then `make golden` if intended"
