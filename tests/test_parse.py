@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from pipeline.errors import ContentErrors
 from pipeline.model import ExerciseBlock, Prose
 from pipeline.parse import exercise_slug, parse_article, parse_exercise, parse_issue_note, section_kind

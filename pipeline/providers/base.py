@@ -70,6 +70,10 @@ class Provider:
         action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject={subject}"
         return SignupForm(action=action, method="get" if action.startswith("mailto:") else "post")
 
+    def audience(self) -> str:
+        """Who a send reaches, in words, for `push --plan` and the send-now confirmation."""
+        return "everyone on the provider's list"
+
     # Campaign operations used by pipeline/push.py.
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
         raise NotImplementedError
