@@ -157,6 +157,7 @@ class RenderedEmail:
     html: str
     text: str
     content_hash: str  # sha256 over subject, preview text, html and text
+    excerpted: list[str] = field(default_factory=list)  # slugs cut to excerpts so the email is not clipped
 
 
 @dataclass

@@ -1,0 +1,470 @@
+"""Issue -> the weekly email: Jinja2 templates in templates/email/ make MJML, compiled to HTML with
+mjml-python, and a plain-text part rendered from the same view of the issue.
+
+Both templates receive the same context (see `_context`): `issue`, `site`, `email`, `subject`,
+`preview_text`, `week_label`, `intro`, `articles`, `unsubscribe_url`, `base_url`. Every Markdown
+field is a `Rich` value with `.html` (for issue.mjml.j2) and `.text` (for email.txt.j2); each
+article says whether it is shown whole or as an `excerpt`.
+
+Safety: every exercise card in the email carries its safety note, before the steps. In `excerpt`
+mode the email shows no cards at all, only each exercise's name linking to its card in the
+article on the blog (safety note, reps, sets and the article's note included): instructions
+never reach a reader without their safety note, and an excerpt stays short. An exercise block
+without a safety note is refused with a ContentError at the block.
+
+Size: Gmail clips HTML over 102 KB, which would hide the last safety notes and the unsubscribe
+link. When the whole week does not fit in SIZE_BUDGET_BYTES, the last articles become excerpts,
+one at a time from the end, until it does (`RenderedEmail.excerpted` lists them); a week that
+does not fit even as excerpts is refused.
+
+Article HTML never goes through the MJML parser: the templates see a placeholder for each
+fragment, swapped for the real HTML after compiling, so a writer's hand-written HTML cannot
+break the MJML compile. Styles from `<mj-style inline="inline">` (which mjml-python leaves in a
+`<style>` block) are then inlined with css-inline.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import css_inline
+import jinja2
+import mjml
+from markupsafe import Markup
+
+from ..config import Config
+from ..errors import ContentError, PipelineError
+from ..model import Article, ExerciseBlock, Issue, RenderedEmail
+from ..urls import CONTENT_EXERCISES, absolute, article_path, exercise_anchor
+from .markdown import MarkdownRenderer
+from .text import html_to_line, html_to_text, wrap_text
+
+TEMPLATE_FOLDER = "email"
+HTML_TEMPLATE = "issue.mjml.j2"
+TEXT_TEMPLATE = "email.txt.j2"
+GMAIL_CLIP_BYTES = 102 * 1024  # Gmail cuts messages whose HTML is larger than this
+SIZE_BUDGET_BYTES = GMAIL_CLIP_BYTES - 12 * 1024  # room for what a provider adds: tracked links, its footer
+
+NO_EQUIPMENT = "No equipment needed"
+PREGNANCY_LABELS = {
+    "safe": "Suitable at any stage of pregnancy.",
+    "modify": "In pregnancy: change it as the safety note says.",
+    "avoid": "Not during pregnancy: leave this one until after the birth.",
+}
+
+
+@dataclass(frozen=True)
+class Rich:
+    """One Markdown field, ready for both parts: `.html` for the MJML, `.text` for plain text."""
+
+    html: Markup
+    text: str
+
+    def __bool__(self) -> bool:
+        return bool(self.text.strip())
+
+
+EMPTY = Rich(Markup(""), "")
+
+
+@dataclass(frozen=True)
+class Video:
+    url: str
+    thumbnail: str | None  # None: show a text link instead
+
+
+@dataclass
+class ExerciseView:
+    kind = "exercise"
+    name: str
+    blog_url: str  # the card on the article's page, with the article's reps, sets and note
+    equipment: str | None
+    summary: Rich
+    benefits: Rich
+    before: Rich
+    steps: list[Rich]
+    tips: list[Rich]
+    progression: Rich
+    safety: Rich
+    pregnancy: str | None
+    cautions: list[Rich]
+    sections: list[tuple[str, Rich]]
+    level: str | None
+    reps: str | None
+    sets: str | None
+    note: Rich
+    video: Video | None
+
+    @property
+    def facts(self) -> list[str]:
+        """The short facts line: equipment, level, and the article's reps and sets."""
+        labelled = [("Equipment", self.equipment), ("Level", self.level), ("Reps", self.reps), ("Sets", self.sets)]
+        return [f"{label}: {value}" for label, value in labelled if value]
+
+
+@dataclass
+class ProseView:
+    kind = "prose"
+    body: Rich
+
+
+@dataclass
+class ArticleView:
+    title: str
+    url: str
+    date_label: str
+    summary: Rich
+    image: str | None
+    image_alt: str
+    parts: list[ProseView | ExerciseView]
+    excerpt: bool  # show the summary and a link to the blog instead of the parts
+    exercises: list[ExerciseView] = field(default_factory=list)
+
+
+def render_email(issue: Issue, config: Config, unsubscribe_url: str) -> RenderedEmail:
+    full = config.email.content == "full"
+    email = _render_email(issue, config, unsubscribe_url, len(issue.articles) if full else 0)
+    if _fits(email):
+        return email
+    all_excerpts = _render_email(issue, config, unsubscribe_url, 0) if full else email
+    if not _fits(all_excerpts):
+        raise PipelineError(
+            f"the email for {issue.week} is {_kilobytes(all_excerpts)} KB even with every article as an excerpt; "
+            f"Gmail clips emails over {GMAIL_CLIP_BYTES // 1024} KB: move some articles to another week"
+        )
+    for first_excerpt in range(len(issue.articles) - 1, 0, -1):
+        email = _render_email(issue, config, unsubscribe_url, first_excerpt)
+        if _fits(email):
+            return email
+    return all_excerpts
+
+
+def _fits(email: RenderedEmail) -> bool:
+    return len(email.html.encode("utf-8")) <= SIZE_BUDGET_BYTES
+
+
+def _kilobytes(email: RenderedEmail) -> int:
+    return round(len(email.html.encode("utf-8")) / 1024)
+
+
+def _render_email(issue: Issue, config: Config, unsubscribe_url: str, first_excerpt: int) -> RenderedEmail:
+    """The email with articles from index `first_excerpt` on shown as excerpts."""
+    fragments = _Fragments()
+    context = _context(issue, config, unsubscribe_url, fragments, first_excerpt)
+    templates = _environment(config)
+    mjml_source, inline_css = _split_inline_css(_render(templates, HTML_TEMPLATE, context, config))
+    # The templates' indentation is kilobytes of the size budget; a newline keeps words apart.
+    mjml_source = re.sub(r"\n[ \t]+", "\n", mjml_source)
+    html = _inline_css(fragments.fill(_compile(mjml_source, config)), inline_css)
+    text = wrap_text(_render(templates, TEXT_TEMPLATE, context, config))
+    subject, preview = context["subject"], context["preview_text"]
+    excerpted = [] if config.email.content == "excerpt" else [a.slug for a in issue.articles[first_excerpt:]]
+    return RenderedEmail(
+        issue=issue,
+        subject=subject,
+        preview_text=preview,
+        html=html,
+        text=text,
+        content_hash=content_hash(subject, preview, html, text),
+        excerpted=excerpted,
+    )
+
+
+def content_hash(subject: str, preview_text: str, html: str, text: str) -> str:
+    digest = hashlib.sha256()
+    for part in (subject, preview_text, html, text):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")  # keeps ("ab", "c") and ("a", "bc") apart
+    return digest.hexdigest()
+
+
+def youtube_id(url: str) -> str | None:
+    """The video id of a YouTube watch, short, embed or shorts link; None for other hosts."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if host == "youtu.be":
+        candidate = parts.path.strip("/").split("/")[0]
+    elif host in ("youtube.com", "youtube-nocookie.com"):
+        if parts.path == "/watch":
+            candidate = parse_qs(parts.query).get("v", [""])[0]
+        else:
+            match = re.match(r"^/(?:embed|shorts|live|v)/([^/?#]+)", parts.path)
+            candidate = match.group(1) if match else ""
+    else:
+        return None
+    return candidate if re.fullmatch(r"[A-Za-z0-9_-]{6,}", candidate or "") else None
+
+
+# --- the view the templates see -------------------------------------------------------------
+
+
+class _Fragments:
+    """Article HTML kept out of the MJML: a placeholder in the template, the HTML after compiling."""
+
+    def __init__(self):
+        self._html: list[str] = []
+
+    def add(self, html: str) -> Markup:
+        self._html.append(html)
+        return Markup(f"%%newsletter-fragment-{len(self._html) - 1}%%")
+
+    def fill(self, compiled: str) -> str:
+        return re.sub(r"%%newsletter-fragment-(\d+)%%", lambda m: self._html[int(m.group(1))], compiled)
+
+
+class _Writer:
+    """Turns the model's Markdown into `Rich` values with absolute links."""
+
+    def __init__(self, config: Config, fragments: _Fragments):
+        self.config = config
+        self.markdown = MarkdownRenderer(config.base_url, absolute=True)
+        self.fragments = fragments
+
+    def block(self, markdown: str, source_path: str) -> Rich:
+        if not markdown.strip():
+            return EMPTY
+        html = self.markdown.convert(markdown, source_path)
+        return Rich(self.fragments.add(html), html_to_text(html))
+
+    def inline(self, markdown: str, source_path: str) -> Rich:
+        if not markdown.strip():
+            return EMPTY
+        html = self.markdown.inline(markdown, source_path)
+        return Rich(self.fragments.add(html), html_to_text(html))
+
+    def url(self, href: str, source_path: str) -> str:
+        return self.markdown.url_for(href, source_path)
+
+
+def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments, first_excerpt: int) -> dict:
+    writer = _Writer(config, fragments)
+    intro_path = f"content/issues/{issue.week}.md"
+    return {
+        "issue": issue,
+        "site": config.site,
+        "email": config.email,
+        "base_url": config.base_url,
+        "subject": " ".join(issue.subject.split()),
+        "preview_text": html_to_line(writer.markdown.convert(issue.preview_text)),
+        "week_label": f"Week of {_long_date(issue.monday)}",
+        "intro": writer.block(issue.intro, intro_path),
+        "articles": [_article_view(article, writer, index >= first_excerpt) for index, article in enumerate(issue.articles)],
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def _article_view(article: Article, writer: _Writer, excerpt: bool) -> ArticleView:
+    path = article.source.path
+    url = absolute(writer.config.base_url, article_path(article.slug))
+    seen: Counter[str] = Counter()
+    parts: list[ProseView | ExerciseView] = []
+    for part in article.parts:
+        if isinstance(part, ExerciseBlock):
+            seen[part.slug] += 1
+            parts.append(_exercise_view(part, f"{url}#{exercise_anchor(part.slug, seen[part.slug])}", writer))
+        else:
+            parts.append(ProseView(writer.block(part.markdown, path)))
+    return ArticleView(
+        title=article.title,
+        url=url,
+        date_label=_long_date(article.date),
+        summary=writer.block(article.summary, path),
+        image=writer.url(article.image, path) if article.image else None,
+        image_alt=article.image_alt or "",
+        parts=parts,
+        excerpt=excerpt,
+        exercises=[part for part in parts if isinstance(part, ExerciseView)],
+    )
+
+
+def _exercise_view(block: ExerciseBlock, blog_url: str, writer: _Writer) -> ExerciseView:
+    if not block.safety.strip():
+        raise ContentError(
+            block.source.path,
+            block.source.line,
+            f"exercise '{block.name}' has no safety note; add a '### Safety' section before it can go in an email",
+        )
+    # A library card's text was written in content/exercises/<ref>.md; its links resolve from there.
+    path = f"{CONTENT_EXERCISES}{block.ref}.md" if block.ref else block.source.path
+    return ExerciseView(
+        name=block.name,
+        blog_url=blog_url,
+        equipment=None if block.equipment is None else (", ".join(block.equipment) or NO_EQUIPMENT),
+        summary=writer.block(block.summary, path),
+        benefits=writer.block(block.benefits, path),
+        before=writer.block(block.before, path),
+        steps=[writer.inline(step, path) for step in block.steps],
+        tips=[writer.inline(tip, path) for tip in block.tips],
+        progression=writer.block(block.progression, path),
+        safety=writer.block(block.safety, path),
+        pregnancy=PREGNANCY_LABELS.get(block.pregnancy or ""),
+        cautions=[writer.inline(caution, path) for caution in block.cautions],
+        sections=[(section.title, writer.block(section.markdown, section.source.path)) for section in block.other_sections],
+        level=block.level,
+        reps=block.reps,
+        sets=block.sets,
+        note=writer.inline(block.note or "", block.source.path),
+        video=_video(writer.url(block.video, path)) if block.video else None,
+    )
+
+
+def _video(url: str) -> Video:
+    video_id = youtube_id(url)
+    thumbnail = f"https://img.youtube.com/vi/{video_id}/hqdefault.jpg" if video_id else None
+    return Video(url=url, thumbnail=thumbnail)
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+# --- templates, MJML and styles -------------------------------------------------------------
+
+
+def _environment(config: Config) -> jinja2.Environment:
+    return _environment_for(config.templates_dir / TEMPLATE_FOLDER)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_for(folder: Path) -> jinja2.Environment:
+    """One environment per template folder, so templates compile once (edits still reload)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name) and name.endswith(".mjml.j2"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(environment: jinja2.Environment, name: str, context: dict, config: Config) -> str:
+    try:
+        return environment.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        path = _project_path(exc.filename, config) if exc.filename else _template_path(name)
+        raise ContentError(path, exc.lineno, f"template syntax error: {exc.message}; fix the Jinja tag on this line") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise ContentError(
+            _template_path(exc.name or name), 1, "template not found; restore it from the repository or fix the name that includes it"
+        ) from exc
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        path, line = _failing_template_line(exc, config) or (_template_path(name), 1)
+        variables = ", ".join(sorted(context))
+        raise ContentError(
+            path, line, f"{exc}; the email templates can use: {variables} (see pipeline/render/email.py)"
+        ) from exc
+
+
+def _failing_template_line(exc: BaseException, config: Config) -> tuple[str, int] | None:
+    """The innermost template line in the traceback (Jinja maps its frames onto the .j2 files)."""
+    folder = (config.templates_dir / TEMPLATE_FOLDER).resolve()
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2") and Path(frame.filename).resolve().is_relative_to(folder):
+            return _project_path(frame.filename, config), frame.lineno or 1
+    return None
+
+
+def _template_path(name: str) -> str:
+    return f"templates/{TEMPLATE_FOLDER}/{name}"
+
+
+def _project_path(filename: str, config: Config) -> str:
+    path = Path(filename).resolve()
+    return path.relative_to(config.root.resolve()).as_posix() if path.is_relative_to(config.root.resolve()) else str(path)
+
+
+def _compile(mjml_source: str, config: Config) -> str:
+    try:
+        html = mjml.mjml2html(mjml_source, disable_comments=True)
+    except Exception as exc:  # mjml-python raises ValueError; whatever it raises, the template is to blame
+        path, line, problem = _mjml_problem(config) or (
+            _template_path(HTML_TEMPLATE),
+            1,
+            f"near line {_mjml_error_line(str(exc), mjml_source)} of the MJML it renders; check that every tag there is closed",
+        )
+        raise ContentError(path, line, f"the MJML does not compile ({exc}): {problem}") from exc
+    unknown = re.search(r"<(mj-[a-z-]+)", html)  # mjml-python passes unknown elements through
+    if unknown:
+        path, line = _first_mention(config, f"<{unknown.group(1)}") or (_template_path(HTML_TEMPLATE), 1)
+        raise ContentError(path, line, f"MJML has no element <{unknown.group(1)}>; check its spelling (e.g. <mj-text>, <mj-section>)")
+    return html
+
+
+_MJ_TAG = re.compile(r"<(/?)(mjml|mj-[a-z-]+)\b[^>]*?(/?)>")
+_JINJA_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", re.DOTALL)
+
+
+def _email_templates(config: Config) -> list[Path]:
+    folder = config.templates_dir / TEMPLATE_FOLDER
+    return sorted(folder.glob("*.mjml.j2"), key=lambda path: (path.name != HTML_TEMPLATE, path.name))
+
+
+def _mjml_problem(config: Config) -> tuple[str, int, str] | None:
+    """The first <mj-...> tag left open or closed out of order, in any email template file."""
+    for path in _email_templates(config):
+        problem = _unbalanced_mj_tag(path.read_text(encoding="utf-8"))
+        if problem:
+            return (_project_path(str(path), config), *problem)
+    return None
+
+
+def _unbalanced_mj_tag(template_source: str) -> tuple[int, str] | None:
+    # Blank out Jinja code (keeping its newlines) so only the literal MJML is checked.
+    source = _JINJA_CODE.sub(lambda m: "\n" * m.group().count("\n"), template_source)
+    open_tags: list[tuple[str, int]] = []
+    for match in _MJ_TAG.finditer(source):
+        closing, name, self_closing = match.groups()
+        line = source.count("\n", 0, match.start()) + 1
+        if self_closing:
+            continue
+        if not closing:
+            open_tags.append((name, line))
+        elif not open_tags or open_tags[-1][0] != name:
+            opened = f"<{open_tags[-1][0]}> from line {open_tags[-1][1]} is still open" if open_tags else "nothing is open"
+            return line, f"</{name}> closes a tag that is not open ({opened}); close tags in the order they were opened"
+        else:
+            open_tags.pop()
+    if open_tags:
+        name, line = open_tags[-1]
+        return line, f"<{name}> is never closed; add </{name}>"
+    return None
+
+
+def _first_mention(config: Config, text: str) -> tuple[str, int] | None:
+    for path in _email_templates(config):
+        source = path.read_text(encoding="utf-8")
+        if text in source:
+            return _project_path(str(path), config), source.count("\n", 0, source.index(text)) + 1
+    return None
+
+
+def _mjml_error_line(message: str, mjml_source: str) -> int:
+    """mjml-python reports `position START:END` in the MJML it was given."""
+    match = re.search(r"position (\d+)", message)
+    return mjml_source.count("\n", 0, int(match.group(1))) + 1 if match else 1
+
+
+_INLINE_STYLE = re.compile(r"<mj-style\s+inline=\"inline\"\s*>(.*?)</mj-style>", re.DOTALL)
+
+
+def _split_inline_css(mjml_source: str) -> tuple[str, str]:
+    """Take out <mj-style inline="inline"> blocks: mjml-python would only copy them to <style>."""
+    css = "\n".join(_INLINE_STYLE.findall(mjml_source))
+    return _INLINE_STYLE.sub("", mjml_source), css
+
+
+def _inline_css(html: str, css: str) -> str:
+    if not css.strip():
+        return html
+    inliner = css_inline.CSSInliner(
+        inline_style_tags=False, keep_style_tags=True, load_remote_stylesheets=False, minify_css=True, extra_css=css
+    )
+    return inliner.inline(html)
