@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test golden install clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	$(PY) -c "import pipeline, mjml, jinja2, markdown, pytest"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/newsletter build --week latest
+	$(VENV)/bin/newsletter push --week latest
+	@echo
+	@echo "Look at:"
+	@echo "  dist/site/index.html        the blog (open in a browser)"
+	@echo "  dist/email/<week>/index.html the week's email; email.txt its text part; email.eml the full message"
+	@echo "  outbox/<week>/               what was pushed (campaign.json, email.eml)"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(PY) -m pytest -q -k golden
+	git diff --stat -- tests/golden
+
+clean:
+	rm -rf dist outbox .newsletter

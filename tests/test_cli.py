@@ -1,0 +1,174 @@
+"""End to end: the `newsletter` command run as the writer runs it, in a temporary copy of the repo."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PINNED_EPOCH = "1795680000"  # 2026-11-26T08:00:00Z
+
+
+def newsletter(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": PINNED_EPOCH}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, "--root", str(root)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project(with_repo_content=True)
+
+
+def tree_snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_the_blog_and_the_weeks_email(project):
+    result = newsletter(project, "build", "--week", "2026-W48")
+    assert result.returncode == 0, result.stderr
+    site = project / "dist" / "site"
+    for page in ("index.html", "feed.xml", "sitemap.xml", "404.html", "exercises/index.html", "tags/index.html"):
+        assert (site / page).is_file(), page
+    week = project / "dist" / "email" / "2026-W48"
+    assert {p.name for p in week.iterdir()} == {"index.html", "email.txt", "email.eml"}
+    assert "Email 2026-W48" in result.stdout
+
+
+def test_built_eml_parses_back_as_multipart_alternative(project):
+    assert newsletter(project, "build", "--week", "2026-W48").returncode == 0
+    raw = (project / "dist" / "email" / "2026-W48" / "email.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_latest_week_builds_the_newest_week_with_content(project):
+    result = newsletter(project, "build", "--week", "latest")
+    assert result.returncode == 0, result.stderr
+    assert (project / "dist" / "email" / "2026-W48" / "email.eml").is_file()
+
+
+def test_a_week_without_articles_builds_the_blog_and_says_so(project):
+    result = newsletter(project, "build", "--week", "2026-W02")
+    assert result.returncode == 0, result.stderr
+    assert "No email this week (2026-W02)" in result.stdout
+    assert (project / "dist" / "site" / "index.html").is_file()
+    assert not (project / "dist" / "email" / "2026-W02").exists()
+
+
+def test_a_bad_week_is_refused_with_exit_code_2(project):
+    result = newsletter(project, "build", "--week", "48")
+    assert result.returncode == 2
+    assert "2026-W48" in result.stderr  # the message shows the expected form
+
+
+def test_bad_content_fails_with_file_line_and_leaves_dist_as_it_was(project):
+    assert newsletter(project, "build", "--week", "2026-W48").returncode == 0
+    before = tree_snapshot(project / "dist")
+    broken = project / "content" / "articles" / "broken.md"
+    broken.write_text("---\ntitle: Broken\ndate: 2026-13-40\nsummary: x\n---\nBody\n", encoding="utf-8")
+
+    result = newsletter(project, "build", "--week", "2026-W48")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("content/articles/broken.md:3: ")
+    assert tree_snapshot(project / "dist") == before
+
+
+def test_a_template_error_names_the_template_and_leaves_dist_as_it_was(project):
+    assert newsletter(project, "build", "--week", "2026-W48").returncode == 0
+    before = tree_snapshot(project / "dist")
+    template = next((project / "templates" / "email").glob("*.mjml*"))
+    template.write_text(template.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
+
+    result = newsletter(project, "build", "--week", "2026-W48")
+
+    assert result.returncode == 2
+    assert f"templates/email/{template.name}:" in result.stderr
+    assert tree_snapshot(project / "dist") == before
+
+
+def test_push_to_the_outbox_once_then_does_nothing(project):
+    first = newsletter(project, "push", "--week", "2026-W48")
+    assert first.returncode == 0, first.stderr
+    outbox = project / "outbox" / "2026-W48"
+    assert (outbox / "email.eml").is_file()
+    campaign = json.loads((outbox / "campaign.json").read_text(encoding="utf-8"))
+    assert campaign["subject"] and campaign["html"] and campaign["text"] and campaign["content_hash"]
+
+    second = newsletter(project, "push", "--week", "2026-W48")
+    assert second.returncode == 0, second.stderr
+    assert "already pushed" in second.stdout
+
+
+def test_pushing_a_changed_issue_is_refused_unless_forced(project):
+    assert newsletter(project, "push", "--week", "2026-W48").returncode == 0
+    article = next(p for p in (project / "content" / "articles").glob("*.md") if "2026-11-2" in p.read_text(encoding="utf-8"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nOne more sentence for this week.\n", encoding="utf-8")
+
+    refused = newsletter(project, "push", "--week", "2026-W48")
+    assert refused.returncode == 1
+    assert "--force" in refused.stderr
+
+    forced = newsletter(project, "push", "--week", "2026-W48", "--force")
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_export_prints_the_model_as_json(project):
+    result = newsletter(project, "export")
+    assert result.returncode == 0, result.stderr
+    model = json.loads(result.stdout)
+    assert model["articles"] and model["exercises"]
+
+
+def test_an_unknown_config_key_is_named(project):
+    config = project / "newsletter.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]", "[site]\ntitel = \"x\""), encoding="utf-8")
+    result = newsletter(project, "build")
+    assert result.returncode == 2
+    assert "titel" in result.stderr
+
+
+def test_push_plan_describes_the_push_and_changes_nothing(project):
+    result = newsletter(project, "push", "--week", "2026-W48", "--plan", "--schedule", "2026-11-27T07:30+00:00")
+    assert result.returncode == 0, result.stderr
+    for label in ("Provider:     outbox", "Subject:", "Preview text:", "Size:", "Audience:", "create a new draft", "schedule it for"):
+        assert label in result.stdout
+    assert not (project / "outbox").exists()
+
+
+def test_send_now_off_a_terminal_needs_yes(project):
+    result = newsletter(project, "push", "--week", "2026-W48", "--send-now")
+    assert result.returncode == 2
+    assert "--yes" in result.stderr
+    assert not (project / "outbox").exists()
+
+
+def test_send_now_with_yes_sends_once(project):
+    first = newsletter(project, "push", "--week", "2026-W48", "--send-now", "--yes")
+    assert first.returncode == 0, first.stderr
+    campaign = json.loads((project / "outbox" / "2026-W48" / "campaign.json").read_text(encoding="utf-8"))
+    assert campaign["status"] == "sent"
+    again = newsletter(project, "push", "--week", "2026-W48", "--send-now", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert "not sent again" in again.stdout
+
+
+def test_a_schedule_without_a_time_zone_is_refused(project):
+    result = newsletter(project, "push", "--week", "2026-W48", "--schedule", "2026-11-27T07:30")
+    assert result.returncode == 2
+    assert "time zone" in result.stderr
+
+
+def test_an_unknown_provider_is_refused(project):
+    result = newsletter(project, "push", "--week", "2026-W48", "--provider", "postcarrier")
+    assert result.returncode == 2
+    assert "unknown provider 'postcarrier'" in result.stderr
