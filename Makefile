@@ -24,6 +24,7 @@ demo: $(STAMP)
 	@echo "  outbox/<week>/               what was pushed (campaign.json, email.eml)"
 
 test: $(STAMP)
+	bash scripts/install-test-deps.sh
 	$(PY) -m pytest -q
 
 golden: $(STAMP)

@@ -1,0 +1,1 @@
+"""Quality checks of the built email and blog; see README.md in this folder."""
