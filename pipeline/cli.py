@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from functools import wraps
 from pathlib import Path
 
 import click
 
 from .config import Config, load_config
+from .console import NORMAL, QUIET, VERBOSE, Output, plural, seconds
 from .errors import PipelineError
 from .weeks import current_week, parse_week
+
+pass_output = click.make_pass_decorator(Output, ensure=True)
 
 
 def fail_cleanly(command):
@@ -47,6 +51,28 @@ def week_option(command):
     )(command)
 
 
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value:
+        return
+    output = ctx.ensure_object(Output)
+    wanted = QUIET if param.name == "quiet" else VERBOSE
+    if output.verbosity not in (NORMAL, wanted):
+        raise click.UsageError("--quiet and --verbose cannot be used together", ctx)
+    output.verbosity = wanted
+
+
+def output_options(command):
+    """--quiet and --verbose, accepted before the subcommand (`newsletter -q build`) and after it."""
+    command = click.option(
+        "--verbose", "-v", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Say more: timings, the email's details, each request the preview serves.",
+    )(command)
+    return click.option(
+        "--quiet", "-q", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Print only warnings, errors and check findings.",
+    )(command)
+
+
 def chosen_week(week: str | None) -> str:
     if week is None:
         return current_week()
@@ -57,32 +83,74 @@ def open_config(root: Path) -> Config:
     return load_config(root)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="newsletter")
-def main():
+@output_options
+@click.pass_context
+def main(ctx: click.Context):
     """Turn Markdown in content/ into a weekly email and a static blog, and push the email to
-    your mailing list (a local outbox by default)."""
+    your mailing list (a local outbox by default).
+
+    \b
+    The writer's week:
+      newsletter new article "Title"   start an article (also: new exercise "Name")
+      newsletter preview               see the blog and the email, live, while you write
+      newsletter check                 find mistakes before subscribers do
+      newsletter build                 write the blog and the email into dist/
+      newsletter push                  hand the email to the mailing list
+
+    Run `newsletter COMMAND --help` for the options of each. Colours and progress bars appear
+    only on a terminal.
+    """
+    ctx.ensure_object(Output)
 
 
 @main.command()
 @root_option
 @week_option
+@output_options
+@pass_output
 @fail_cleanly
-def build(root: Path, week: str | None):
-    """Build the blog into dist/site/ and the week's email into dist/email/<week>/."""
+def build(output: Output, root: Path, week: str | None):
+    """Build the blog into dist/site/ and the week's email into dist/email/<week>/.
+
+    Nothing in dist/ changes unless everything builds. `newsletter check` finds the problems a
+    build does not refuse (broken links, long subjects, missing tips) as well.
+    """
     from .build import build as run_build
 
+    started = time.perf_counter()
     config = open_config(root)
-    result = run_build(config, chosen_week(week))
-    click.echo(f"Blog: {result.site_files} files in {_shown(result.site_dir)}/")
-    if result.email is None:
-        click.echo(f"No email this week ({result.week}): no articles dated in it are ready to send.")
-        return
-    email = result.email
-    size_kb = len(email.email.html.encode()) / 1024
-    click.echo(f"Email {result.week}: \"{email.email.subject}\" ({size_kb:.1f} KB HTML) in {_shown(email.directory)}/")
-    if email.email.excerpted:
-        click.echo(f"Shortened to excerpts so Gmail does not clip the email: {', '.join(email.email.excerpted)}")
+    with output.reporting():
+        result = run_build(config, chosen_week(week))
+    warnings = report_build(output, result)
+    took = seconds(time.perf_counter() - started)
+    output.summary(f"Built in {took}, {plural(warnings, 'warning')}." if warnings else f"Built in {took}.", ok=not warnings)
+
+
+def report_build(output: Output, result) -> int:
+    """The build's lines; returns how many warnings they held."""
+    from .checks.email import quick_warnings
+
+    output.info(f"Blog: {plural(result.site_files, 'file')} in {_shown(result.site_dir)}/")
+    if not result.emails:
+        output.info(f"No email this week ({result.week}): no articles dated in it are ready to send.")
+        return 0
+    if result.emails[0].stage:
+        output.info(f"{result.week} has stage-specific content: one email per stage, and a general one for readers with no stage tag.")
+    warnings: list[str] = []
+    for built in result.emails:  # stage versions: see pipeline/stages.py
+        email = built.email
+        size_kb = len(email.html.encode()) / 1024
+        version = f" [{built.stage}]" if built.stage else ""
+        output.info(f"Email {result.week}{version}: \"{email.subject}\" ({size_kb:.1f} KB HTML) in {_shown(built.directory)}/")
+        output.detail(f"  Preview text: {email.preview_text}")
+        output.detail(f"  Articles: {', '.join(article.slug for article in email.issue.articles)}")
+        output.detail(f"  Text part {len(email.text.encode()) / 1024:.1f} KB, whole message {len(built.eml) / 1024:.1f} KB")
+        warnings += [warning for warning in quick_warnings(email) if warning not in warnings]
+    for warning in warnings:
+        output.warning(warning)
+    return len(warnings)
 
 
 @main.command()
@@ -95,8 +163,10 @@ def build(root: Path, week: str | None):
 @click.option("--send-now", is_flag=True, help="Send to the whole list now (asks for confirmation on a terminal).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --send-now.")
 @click.option("--force", is_flag=True, help="Update a draft that was already pushed with different content.")
+@output_options
+@pass_output
 @fail_cleanly
-def push(root: Path, week: str | None, provider_name: str | None, only_plan: bool, test_to: tuple[str, ...],
+def push(output: Output, root: Path, week: str | None, provider_name: str | None, only_plan: bool, test_to: tuple[str, ...],
          schedule_at: str | None, send_now: bool, yes: bool, force: bool):
     """Build the week's email and hand it to the mailing-list provider, exactly once.
 
@@ -109,26 +179,31 @@ def push(root: Path, week: str | None, provider_name: str | None, only_plan: boo
     from .providers import get_provider
     from .push import plan, push_issue
 
+    started = time.perf_counter()
     config = open_config(root)
     if provider_name:
         config.provider.name = provider_name
     provider = get_provider(config)
     when = parse_schedule(schedule_at)
-    result = run_build(config, chosen_week(week), provider=provider)
-    if result.email is None:
-        click.echo(f"No email this week ({result.week}): nothing to push.")
+    with output.reporting():
+        result = run_build(config, chosen_week(week), provider=provider)
+    if not result.emails:
+        output.info(f"No email this week ({result.week}): nothing to push.")
         return
-    email, eml = result.email.email, result.email.eml
     ledger = Ledger(ledger_path(config.state_dir))
     options = dict(force=force, test_to=test_to, schedule_at=when, send_now=send_now)
     if only_plan:
-        click.echo(describe_email(email, provider))
-        click.echo(plan(provider, ledger, email, **options).describe())
+        for number, built in enumerate(result.emails):  # each stage version is its own campaign
+            click.echo(("\n" if number else "") + describe_email(built.email, provider))
+            click.echo(plan(provider, ledger, built.email, **options).describe())
         return
     if send_now and not yes:
-        confirm_send_now(email, provider)
-    outcome = push_issue(provider, ledger, email, eml, **options)
-    click.echo(outcome.message)
+        confirm_send_now([built.email for built in result.emails], provider)
+    for built in result.emails:
+        with output.reporting():
+            outcome = push_issue(provider, ledger, built.email, built.eml, **options)
+        output.info(outcome.message)
+    output.summary(f"Done in {seconds(time.perf_counter() - started)}.")
 
 
 def parse_schedule(text: str | None):
@@ -147,28 +222,43 @@ def parse_schedule(text: str | None):
 
 def describe_email(email, provider) -> str:
     size_kb = len(email.html.encode()) / 1024
+    version = f"Version:      {email.issue.stage} (issue key {email.issue.key})\n" if email.issue.stage else ""
     return (
-        f"Provider:     {provider.name}\n"
+        version
+        + f"Provider:     {provider.name}\n"
         f"Subject:      {email.subject}\n"
         f"Preview text: {email.preview_text}\n"
         f"Size:         {size_kb:.1f} KB HTML, {len(email.text.encode()) / 1024:.1f} KB text\n"
-        f"Audience:     {provider.audience()}"
+        f"Audience:     {_audience(provider, email.issue.stage)}"
     )
 
 
-def confirm_send_now(email, provider) -> None:
+def _audience(provider, stage: str | None) -> str:
+    from .providers.base import UnsupportedFeature
+
+    try:
+        return provider.stage_audience(stage)
+    except UnsupportedFeature:
+        return f"none: {provider.name} cannot send a version to one stage"
+
+
+def confirm_send_now(emails, provider) -> None:
     if not sys.stdin.isatty():
         raise PipelineError("--send-now sends to the whole list: confirm with --yes when not running on a terminal")
-    click.echo(describe_email(email, provider))
-    if not click.confirm("Send this issue to the whole list now?", default=False):
+    for number, email in enumerate(emails):
+        click.echo(("\n" if number else "") + describe_email(email, provider))
+    question = "Send this issue to the whole list now?" if len(emails) == 1 else f"Send these {len(emails)} versions, each to its audience, now?"
+    if not click.confirm(question, default=False):
         raise PipelineError("Not sent.")
 
 
 @main.command()
 @root_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@output_options
+@pass_output
 @fail_cleanly
-def export(root: Path, output: Path | None):
+def export(console: Output, root: Path, output: Path | None):
     """Print the whole parsed content model as JSON."""
     from .export import content_to_json
     from .load import load_content
@@ -181,7 +271,109 @@ def export(root: Path, output: Path | None):
         from .output import atomic_write
 
         atomic_write(output, text.encode())
-        click.echo(f"Wrote {_shown(output)}")
+        console.info(f"Wrote {_shown(output)}")
+
+
+@main.command()
+@root_option
+@week_option
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text: one 'file:line: severity: message' line per finding, then a count. json: a list of objects, for CI.",
+)
+@output_options
+@pass_output
+@fail_cleanly
+def check(output: Output, root: Path, week: str | None, output_format: str):
+    """Find every problem before subscribers do, without writing anything.
+
+    Checks every content file (front matter, exercise blocks, links, pictures, headings, link
+    text, leftover TODOs), renders the blog and the week's email in memory, and checks the email
+    (subject and preview text length, Gmail's 102 KB clipping limit, an empty week).
+
+    Exit code 1 if any finding is an error, 0 if there are only warnings or none.
+    """
+    from .check import check_project, count_line, findings_json
+
+    with output.reporting():
+        report = check_project(root, chosen_week(week))
+    if output_format == "json":
+        click.echo(findings_json(report.findings), nl=False)
+    else:
+        for finding in report.findings:
+            output.finding(finding)
+        output.summary(count_line(report), ok=not report.findings)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@root_option
+@click.option(
+    "--week", default=None, metavar="YYYY-Www",
+    help="ISO week of the email to show, e.g. 2026-W48, or 'latest' for the newest week with content. Default: this week.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, metavar="PORT", help="Port on 127.0.0.1; 0 picks a free one.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in your web browser.")
+@output_options
+@pass_output
+@fail_cleanly
+def preview(output: Output, root: Path, week: str | None, port: int, open_browser: bool):
+    """Show the blog and the week's email in your browser, updated as you write.
+
+    Serves http://127.0.0.1:PORT/: the email side by side at 600 and 375 px wide, its subject
+    and preview text as an inbox shows them, and its plain-text part; the blog is at /site/.
+    Every change under content/ or templates/, or to newsletter.toml, rebuilds (into dist/, as
+    `newsletter build` does) and reloads the page. A change that does not build shows its errors
+    on the page, over the last version that did. Ctrl+C stops.
+    """
+    from .preview import serve
+
+    serve(root, chosen_week(week), port, output, open_browser)
+
+
+@main.group()
+def new():
+    """Start a new article or exercise card, with its front matter and headings filled in."""
+
+
+@new.command("article")
+@click.argument("title")
+@root_option
+@output_options
+@pass_output
+@fail_cleanly
+def new_article(output: Output, title: str, root: Path):
+    """Create content/articles/<slug>.md for TITLE, dated today.
+
+    Replace every TODO (`newsletter check` lists them); an existing file is never overwritten.
+    """
+    from .scaffold import new_article as create_article
+
+    path = create_article(open_config(root), title)
+    _report_new(output, path)
+
+
+@new.command("exercise")
+@click.argument("name")
+@root_option
+@output_options
+@pass_output
+@fail_cleanly
+def new_exercise(output: Output, name: str, root: Path):
+    """Create the library card content/exercises/<slug>.md for NAME.
+
+    Replace every TODO and set `pregnancy` (`newsletter check` lists what is missing); an
+    existing file is never overwritten.
+    """
+    from .scaffold import new_exercise as create_exercise
+
+    path = create_exercise(open_config(root), name)
+    _report_new(output, path)
+
+
+def _report_new(output: Output, path: Path) -> None:
+    output.success(f"Created {_shown(path)}")
+    output.info("Replace each TODO, then run `newsletter preview` to see it and `newsletter check` to find what is left.")
 
 
 def _shown(path: Path) -> str:

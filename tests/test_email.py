@@ -275,18 +275,20 @@ class TestHtml:
         assert "Reps: 10 · Sets: 2" in text
         assert "Note: Keep the movement small." in text
 
-    def test_a_youtube_video_is_a_thumbnail_linking_out(self):
+    def test_a_youtube_video_is_a_thumbnail_from_the_blog_linking_out(self):
+        # The thumbnail is the PNG the blog build draws (tests/test_video.py), never the host's picture.
         html = render(article(parts=[hip_extension(video="https://youtu.be/dQw4w9WgXcQ")])).html
-        thumbnail = next(image for image in Links(html).images if "img.youtube.com" in image["src"])
-        assert thumbnail["src"] == "https://img.youtube.com/vi/dQw4w9WgXcQ/hqdefault.jpg"
+        thumbnail = next(image for image in Links(html).images if "/media/video/" in image["src"])
+        assert thumbnail["src"] == "https://strongfromwithin.example/media/video/wake-up-your-glutes/hip-extension.png"
         assert thumbnail["alt"] == "Play the video: Hip extension (opens YouTube)"
-        assert re.search(r'<a href="https://youtu.be/dQw4w9WgXcQ"[^>]*><img src="https://img.youtube.com/', html)
+        assert re.search(r'<a href="https://youtu.be/dQw4w9WgXcQ"[^>]*><img src="https://strongfromwithin.example/media/video/', html)
         assert not re.search(r"<(iframe|video|embed|object)\b", html)
+        assert "youtube.com" not in " ".join(image["src"] for image in Links(html).images)
 
     def test_another_video_host_gets_a_text_link(self):
-        html = render(article(parts=[hip_extension(video="https://vimeo.com/76979871")])).html
-        assert re.search(r'<a class="video-link" href="https://vimeo.com/76979871"[^>]*>▶ Watch the video</a>', html)
-        assert not any("vimeo" in image["src"] for image in Links(html).images)
+        html = render(article(parts=[hip_extension(video="https://videos.example.org/hip-extension")])).html
+        assert re.search(r'<a class="video-link" href="https://videos.example.org/hip-extension"[^>]*>▶ Watch the video</a>', html)
+        assert not any("/media/video/" in image["src"] for image in Links(html).images)
 
     def test_the_footer_says_why_how_to_leave_where_we_are_and_the_disclaimer(self, config):
         html = render(unsubscribe_url="{{ unsubscribe_url }}").html
@@ -319,10 +321,12 @@ class TestHtml:
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
         assert "@media only screen and (max-width: 479px)" in html
 
-    def test_is_dark_mode_aware(self):
+    def test_uses_no_dark_mode_css_that_gmail_and_outlook_lack(self):
+        # caniemail: prefers-color-scheme and the color-scheme meta are unsupported in Gmail and
+        # Outlook; the light design keeps its contrast when a client darkens it by itself.
         html = render().html
-        assert '<meta name="color-scheme" content="light dark">' in html
-        assert "@media (prefers-color-scheme: dark)" in html
+        assert "prefers-color-scheme" not in html
+        assert 'name="color-scheme"' not in html
 
     def test_hand_written_html_in_an_article_cannot_break_the_email(self):
         messy = Prose('<p>An unclosed paragraph<p>and <img src="images/x.jpg" alt="x"> a second', Source(ARTICLE_PATH, 3))
