@@ -2,16 +2,21 @@
 
 Loading, assembly and rendering happen in memory; only when every page and the email rendered
 without error does anything reach dist/, each tree swapped in whole.
+
+A week with one email for everyone writes it to dist/email/<week>/. A week with stage versions
+(pipeline/stages.py) writes the version for readers without a stage tag (`general`) there, and
+each stage's version to dist/email/<week>/<stage>/ - so dist/email/<week>/email.eml is always
+an email anyone may safely read.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Config
-from .issue import assemble_issue, latest_week
+from .issue import assemble_issues, latest_week
 from .load import load_content
 from .model import Content, RenderedEmail
 from .output import write_tree
@@ -20,6 +25,7 @@ from .providers.base import Provider
 from .render.blog import render_site
 from .render.email import render_email
 from .render.mime import build_eml
+from .stages import GENERAL_STAGE
 
 
 @dataclass
@@ -28,13 +34,24 @@ class EmailBuild:
     eml: bytes
     directory: Path
 
+    @property
+    def stage(self) -> str | None:
+        """Which version this is: None for the one email for everyone (Issue.stage)."""
+        return self.email.issue.stage
+
 
 @dataclass
 class BuildResult:
     week: str
     site_dir: Path
     site_files: int
-    email: EmailBuild | None  # None: nothing to send this week
+    emails: list[EmailBuild] = field(default_factory=list)  # every version, in order; []: nothing to send this week
+
+    @property
+    def email(self) -> EmailBuild | None:
+        """The email readers without a stage tag get: the only one, or the `general` version
+        (None: nothing to send, or no general version this week)."""
+        return next((built for built in self.emails if built.stage in (None, GENERAL_STAGE)), None)
 
 
 def build_time() -> datetime:
@@ -61,12 +78,19 @@ def email_dir(config: Config, week: str) -> Path:
     return config.dist_dir / "email" / week
 
 
-def render_week_email(config: Config, content: Content, week: str, provider: Provider, now: datetime) -> tuple[RenderedEmail, bytes] | None:
-    issue = assemble_issue(content, config, week)
-    if issue is None:
-        return None
-    email = render_email(issue, config, provider.unsubscribe_url())
-    return email, build_eml(email, config, now)
+def render_week_emails(config: Config, content: Content, week: str, provider: Provider, now: datetime) -> list[tuple[RenderedEmail, bytes]]:
+    """Every version of the week's email, rendered; [] when nothing goes out."""
+    rendered = []
+    for issue in assemble_issues(content, config, week):
+        email = render_email(issue, config, provider.unsubscribe_url())
+        rendered.append((email, build_eml(email, config, now)))
+    return rendered
+
+
+def version_folder(stage: str | None) -> str:
+    """Where a version lives under dist/email/<week>/: the top for the one email for everyone
+    and for `general`, a sub-folder named after the stage otherwise."""
+    return "" if stage in (None, GENERAL_STAGE) else f"{stage}/"
 
 
 def build(config: Config, week: str, provider: Provider | None = None, now: datetime | None = None) -> BuildResult:
@@ -75,13 +99,15 @@ def build(config: Config, week: str, provider: Provider | None = None, now: date
     content = load_content(config)
     week = resolve_week(content, week)
     site_files = render_site(content, config, provider.signup_form(), now)
-    rendered = render_week_email(config, content, week, provider, now)
+    rendered = render_week_emails(config, content, week, provider, now)
 
     write_tree(config.dist_dir / "site", site_files)
-    email_build = None
-    if rendered is not None:
-        email, eml = rendered
-        directory = email_dir(config, week)
-        write_tree(directory, {"index.html": email.html.encode(), "email.txt": email.text.encode(), "email.eml": eml})
-        email_build = EmailBuild(email, eml, directory)
-    return BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), email=email_build)
+    builds: list[EmailBuild] = []
+    email_files: dict[str, bytes] = {}
+    for email, eml in rendered:
+        folder = version_folder(email.issue.stage)
+        email_files |= {f"{folder}index.html": email.html.encode(), f"{folder}email.txt": email.text.encode(), f"{folder}email.eml": eml}
+        builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
+    if email_files:
+        write_tree(email_dir(config, week), email_files)  # one swap: a stale stage folder never survives a rebuild
+    return BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)

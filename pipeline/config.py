@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .stages import DEFAULT_PREGNANT_STAGE, DEFAULT_STAGES, GENERAL_STAGE
 
 CONFIG_FILE = "newsletter.toml"
 
@@ -38,6 +40,28 @@ class EmailConfig:
     timezone: str = "UTC"
 
 
+# Claims we never make, in any content file. A pattern between slashes is a regular expression;
+# anything else is a phrase: whole words, any case, any spacing, and a word N stands for a number.
+DEFAULT_BANNED_CLAIMS = [
+    r"/\bcur(?:e|es|ed|ing)\b/",
+    r"/\bguarantee(?:s|d)?\b/",
+    "painless",
+    "miracle",
+    r"/\brisk[-\s]free\b/",
+    r"/(?:100\s*%|completely|totally|perfectly)\s+safe\b/",
+    r"/\b(?:snap|bounce)\s+back\b/",
+    "pre-baby body",
+    r"/\b(?:lose|flatten|shrink|banish|get\s+rid\s+of)\s+(?:the\s+|your\s+)?(?:mummy|mommy|mum|mom)\s+tummy\s+in\s+\w+\s+(?:days?|weeks?)\b/",
+    "flat tummy in N days",
+]
+
+
+@dataclass
+class SafetyConfig:
+    review_max_age_months: int = 12  # an exercise reviewed longer ago than this is a warning
+    banned_claims: list = field(default_factory=lambda: list(DEFAULT_BANNED_CLAIMS))
+
+
 @dataclass
 class ProviderConfig:
     name: str = "outbox"
@@ -47,11 +71,21 @@ class ProviderConfig:
 
 
 @dataclass
+class AudienceConfig:
+    """Reader stages (pipeline/stages.py): the tags subscribers carry, in order of precedence."""
+
+    stages: list = field(default_factory=lambda: list(DEFAULT_STAGES))
+    pregnant_stage: str = DEFAULT_PREGNANT_STAGE  # never sees an exercise marked `pregnancy: avoid`; "" for none
+
+
+@dataclass
 class Config:
     root: Path
     site: SiteConfig = field(default_factory=SiteConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     provider: ProviderConfig = field(default_factory=ProviderConfig)
+    audience: AudienceConfig = field(default_factory=AudienceConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
 
     @property
     def content_dir(self) -> Path:
@@ -82,7 +116,9 @@ class Config:
         return self.email.unsubscribe_url or self.base_url + "unsubscribe/"
 
 
-SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig}
+SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig, "safety": SafetyConfig}
+SECTIONS["audience"] = AudienceConfig
+STAGE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # usable as a subscriber tag
 EMAIL_CONTENT_MODES = ("full", "excerpt")
 
 
@@ -143,9 +179,45 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f"{CONFIG_FILE}: [site] base_url must be an absolute http(s) URL, not '{config.site.base_url}'")
     if config.site.per_page < 1:
         raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
+    _check_audience(config.audience)
+    _check_safety(config.safety)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(config.email.timezone)
     except Exception as exc:
         raise ConfigError(f"{CONFIG_FILE}: [email] timezone '{config.email.timezone}' is not a known time zone (e.g. Europe/London)") from exc
+
+
+def _check_safety(safety: SafetyConfig) -> None:
+    from .safety import claim_pattern  # the one place that says how a pattern is read
+
+    if safety.review_max_age_months < 1:
+        raise ConfigError(f"{CONFIG_FILE}: [safety] review_max_age_months must be at least 1")
+    for pattern in safety.banned_claims:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ConfigError(f"{CONFIG_FILE}: [safety] banned_claims must be a list of phrases or /regular expressions/, not {pattern!r}")
+        try:
+            claim_pattern(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{CONFIG_FILE}: [safety] banned_claims: {pattern!r} is not a valid regular expression ({exc})") from exc
+
+
+def _check_audience(audience: AudienceConfig) -> None:
+    stages = audience.stages
+    for stage in stages:
+        if not isinstance(stage, str) or not STAGE_NAME.match(stage):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [audience] stages: {stage!r} is not a stage name; use lowercase letters, digits and hyphens, "
+                'as in stages = ["pregnant", "postpartum-0-6w", "postpartum-6w-plus"]'
+            )
+    if GENERAL_STAGE in stages:
+        raise ConfigError(f"{CONFIG_FILE}: [audience] stages: '{GENERAL_STAGE}' is reserved for readers with no stage tag; remove it")
+    repeated = sorted({stage for stage in stages if stages.count(stage) > 1})
+    if repeated:
+        raise ConfigError(f"{CONFIG_FILE}: [audience] stages lists '{repeated[0]}' twice; keep one")
+    if audience.pregnant_stage and audience.pregnant_stage not in stages:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] pregnant_stage '{audience.pregnant_stage}' is not one of the stages ({', '.join(stages) or 'none'}); "
+            'name one of them, or set pregnant_stage = "" if no stage is pregnant'
+        )

@@ -26,10 +26,18 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader without the timestamp resolver: `date: 2026-11-26` stays the string '2026-11-26'."""
 
 
-_Loader.yaml_implicit_resolvers = {
+# libyaml's parser, when PyYAML has it, is about ten times faster; a file it rejects is parsed
+# again with the pure-Python one, whose messages and marks are the ones writers are shown.
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The same rules as _Loader (no timestamps), on libyaml's parser."""
+
+
+_NO_TIMESTAMPS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = _NO_TIMESTAMPS
+_FastLoader.yaml_implicit_resolvers = _NO_TIMESTAMPS
 
 
 @dataclass
@@ -71,7 +79,14 @@ def parse_yaml_mapping(yaml_text: str, path: str, first_line: int) -> tuple[dict
     """Parse a YAML mapping that starts at `first_line` of `path` (also used for ```exercise fences).
 
     Returns the data and the 1-based file line of each top-level key."""
-    loader = _Loader(yaml_text)
+    try:
+        return _parse_mapping(_FastLoader, yaml_text, path, first_line)
+    except ContentError:
+        return _parse_mapping(_Loader, yaml_text, path, first_line)
+
+
+def _parse_mapping(loader_class: type, yaml_text: str, path: str, first_line: int) -> tuple[dict, dict[str, int]]:
+    loader = loader_class(yaml_text)
     try:
         node = loader.get_single_node()
         if node is None:

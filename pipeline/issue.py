@@ -1,12 +1,26 @@
-"""Picks and orders one week's articles into an Issue. Pure: no I/O, no rendering."""
+"""Picks and orders one week's articles into an Issue. Pure: no I/O, no rendering.
+
+A week whose content is the same for every reader is one Issue (stage None). A week with
+stage-specific content - a `::: only <stage>` block in an article or the intro, or an exercise
+marked `pregnancy: avoid` - is one Issue per stage plus one for readers without a stage tag
+(`general`, see pipeline/stages.py), each holding only what its readers may see:
+
+- a part inside `::: only a, b` is in the versions for stages a and b, never in `general`;
+- an exercise marked `pregnancy: avoid` is never in the pregnant stage's version nor in
+  `general` (a reader without a stage tag may be pregnant);
+- an article left with nothing to show is dropped from that version, and a version left without
+  articles is not made (its readers get no email that week).
+"""
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlsplit
 
 from .config import Config
 from .errors import ContentError
-from .model import Article, Content, Issue, IssueNote
+from .model import Article, Content, ExerciseBlock, Issue, IssueNote, Part, Prose
+from .stages import GENERAL_STAGE, version_key, versions
 from .weeks import week_days, week_of
 
 
@@ -14,7 +28,32 @@ def is_sendable(article: Article) -> bool:
     return not article.draft and article.newsletter
 
 
-def assemble_issue(content: Content, config: Config, week: str) -> Issue | None:
+def assemble_issues(content: Content, config: Config, week: str) -> list[Issue]:
+    """Every version of the week's issue: [one Issue for everyone] when nothing in it is
+    stage-specific, else one per stage, then `general`; [] when nothing goes out."""
+    whole = _week_issue(content, config, week)
+    if whole is None:
+        return []
+    intro = _intro_parts(content.issue_notes.get(week))
+    if not _is_staged(whole, intro):
+        return [whole]
+    _check_avoid_blocks(whole, config)
+    made = (_version(whole, intro, stage, config) for stage in versions(config.audience.stages))
+    return [issue for issue in made if issue is not None]
+
+
+def assemble_issue(content: Content, config: Config, week: str, stage: str | None = None) -> Issue | None:
+    """One version of the week's issue, or None when it has none: the only one when the week is
+    the same for everyone, else the one for `stage` (default: `general`, which holds nothing
+    stage-specific and no `avoid` exercise)."""
+    issues = assemble_issues(content, config, week)
+    if len(issues) == 1 and issues[0].stage is None:
+        return issues[0]
+    wanted = stage or GENERAL_STAGE
+    return next((issue for issue in issues if issue.stage == wanted), None)
+
+
+def _week_issue(content: Content, config: Config, week: str) -> Issue | None:
     """The issue for `week` (Monday to Sunday), or None when no article of that week goes out.
 
     The week's issue note, if any, sets the subject, the intro and which articles come first;
@@ -36,6 +75,58 @@ def assemble_issue(content: Content, config: Config, week: str) -> Issue | None:
         articles=articles,
         monday=monday,
     )
+
+
+def visible_to(part: Part, stage: str, config: Config) -> bool:
+    """Whether the version for `stage` (a configured stage or `general`) shows this part."""
+    if part.stages is not None and stage not in part.stages:
+        return False
+    avoided = isinstance(part, ExerciseBlock) and part.pregnancy == "avoid"
+    return not (avoided and stage in (config.audience.pregnant_stage, GENERAL_STAGE))
+
+
+def _intro_parts(note: IssueNote | None) -> list[Prose]:
+    if note is None:
+        return []
+    if note.intro_parts or not note.intro:
+        return note.intro_parts
+    return [Prose(note.intro, note.source)]  # a note made in code, not parsed: one part for everyone
+
+
+def _is_staged(issue: Issue, intro: list[Prose]) -> bool:
+    parts = [part for article in issue.articles for part in article.parts] + list(intro)
+    return any(part.stages is not None or (isinstance(part, ExerciseBlock) and part.pregnancy == "avoid") for part in parts)
+
+
+def _version(whole: Issue, intro: list[Prose], stage: str, config: Config) -> Issue | None:
+    articles = []
+    for article in whole.articles:
+        parts = [part for part in article.parts if visible_to(part, stage, config)]
+        if parts or not article.parts:
+            articles.append(dataclasses.replace(article, parts=parts))
+    if not articles:
+        return None
+    return dataclasses.replace(
+        whole,
+        key=version_key(whole.key, stage),
+        preview_text=articles[0].summary,
+        intro="\n\n".join(part.markdown for part in intro if visible_to(part, stage, config)),
+        articles=articles,
+        stage=stage,
+    )
+
+
+def _check_avoid_blocks(issue: Issue, config: Config) -> None:
+    """An `avoid` exercise inside `::: only <the pregnant stage>` would reach nobody: say so."""
+    pregnant = config.audience.pregnant_stage
+    for article in issue.articles:
+        for part in article.exercises:
+            if part.pregnancy == "avoid" and part.stages and set(part.stages) <= {pregnant}:
+                raise ContentError(
+                    part.source.path, part.source.line,
+                    f"exercise '{part.name}' is marked pregnancy: avoid but sits in a '::: only {pregnant}' block, so no reader "
+                    "would see it: move it out of the block, or choose an exercise that suits pregnancy",
+                )
 
 
 def latest_week(content: Content) -> str | None:

@@ -6,20 +6,28 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
+from typing import Sequence
 
+from .cache import ParseCache, digest
 from .config import Config
 from .errors import ContentError, ContentErrors
 from .frontmatter import key_lines
 from .model import Article, Content, Exercise, ExerciseBlock, IssueNote
+from .parallel import parallel_map
 from .parse import parse_article, parse_exercise, parse_issue_note, suggestion
+from .progressions import find_cycles, order_graph
+from .stages import DEFAULT_STAGES
 
 FOLDERS = {"articles": parse_article, "exercises": parse_exercise, "issues": parse_issue_note}
+STAGED_FOLDERS = ("articles", "issues")  # where `::: only <stage>` blocks may be written
 
 
-def load_content(config: Config) -> Content:
+def load_content(config: Config, cache: ParseCache | None = None) -> Content:
+    """`cache`: parse results of earlier builds (pipeline/cache.py), reused for unchanged files."""
     files, unreadable = read_content_files(config.root)
-    return build_content(files, unreadable)
+    return build_content(files, unreadable, stages=config.audience.stages, cache=cache)
 
 
 def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
@@ -37,29 +45,70 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
     return files, unreadable
 
 
-def build_content(files: dict[str, str], unreadable: list[ContentError] = ()) -> Content:
-    """Parse and cross-check {relative path: text}; raises ContentErrors listing every problem."""
+def build_content(
+    files: dict[str, str], unreadable: list[ContentError] = (), stages: Sequence[str] = DEFAULT_STAGES, cache: ParseCache | None = None
+) -> Content:
+    """Parse and cross-check {relative path: text}; raises ContentErrors listing every problem.
+    `stages` are the reader stages a `::: only <stage>` block may name."""
     errors: list[ContentError] = list(unreadable)
     parsed: dict[str, list] = {folder: [] for folder in FOLDERS}
-    for path in sorted(files):
-        folder = path.split("/")[1]
+    for path, model in parse_files(files, stages, cache).items():
         try:
-            parsed[folder].append(FOLDERS[folder](files[path], path))
+            parsed[path.split("/")[1]].append(model if model is not None else parse_file(path, files[path], stages))
         except ContentErrors as exc:
             errors.extend(exc.errors)
     articles = _unique(parsed["articles"], files, errors, "article")
     exercises = {exercise.slug: exercise for exercise in _unique(parsed["exercises"], files, errors, "exercise card")}
     notes = {note.week: note for note in parsed["issues"]}
+    for exercise in exercises.values():
+        _resolve_card_links(exercise.block, exercises, errors)
+    _check_no_cycles(exercises, errors)
     for article in articles:
         _resolve_exercise_refs(article, exercises, errors)
-    for exercise in exercises.values():
-        _check_exercise_links(exercise, files[exercise.source.path], exercises, errors)
+        for block in article.exercises:
+            if block.ref is None:
+                _resolve_card_links(block, exercises, errors)
     for note in notes.values():
         _check_order(note, files[note.source.path], {a.slug for a in articles}, errors)
     if errors:
         raise ContentErrors(errors)
     articles.sort(key=lambda article: (-article.date.toordinal(), article.slug))
-    return Content(articles=articles, exercises=dict(sorted(exercises.items())), issue_notes=dict(sorted(notes.items())))
+    return Content(
+        articles=articles, exercises=dict(sorted(exercises.items())), issue_notes=dict(sorted(notes.items())), source_texts=dict(files)
+    )
+
+
+def parse_file(path: str, text: str, stages: Sequence[str]):
+    folder = path.split("/")[1]
+    staged = {"stages": stages} if folder in STAGED_FOLDERS else {}
+    return FOLDERS[folder](text, path, **staged)
+
+
+def parse_files(files: dict[str, str], stages: Sequence[str], cache: ParseCache | None = None) -> dict:
+    """{path: model} in path order, None for a file with errors (parse_file raises them again).
+
+    Files are parsed on every core when there are many; the models travel pickled, and the
+    pickles are what the cache keeps (unpickling also gives each build its own copies to edit)."""
+    cache = cache if cache is not None else ParseCache()
+    paths = sorted(files)
+    keys = {path: digest(files[path], *stages) for path in paths}
+    missing = [path for path in paths if cache.get(path, keys[path]) is None]
+
+    def pickled_model(path: str) -> bytes | None:
+        try:
+            return pickle.dumps(parse_file(path, files[path], stages), protocol=pickle.HIGHEST_PROTOCOL)
+        except ContentErrors:
+            return None
+
+    for path, pickled in zip(missing, parallel_map(pickled_model, missing)):
+        if pickled is not None:
+            cache.put(path, keys[path], pickled)
+    cache.keep_only(set(paths))
+    return {path: _unpickled(cache.get(path, keys[path])) for path in paths}
+
+
+def _unpickled(pickled: bytes | None):
+    return pickle.loads(pickled) if pickled is not None else None
 
 
 def _unique(items: list[Article | Exercise], files: dict, errors: list[ContentError], what: str) -> list:
@@ -86,18 +135,32 @@ def _resolve_exercise_refs(article: Article, exercises: dict[str, Exercise], err
             errors.append(ContentError(part.source.path, part.source.line, f"unknown exercise '{part.ref}'{hint}"))
             continue
         article.parts[index] = dataclasses.replace(
-            card.block, ref=part.ref, reps=part.reps, sets=part.sets, note=part.note, source=part.source
+            card.block, ref=part.ref, reps=part.reps, sets=part.sets, note=part.note, rest=part.rest, source=part.source, stages=part.stages
         )
 
 
-def _check_exercise_links(exercise: Exercise, text: str, exercises: dict[str, Exercise], errors: list[ContentError]) -> None:
-    path = exercise.source.path
-    for key in ("before", "progresses_to"):
-        for slug in exercise.meta.get(key, []):
-            if slug not in exercises:
-                line = key_lines(text, path).get(key, 1)
-                hint = suggestion(slug, exercises) or f" (no card content/exercises/{slug}.md)"
-                errors.append(ContentError(path, line, f"'{key}' names an unknown exercise '{slug}'{hint}"))
+def _resolve_card_links(block: ExerciseBlock, exercises: dict[str, Exercise], errors: list[ContentError]) -> None:
+    """Every "do this first" / "ready for more?" link must name a card; each gets the card's name."""
+    for links in (block.prerequisites, block.progresses_to):
+        for index, link in enumerate(links):
+            card = exercises.get(link.slug)
+            if card is None:
+                hint = suggestion(link.slug, exercises) or f" (no card content/exercises/{link.slug}.md)"
+                what = f"{link.origin} names" if link.origin.startswith("'") else f"{link.origin} links to"
+                errors.append(ContentError(link.source.path, link.source.line, f"{what} an unknown exercise '{link.slug}'{hint}"))
+            else:
+                links[index] = dataclasses.replace(link, name=card.name)
+
+
+def _check_no_cycles(exercises: dict[str, Exercise], errors: list[ContentError]) -> None:
+    graph = order_graph(exercises)
+    for cycle in find_cycles(graph):
+        link = graph[cycle[0]][cycle[1]]
+        loop = " -> ".join(cycle)
+        errors.append(ContentError(
+            link.source.path, link.source.line,
+            f"{link.origin} makes a loop: {loop}; an exercise cannot come before itself, so remove one of these links",
+        ))
 
 
 def _check_order(note: IssueNote, text: str, article_slugs: set[str], errors: list[ContentError]) -> None:

@@ -32,6 +32,18 @@ class Section:
     source: Source
 
 
+@dataclass(frozen=True)
+class CardLink:
+    """A link from an exercise to a library card: a prerequisite ("do this first") or a harder
+    version ("ready for more?"). `origin` says where it was written, for messages: "'before'"
+    (front matter) or "the before-you-start section". `name` is the card's, filled in by load.py."""
+
+    slug: str
+    source: Source
+    origin: str
+    name: str = ""
+
+
 @dataclass
 class ExerciseBlock:
     """One exercise as readers see it: written inline in an article, or a library card.
@@ -62,6 +74,11 @@ class ExerciseBlock:
     reps: str | None = None
     sets: str | None = None
     note: str | None = None
+    rest: str | None = None  # rest between sets or sides, from the ```exercise fence
+    exercise_type: str | None = None  # e.g. "stretching", "strength" (a card's front matter)
+    prerequisites: list[CardLink] = field(default_factory=list)  # cards to do first, in order
+    progresses_to: list[CardLink] = field(default_factory=list)  # the harder versions
+    stages: tuple[str, ...] | None = None  # inside a `::: only <stage>` block: who sees it; None = everyone
 
 
 @dataclass
@@ -84,6 +101,7 @@ class Prose:
 
     markdown: str
     source: Source
+    stages: tuple[str, ...] | None = None  # inside a `::: only <stage>` block: who sees it; None = everyone
 
 
 Part = Union[Prose, ExerciseBlock]
@@ -117,8 +135,9 @@ class IssueNote:
     week: str
     source: Source
     subject: str | None = None
-    intro: str = ""
+    intro: str = ""  # the whole intro, every stage's paragraphs included (`::: only` lines removed)
     order: list[str] = field(default_factory=list)
+    intro_parts: list[Prose] = field(default_factory=list)  # the intro split at `::: only` blocks, each with its stages
 
 
 @dataclass
@@ -128,6 +147,7 @@ class Content:
     articles: list[Article]  # newest first
     exercises: dict[str, Exercise]  # by slug
     issue_notes: dict[str, IssueNote] = field(default_factory=dict)  # by week
+    source_texts: dict[str, str] = field(default_factory=dict)  # content file -> its text as written (rules that scan words)
 
     def articles_using(self, exercise_slug: str) -> list[Article]:
         return [a for a in self.articles if any(b.ref == exercise_slug for b in a.exercises)]
@@ -147,6 +167,9 @@ class Issue:
     intro: str
     articles: list[Article]
     monday: date
+    # Which version of the week this is (pipeline/stages.py): None = the one email for everyone;
+    # a stage name = the version for readers of that stage; "general" = readers with no stage tag.
+    stage: str | None = None
 
 
 @dataclass

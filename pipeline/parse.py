@@ -6,18 +6,22 @@ The authoring format is described in docs/authoring.md; keep the two in step.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
+from typing import Sequence
 
 from markdown_it import MarkdownIt
 
 from .errors import ContentError, ContentErrors, PipelineError
 from .frontmatter import FrontMatter, parse_yaml_mapping, read_front_matter
-from .model import PREGNANCY_VALUES, Article, Exercise, ExerciseBlock, IssueNote, Part, Prose, Section, Source
+from .model import PREGNANCY_VALUES, Article, CardLink, Exercise, ExerciseBlock, IssueNote, Part, Prose, Section, Source
+from .stages import DEFAULT_STAGES
+from .urls import exercise_path, resolve_content_link
 from .weeks import WEEK_PATTERN, parse_week
 
 # ---------------------------------------------------------------- front matter fields
@@ -58,8 +62,10 @@ EXERCISE_FIELDS = {
     "last_reviewed": Field("date", example="2026-11-01"),
     "before": Field("slugs", example="[piriformis-stretch]"),
     "progresses_to": Field("slugs", example="[single-leg-bridge]"),
+    "exercise_type": Field("text", example="strength"),
+    "video_poster": Field("text", example="../images/clam-poster.jpg"),
 }
-EXERCISE_META_KEYS = ("reviewed_by", "last_reviewed", "before", "progresses_to")
+EXERCISE_META_KEYS = ("reviewed_by", "last_reviewed", "before", "progresses_to", "video_poster")
 
 ISSUE_FIELDS = {
     "subject": Field("text", example="Wake up your glutes"),
@@ -71,6 +77,7 @@ FENCE_FIELDS = {
     "reps": Field("count", example="10"),
     "sets": Field("count", example="2"),
     "note": Field("text", example="Go slowly today."),
+    "rest": Field("count", example="30 seconds"),
 }
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -217,7 +224,9 @@ def file_slug(path: str) -> str:
 
 # ---------------------------------------------------------------- Markdown blocks
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table")
+# Block structure only: the inline rules (emphasis, links...) are the renderer's job, and skipping
+# them here makes parsing several times faster. Headings keep their text in `.content`.
+_MARKDOWN = MarkdownIt("commonmark").enable("table").disable("inline")
 
 
 @dataclass
@@ -321,9 +330,17 @@ def _add_section(
     if kind is None:
         block.other_sections.append(Section(title=heading.title, markdown=text, source=Source(problems.path, line)))
         return
+    if kind == "safety" and text:
+        text_line = region.first_line + next(i for i in range(start, end) if region.lines[i].strip())
+        text = _take_pregnancy_line(block, text, text_line, problems)
     if not text:
         problems.add(line, f"the {kind} section '### {heading.title}' is empty: write it, or remove the heading")
         return
+    if kind in LINKING_KINDS:
+        attribute, label = LINKING_KINDS[kind]
+        origin = f"the {label} section '### {heading.title}'"
+        links = getattr(block, attribute)
+        links[:] = unique_links(links + section_card_links(region.lines, start, end, region.first_line, problems.path, origin))
     if kind in TEXT_KINDS:
         previous = getattr(block, kind)
         setattr(block, kind, f"{previous}\n\n{text}" if previous else text)
@@ -337,6 +354,57 @@ def _add_section(
             problems.add(line, f"the video section '### {heading.title}' has no web address: paste the video's https:// link")
         elif block.video is None:
             block.video = match.group(0).rstrip(".,;:!?")
+
+
+# Sections whose links to library cards are also the exercise's prerequisites / harder versions.
+LINKING_KINDS = {"before": ("prerequisites", "before-you-start"), "progression": ("progresses_to", "progression")}
+PREGNANCY_LINE = re.compile(r"^[ \t]*pregnancy[ \t]*:[ \t]*(?P<value>[A-Za-z]+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_MARKDOWN_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)")
+
+
+def _take_pregnancy_line(block: ExerciseBlock, text: str, text_line: int, problems: Problems) -> str:
+    """A safety section's own line `pregnancy: safe|modify|avoid` sets the exercise's pregnancy
+    suitability (how an exercise written in an article states it); the line is not shown as text."""
+    match = PREGNANCY_LINE.search(text)
+    if match is None:
+        return text
+    value = match.group("value").lower()
+    if value not in PREGNANCY_VALUES:
+        at = text_line + text.count("\n", 0, match.start())
+        hint = suggestion(value, PREGNANCY_VALUES, prefix=" - did you mean") or ""
+        problems.add(at, f"'pregnancy' must be one of {', '.join(PREGNANCY_VALUES)}, not '{match.group('value')}'{hint}")
+    else:
+        block.pregnancy = value
+    return (text[: match.start()] + text[match.end():]).strip()
+
+
+def section_card_links(lines: list[str], start: int, end: int, first_line: int, path: str, origin: str) -> list[CardLink]:
+    """Links to library cards (`[stretch](../exercises/piriformis-stretch.md)`) in body lines
+    [start, end), each at its file line. Links to anything else are left alone."""
+    links = []
+    for index in range(start, end):
+        for href in _MARKDOWN_LINK.findall(lines[index]):
+            slug = card_slug(href, path)
+            if slug:
+                links.append(CardLink(slug, Source(path, first_line + index), origin))
+    return unique_links(links)
+
+
+def card_slug(href: str, path: str) -> str | None:
+    """The card a link written in `path` leads to, or None."""
+    site_path = resolve_content_link(href, path)
+    library = exercise_path("").rstrip("/") + "/"  # "exercises/"
+    if site_path is None or not site_path.startswith(library):
+        return None
+    slug = site_path[len(library):].split("#")[0].split("/")[0]
+    return slug if SLUG_PATTERN.match(slug) else None
+
+
+def unique_links(links: list[CardLink]) -> list[CardLink]:
+    seen: dict[str, CardLink] = {}
+    for link in links:
+        seen.setdefault(link.slug, link)
+    return list(seen.values())
 
 
 def list_items(blocks: list[Block], lines: list[str]) -> list[str]:
@@ -405,13 +473,14 @@ def equipment_items(blocks: list[Block], lines: list[str], text: str) -> list[st
 # ---------------------------------------------------------------- articles
 
 
-def parse_article(text: str, path: str) -> Article:
+def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) -> Article:
+    """`stages`: the configured reader stages a `::: only <stage>` block may name."""
     problems = Problems(path)
     front = _front_matter(text, path)
     values = check_fields(front.meta, front.key_lines, ARTICLE_FIELDS, problems)
     if "image" in values and "image_alt" not in values:
         problems.add(front.line_of("image"), "'image' needs 'image_alt' too: describe the picture for readers who cannot see it")
-    parts = article_parts(front.body, front.body_start_line, problems)
+    parts = article_parts(front.body, front.body_start_line, problems, stages)
     problems.raise_if_any()
     return Article(
         slug=values.get("slug") or file_slug(path),
@@ -430,18 +499,35 @@ def parse_article(text: str, path: str) -> Article:
     )
 
 
-def article_parts(body: str, first_line: int, problems: Problems) -> list[Part]:
-    """Split an article body into Prose and ExerciseBlock parts, in order."""
-    lines = body.splitlines(keepends=True)
-    blocks = markdown_blocks(body)
+def article_parts(body: str, first_line: int, problems: Problems, stages: Sequence[str] = DEFAULT_STAGES) -> list[Part]:
+    """Split an article body into Prose and ExerciseBlock parts, in order. A part inside a
+    `::: only <stage>` block carries that block's stages; the block's first and last lines end
+    prose and exercise blocks, as a level-2 heading does."""
+    lines, segments = stage_segments(body.splitlines(keepends=True), first_line, problems, stages)
+    blocks = markdown_blocks("".join(lines))
     parts: list[Part] = []
-    prose_start = 0
+    for segment in segments:
+        inside = [block for block in blocks if segment.start <= block.start < segment.end]
+        errors_before = len(problems.errors)
+        found = _segment_parts(lines, inside, segment.start, segment.end, first_line, problems)
+        if len(problems.errors) == errors_before:  # a block whose exercise is wrong is not also "empty"
+            _check_not_empty(segment, found, problems)
+        for part in found:
+            part.stages = segment.stages
+        parts.extend(found)
+    _check_unique_exercise_slugs(parts, problems)
+    return parts
+
+
+def _segment_parts(lines: list[str], blocks: list[Block], segment_start: int, segment_end: int, first_line: int, problems: Problems) -> list[Part]:
+    """The parts of body lines [segment_start, segment_end), whose Markdown blocks are `blocks`."""
+    parts: list[Part] = []
+    prose_start = segment_start
 
     def flush_prose(end: int) -> None:
-        text = _text(lines, prose_start, end)
-        if text:
-            offset = next(i for i in range(prose_start, end) if lines[i].strip())
-            parts.append(Prose(markdown=text, source=Source(problems.path, first_line + offset)))
+        prose = _prose(lines, prose_start, end, first_line, problems.path)
+        if prose:
+            parts.append(prose)
 
     index = 0
     while index < len(blocks):
@@ -449,7 +535,7 @@ def article_parts(body: str, first_line: int, problems: Problems) -> list[Part]:
         if _is_exercise_heading(block):
             flush_prose(block.start)
             after = next((i for i in range(index + 1, len(blocks)) if _ends_exercise(blocks[i])), len(blocks))
-            end = blocks[after].start if after < len(blocks) else len(lines)
+            end = blocks[after].start if after < len(blocks) else segment_end
             region = _Region(lines, blocks[index + 1:after], block.end, end, first_line)
             exercise = _inline_exercise(block, region, problems)
             if exercise:
@@ -463,8 +549,104 @@ def article_parts(body: str, first_line: int, problems: Problems) -> list[Part]:
                 parts.append(exercise)
             prose_start = block.end
         index += 1
-    flush_prose(len(lines))
-    _check_unique_exercise_slugs(parts, problems)
+    flush_prose(segment_end)
+    return parts
+
+
+def _prose(lines: list[str], start: int, end: int, first_line: int, path: str) -> Prose | None:
+    text = _text(lines, start, end)
+    if not text:
+        return None
+    offset = next(i for i in range(start, end) if lines[i].strip())
+    return Prose(markdown=text, source=Source(path, first_line + offset))
+
+
+# ---------------------------------------------------------------- stage blocks: `::: only <stage>`
+
+STAGE_BLOCK_LINE = re.compile(r"^:::(?P<rest>.*)$")
+
+
+@dataclass
+class _Segment:
+    """Body lines [start, end): inside a `::: only` block opened on file line `line` (with its
+    `stages`), or outside any block (stages None)."""
+
+    start: int
+    end: int
+    stages: tuple[str, ...] | None = None
+    line: int = 0
+
+
+def stage_segments(lines: list[str], first_line: int, problems: Problems, known: Sequence[str]) -> tuple[list[str], list[_Segment]]:
+    """Find the `::: only <stage>, ...` ... `:::` blocks of a body (lines starting with `:::`,
+    outside code). Returns the lines with those marker lines blanked - Markdown then sees a
+    paragraph break there, and line numbers stay - and the body cut into segments, in order."""
+    code = _code_lines("".join(lines)) if any(line.startswith(":::") for line in lines) else set()
+    cleaned = list(lines)
+    segments: list[_Segment] = []
+    current = _Segment(0, 0)
+    for index, line in enumerate(lines):
+        match = STAGE_BLOCK_LINE.match(line.rstrip())
+        if not match or index in code:
+            continue
+        cleaned[index] = "\n"
+        where = first_line + index
+        opening = match["rest"].strip()
+        if opening and current.stages is not None:
+            problems.add(where, f"a '::: only' block cannot start inside another one (opened on line {current.line}): close that one with a ':::' line first")
+        elif opening:
+            segments.append(dataclasses.replace(current, end=index))
+            current = _Segment(index + 1, 0, _block_stages(opening, where, problems, known), where)
+        elif current.stages is None:
+            problems.add(where, "this ':::' line closes no '::: only' block: remove it, or open a block before it with a line like  ::: only pregnant")
+        else:
+            segments.append(dataclasses.replace(current, end=index))
+            current = _Segment(index + 1, 0)
+    if current.stages is not None:
+        problems.add(current.line, "this '::: only' block is never closed: add a line ':::' after its last line")
+    segments.append(dataclasses.replace(current, end=len(lines)))
+    return cleaned, segments
+
+
+def _block_stages(opening: str, line: int, problems: Problems, known: Sequence[str]) -> tuple[str, ...]:
+    configured = f"the stages are {', '.join(known) or 'none'}: [audience] stages in newsletter.toml"
+    keyword, _, names = opening.partition(" ")
+    if keyword.lower() != "only":
+        problems.add(line, f"unknown block '::: {opening}': write  ::: only <stage>, <stage>  to show a part to some stages only ({configured})")
+        return ()
+    stages = tuple(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
+    if not stages:
+        problems.add(line, f"'::: only' names no stage: write it like  ::: only {known[0] if known else 'pregnant'}  ({configured})")
+    for stage in stages:
+        if stage not in known:
+            problems.add(line, f"unknown stage '{stage}' in '::: only'{suggestion(stage, known)} ({configured})")
+    return stages
+
+
+def _code_lines(body: str) -> set[int]:
+    """Body lines inside fenced or indented code, at any depth: a `:::` there is just code."""
+    lines: set[int] = set()
+    for token in _MARKDOWN.parse(body):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
+
+
+def _check_not_empty(segment: _Segment, parts: list, problems: Problems) -> None:
+    if segment.stages and not parts:
+        problems.add(segment.line, f"the '::: only {', '.join(segment.stages)}' block is empty: write what those readers should see, or remove it")
+
+
+def intro_parts(body: str, first_line: int, problems: Problems, stages: Sequence[str] = DEFAULT_STAGES) -> list[Prose]:
+    """An issue note's intro as Prose parts, cut at its `::: only` blocks."""
+    lines, segments = stage_segments(body.splitlines(keepends=True), first_line, problems, stages)
+    parts: list[Prose] = []
+    for segment in segments:
+        prose = _prose(lines, segment.start, segment.end, first_line, problems.path)
+        _check_not_empty(segment, [prose] if prose else [], problems)
+        if prose:
+            prose.stages = segment.stages
+            parts.append(prose)
     return parts
 
 
@@ -511,7 +693,7 @@ def _fence_exercise(fence: Block, lines: list[str], first_line: int, problems: P
     ref = values["ref"]
     return ExerciseBlock(
         name=ref, slug=ref, source=Source(problems.path, line),
-        ref=ref, reps=values.get("reps"), sets=values.get("sets"), note=values.get("note"),
+        ref=ref, reps=values.get("reps"), sets=values.get("sets"), note=values.get("note"), rest=values.get("rest"),
     )
 
 
@@ -538,13 +720,17 @@ def parse_exercise(text: str, path: str) -> Exercise:
     lines = front.body.splitlines(keepends=True)
     region = _Region(lines, markdown_blocks(front.body), 0, len(lines), front.body_start_line)
     block = _build_block(values.get("name", slug), slug, Source(path, 1), region, problems)
-    for key in ("equipment", "video"):
+    for key in ("equipment", "video", "pregnancy"):
         if key in values and getattr(block, key) is not None:
             problems.add(front.line_of(key), f"'{key}' is in the front matter and in a section of the text: keep one")
     problems.raise_if_any()
     block.muscles = values.get("muscles", [])
     block.level = values.get("level")
-    block.pregnancy = values.get("pregnancy")
+    block.pregnancy = values.get("pregnancy", block.pregnancy)
+    block.exercise_type = values.get("exercise_type")
+    for key, links in (("before", block.prerequisites), ("progresses_to", block.progresses_to)):
+        written = [CardLink(slug, Source(path, front.line_of(key)), f"'{key}'") for slug in values.get(key, [])]
+        links[:] = unique_links(written + links)
     block.cautions = values.get("cautions", [])
     if "equipment" in values:
         block.equipment = values["equipment"]
@@ -557,7 +743,7 @@ def parse_exercise(text: str, path: str) -> Exercise:
 # ---------------------------------------------------------------- issue notes
 
 
-def parse_issue_note(text: str, path: str) -> IssueNote:
+def parse_issue_note(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) -> IssueNote:
     problems = Problems(path)
     stem = PurePosixPath(path).stem
     week = stem
@@ -573,13 +759,15 @@ def parse_issue_note(text: str, path: str) -> IssueNote:
         problems.absorb(error)
         problems.raise_if_any()
     values = check_fields(front.meta, front.key_lines, ISSUE_FIELDS, problems)
+    intro = intro_parts(front.body, front.body_start_line, problems, stages)
     problems.raise_if_any()
     return IssueNote(
         week=week,
         source=Source(path, 1),
         subject=values.get("subject"),
-        intro=front.body.strip(),
+        intro="\n\n".join(part.markdown for part in intro),
         order=values.get("order", []),
+        intro_parts=intro,
     )
 
 

@@ -12,6 +12,13 @@ Rules:
 - a changed draft is updated only with --force;
 - a scheduled or sent campaign is never changed and never sent again, --force or not;
 - whatever the provider already has but the ledger lacks is recorded first ("catch-up").
+
+A week with stage versions (pipeline/stages.py) is pushed one version at a time, each its own
+campaign under its own issue key, so the rules above hold per version. Two more rules keep every
+reader to one email: a week never goes out both as one email for everyone and as versions (a
+change of content that switches between the two is refused once either was scheduled or sent),
+and a version is not scheduled or sent while the provider reports readers who are in the
+audience of two versions.
 """
 from __future__ import annotations
 
@@ -24,8 +31,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from .errors import PipelineError, PushRefused
 from .ledger import STATUS_RANK, IssueState, Ledger, StepRecord, scheduled_detail
-from .model import PushResult, RenderedEmail
-from .providers.base import Campaign, Provider
+from .model import Issue, PushResult, RenderedEmail
+from .providers.base import Campaign, Provider, UnsupportedFeature
+from .stages import base_key, version_key, versions
 
 STEP_OF_STATUS = {"draft": "drafted", "scheduled": "scheduled", "sent": "sent"}
 # Later steps: (provider method, what it does, the option that asks for it).
@@ -41,9 +49,11 @@ class PushPlan:
     """What a push would do; `describe()` is the text for `newsletter push --plan`."""
 
     issue_key: str
-    week: str
+    week: str  # the issue as messages name it: "2026-W48", or "2026-W48 (pregnant)" for a stage version
     provider: str
     timezone: str = "UTC"
+    stage: str | None = None  # the version (Issue.stage); None: the one email for everyone
+    audience: str = ""  # who it reaches, in words
     action: str = ""  # "create", "update", "unchanged" or "refused"
     campaign: Campaign | None = None  # the issue's campaign at the provider, if it has one
     state: IssueState | None = None  # what the ledger says
@@ -78,6 +88,8 @@ class PushPlan:
 
     def describe(self) -> str:
         heading = f"Plan for issue {self.week} at {self.provider} (nothing has been changed):"
+        if self.stage:
+            heading += f"\n- issue key {self.issue_key}" + (f", for {self.audience}" if self.audience else "")
         if self.refusal:
             return f"{heading}\n- refused: {self.refusal}"
         campaign = f" (campaign {self.campaign.id})" if self.campaign else ""
@@ -112,22 +124,78 @@ def plan(
     changes nothing."""
     now = now or _utc_now()
     _check_request(test_to, schedule_at, send_now, now, provider.config.email.timezone)
+    stage = email.issue.stage
+    try:
+        audience, unsupported = provider.stage_audience(stage), None
+    except UnsupportedFeature as error:
+        audience, unsupported = "", str(error)
     state = ledger.state(email.issue.key, provider.name)
     campaign = provider.find_campaign(email.issue.key, state.campaign_id if state else None)
     result = PushPlan(
         issue_key=email.issue.key,
-        week=email.issue.week,
+        week=issue_label(email.issue),
         provider=provider.name,
         timezone=provider.config.email.timezone,
+        stage=stage,
+        audience=audience,
         campaign=campaign,
         state=state,
         test_to=tuple(test_to),
         schedule_at=schedule_at,
     )
+    if unsupported:
+        result.refuse(unsupported)
+        return result
     _plan_draft(result, email.content_hash, force)
     if not result.refusal:
         _plan_later_steps(result, provider, send_now)
+    if not result.refusal and (result.action in ("create", "update") or result.steps):
+        _check_other_versions(result, ledger, provider, email.issue.week)
+    if not result.refusal and stage and {"schedule", "send"} & set(result.steps):
+        _check_readers_in_two_versions(result, provider)
     return result
+
+
+def issue_label(issue: Issue) -> str:
+    """How messages name an issue: "2026-W48", or "2026-W48 (pregnant)" for a stage version."""
+    return f"{issue.week} ({issue.stage})" if issue.stage else issue.week
+
+
+def _check_other_versions(plan: PushPlan, ledger: Ledger, provider: Provider, week: str) -> None:
+    """A week goes out either as one email for everyone or as stage versions, never both: when
+    the content switched between the two after a push, the other kind is still in the ledger."""
+    if plan.stage is None:
+        others = [version_key(plan.issue_key, stage) for stage in versions(provider.config.audience.stages)]
+        this_kind, other_kind = "one email for everyone", "stage versions"
+    else:
+        others = [base_key(plan.issue_key, plan.stage)]
+        this_kind, other_kind = "stage versions", "one email for everyone"
+    for key in others:
+        state = ledger.state(key, plan.provider)
+        if state is None:
+            continue
+        if state.status != "draft":
+            plan.refuse(
+                f"issue {week} was already {state.status} by {plan.provider} as {other_kind} "
+                f"(issue key {key}, campaign {state.campaign_id}); this build makes {this_kind}, and pushing it would give "
+                "readers a second email. Leave this week as it went out."
+            )
+            return
+        plan.notes.append(
+            f"{plan.provider} still has a draft from when this week was {other_kind} (issue key {key}, campaign "
+            f"{state.campaign_id}); delete it there so it is never sent."
+        )
+
+
+def _check_readers_in_two_versions(plan: PushPlan, provider: Provider) -> None:
+    doubled = provider.readers_in_two_versions(plan.stage)
+    if doubled:
+        shown = ", ".join(doubled[:5]) + (f" and {len(doubled) - 5} more" if len(doubled) > 5 else "")
+        plan.refuse(
+            f"{len(doubled)} reader{'s' if len(doubled) != 1 else ''} of issue {plan.week} at {plan.provider} "
+            f"{'are' if len(doubled) != 1 else 'is'} also in the audience of another version and would get two emails: {shown}. "
+            "Give each reader one stage (see docs/providers.md), then push again."
+        )
 
 
 def push_issue(

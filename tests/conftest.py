@@ -1,6 +1,8 @@
 """Shared fixtures: a throwaway project tree built from a dict, golden files."""
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 from pathlib import Path
 
@@ -33,3 +35,27 @@ def make_project(tmp_path):
 def golden():
     """assert_golden as a fixture."""
     return assert_golden
+
+
+# One browser for the whole session (tests/browser and tests/quality share it: a second
+# sync_playwright() in the same process fails): Debian's Chromium driven by Playwright, never a
+# downloaded browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+INSTALL_HINT = "run scripts/install-test-deps.sh (make test runs it)"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        sync_api = importlib.import_module("playwright.sync_api")
+    except ImportError:
+        pytest.fail(f"Playwright for Python is not installed: {INSTALL_HINT}", pytrace=False)
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Debian's Chromium ({CHROMIUM}) is not installed: {INSTALL_HINT}", pytrace=False)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -37,9 +37,12 @@ def test_build_writes_the_blog_and_the_weeks_email(project):
     site = project / "dist" / "site"
     for page in ("index.html", "feed.xml", "sitemap.xml", "404.html", "exercises/index.html", "tags/index.html"):
         assert (site / page).is_file(), page
-    week = project / "dist" / "email" / "2026-W48"
-    assert {p.name for p in week.iterdir()} == {"index.html", "email.txt", "email.eml"}
-    assert "Email 2026-W48" in result.stdout
+    week = project / "dist" / "email" / "2026-W48"  # a week with stage content: the general version, and one folder per stage
+    stages = {"pregnant", "postpartum-0-6w", "postpartum-6w-plus"}
+    assert {p.name for p in week.iterdir()} == {"index.html", "email.txt", "email.eml"} | stages
+    for stage in stages:
+        assert {p.name for p in (week / stage).iterdir()} == {"index.html", "email.txt", "email.eml"}
+    assert "Email 2026-W48 [general]" in result.stdout and "Email 2026-W48 [pregnant]" in result.stdout
 
 
 def test_built_eml_parses_back_as_multipart_alternative(project):
@@ -99,14 +102,16 @@ def test_a_template_error_names_the_template_and_leaves_dist_as_it_was(project):
 def test_push_to_the_outbox_once_then_does_nothing(project):
     first = newsletter(project, "push", "--week", "2026-W48")
     assert first.returncode == 0, first.stderr
-    outbox = project / "outbox" / "2026-W48"
-    assert (outbox / "email.eml").is_file()
-    campaign = json.loads((outbox / "campaign.json").read_text(encoding="utf-8"))
-    assert campaign["subject"] and campaign["html"] and campaign["text"] and campaign["content_hash"]
+    for version in ("pregnant", "postpartum-0-6w", "postpartum-6w-plus", "general"):  # the real week has stage content
+        outbox = project / "outbox" / "2026-W48" / version
+        assert (outbox / "email.eml").is_file()
+        campaign = json.loads((outbox / "campaign.json").read_text(encoding="utf-8"))
+        assert campaign["subject"] and campaign["html"] and campaign["text"] and campaign["content_hash"]
+        assert campaign["stage"] == version
 
     second = newsletter(project, "push", "--week", "2026-W48")
     assert second.returncode == 0, second.stderr
-    assert "already pushed" in second.stdout
+    assert second.stdout.count("already pushed") == 4
 
 
 def test_pushing_a_changed_issue_is_refused_unless_forced(project):
@@ -155,11 +160,12 @@ def test_send_now_off_a_terminal_needs_yes(project):
 def test_send_now_with_yes_sends_once(project):
     first = newsletter(project, "push", "--week", "2026-W48", "--send-now", "--yes")
     assert first.returncode == 0, first.stderr
-    campaign = json.loads((project / "outbox" / "2026-W48" / "campaign.json").read_text(encoding="utf-8"))
-    assert campaign["status"] == "sent"
+    for version in ("pregnant", "postpartum-0-6w", "postpartum-6w-plus", "general"):
+        campaign = json.loads((project / "outbox" / "2026-W48" / version / "campaign.json").read_text(encoding="utf-8"))
+        assert campaign["status"] == "sent"
     again = newsletter(project, "push", "--week", "2026-W48", "--send-now", "--yes")
     assert again.returncode == 0, again.stderr
-    assert "not sent again" in again.stdout
+    assert again.stdout.count("not sent again") == 4
 
 
 def test_a_schedule_without_a_time_zone_is_refused(project):

@@ -68,7 +68,7 @@ def article():
 
 @pytest.fixture(scope="module")
 def hip_extension(article):
-    (block,) = article.exercises
+    (block,) = [block for block in article.exercises if block.ref is None]  # the other one is a card, for one stage (tests/test_stages.py)
     return block
 
 
@@ -83,7 +83,7 @@ class TestTheGluteArticle:
         assert article.meta["reviewed_by"]
 
     def test_prose_then_the_inline_exercise(self, article):
-        assert [type(part) for part in article.parts] == [Prose, ExerciseBlock]
+        assert [type(part) for part in article.parts][:2] == [Prose, ExerciseBlock]
         assert "kneel" in article.parts[0].markdown.lower()
         assert article.parts[0].source.line == real(self.PATH).splitlines().index(article.parts[0].markdown.splitlines()[0]) + 1
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from ..config import Config
 from ..errors import ConfigError, ProviderError
 from ..model import RenderedEmail
+from ..stages import Targeting, targeting
 
 
 @dataclass
@@ -73,6 +74,37 @@ class Provider:
     def audience(self) -> str:
         """Who a send reaches, in words, for `push --plan` and the send-now confirmation."""
         return "everyone on the provider's list"
+
+    # Stage versions (pipeline/stages.py). A version's stage is `email.issue.stage`: None for
+    # the one email for everyone, else a configured stage or "general". A provider that can
+    # target a stage sets `targets_stages` and sends each version to `self.targeting(stage)`
+    # only - readers of that stage's audience, never anyone else - in create_draft and
+    # update_draft.
+    targets_stages: ClassVar[bool] = False
+
+    def stage_audience(self, stage: str | None) -> str:
+        """Who the version for `stage` reaches, in words. Raises UnsupportedFeature when this
+        provider cannot target a stage, ConfigError when an id it needs is missing. push.plan()
+        calls it before anything changes."""
+        if stage is None:
+            return self.audience()
+        if not self.targets_stages:
+            raise UnsupportedFeature(
+                f"provider '{self.name}' cannot send a version of the issue to one stage ('{stage}') of the list; "
+                "this week has stage-specific content, so use a provider that can (see docs/providers.md)"
+            )
+        return self.targeting(stage).describe()
+
+    def targeting(self, stage: str) -> Targeting:
+        """The audience rule of the version for `stage`: its stage tag, minus earlier stages."""
+        return targeting(self.config.audience.stages, stage)
+
+    def readers_in_two_versions(self, stage: str) -> list[str]:
+        """Before a version is scheduled or sent: readers of its audience who are also in the
+        audience of another version (and so would get two). A provider whose targeting rules
+        that out, as `targeting()` does, has none; one that relies on lists or filters it
+        cannot combine looks."""
+        return []
 
     # Campaign operations used by pipeline/push.py.
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:

@@ -3,6 +3,10 @@
 ⚠ `POST /emails` SENDS at once unless the body says `status: "draft"`. Every create here sets
 it, and the tests check that the fake server (which mimics that default) never sees a create
 without it.
+
+Stage versions carry `filters` on subscriber tags (`[provider] stage_tags`: each stage's tag
+id, as Buttondown's filters need ids, not names): the version's stage tag and none of the
+earlier stages', or, for `general`, none of the stage tags - so nobody matches two versions.
 """
 from __future__ import annotations
 
@@ -25,8 +29,9 @@ STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # every other live stat
 class Buttondown(HttpProvider):
     name = "buttondown"
     secret_env = ("NEWSLETTER_BUTTONDOWN_API_KEY",)
-    option_keys = ("username",)
-    option_types = {"username": str}
+    option_keys = ("username", "stage_tags")
+    option_types = {"username": str, "stage_tags": dict}
+    targets_stages = True
     default_api_url = "https://api.buttondown.com/v1"
 
     def auth(self):
@@ -82,6 +87,11 @@ class Buttondown(HttpProvider):
                 return None
         return None
 
+    def stage_audience(self, stage: str | None) -> str:
+        if stage:
+            self._filters(stage)  # a missing tag id stops the push before anything changes
+        return super().stage_audience(stage)
+
     def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
         payload = self._email_fields(email) | {"status": "draft"}
         return self._campaign(self.http.post("/emails", "create the draft", json=payload).json())
@@ -103,12 +113,22 @@ class Buttondown(HttpProvider):
         return self._campaign(response.json())
 
     def _email_fields(self, email: RenderedEmail) -> dict[str, Any]:
-        return {
+        fields = {
             "subject": email.subject,
             "body": f"{EDITOR_MODE_HTML}\n{email.html}",
             "description": email.preview_text,
             "metadata": {ISSUE_KEY: email.issue.key, CONTENT_HASH: email.content_hash},
         }
+        if email.issue.stage:
+            fields["filters"] = self._filters(email.issue.stage)
+        return fields
+
+    def _filters(self, stage: str) -> dict[str, Any]:
+        rule, tag_ids = self.targeting(stage), self.stage_ids("stage_tags", "Buttondown tag id", (str,))
+        wanted = [("contains", rule.include)] if rule.include else []
+        wanted += [("not_contains", tag) for tag in rule.exclude]
+        filters = [{"field": "subscriber.tags", "operator": operator, "value": tag_ids[tag]} for operator, tag in wanted]
+        return {"filters": filters, "groups": [], "predicate": "and"}
 
     def _campaign(self, email: dict) -> Campaign:
         return Campaign(

@@ -350,6 +350,26 @@ class HttpProvider(Provider):
     def reply_to(self) -> str:
         return self.config.email.reply_to or self.config.email.sender_address
 
+    def stage_ids(self, key: str, what: str, types: tuple[type, ...], stages: Iterable[str] | None = None) -> dict[str, Any]:
+        """`[provider] <key> = {<stage> = <id>, ...}`: the provider's id (a tag, a list) of each
+        stage in `stages` (default: every configured stage, since each version's audience rule
+        names them all). A missing or mistyped id is a ConfigError naming the key."""
+        wanted = list(self.config.audience.stages if stages is None else stages)
+        mapping = self.config.provider.options.get(key) or {}
+        example = ", ".join(f'"{stage}" = ...' for stage in wanted[:2])
+        missing = [stage for stage in wanted if stage not in mapping]
+        if missing:
+            raise ConfigError(
+                f"newsletter.toml: [provider] {key} needs the {what} of {', '.join(repr(s) for s in missing)} to send this week's "
+                f"stage versions with '{self.name}': add it, as in {key} = {{ {example} }} (see docs/providers.md)"
+            )
+        for stage in wanted:
+            value = mapping[stage]
+            if isinstance(value, bool) or not isinstance(value, types) or value in ("", 0):
+                kind = " or ".join(t.__name__ for t in types)
+                raise ConfigError(f"newsletter.toml: [provider] {key}: the {what} of '{stage}' must be a {kind}, not {value!r}")
+        return {stage: mapping[stage] for stage in wanted}
+
 
 def issue_marker(issue_key: str) -> str:
     """The label that ties a campaign to an issue where the provider has no metadata field."""

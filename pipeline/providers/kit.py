@@ -4,6 +4,13 @@ One broadcast per issue. `send_at: null` keeps it a draft; scheduling and sendin
 Kit's schema marks every broadcast field required, so each write sends them all (nulls too).
 Broadcasts have no metadata field: the issue's marker and the build's content hash go in
 `description`, which readers never see. Kit has no API for test emails.
+
+Stage versions carry a `subscriber_filter` on tags (`[provider] stage_tags`: each stage's tag
+id). Kit's API takes one kind of filter group at a time ("all", "any" or "none", no
+combinations), so a stage version goes to everyone with its stage tag and cannot leave out the
+readers who also carry an earlier stage's tag; `general` goes to readers with none of the stage
+tags. Before a stage version is scheduled or sent, the readers of each stage tag are therefore
+read (`GET /v4/tags/{id}/subscribers`), and anyone with two stage tags stops the push.
 """
 from __future__ import annotations
 
@@ -11,20 +18,23 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from ..errors import ProviderError
 from ..model import RenderedEmail
 from .base import Campaign, SignupForm
 from .http import ErrorDetail, HeaderAuth, HttpProvider, hash_from_labels, hash_label, issue_marker, json_body, utc_iso
 
 PAGE_SIZE = 100
 LOOKUP_PAGES = 20
+TAGGED_PAGES = 100  # of 1000 subscribers each
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}
 
 
 class Kit(HttpProvider):
     name = "kit"
     secret_env = ("NEWSLETTER_KIT_API_KEY",)
-    option_keys = ("form_id", "email_template_id")
-    option_types = {"form_id": (str, int), "email_template_id": int}
+    option_keys = ("form_id", "email_template_id", "stage_tags")
+    option_types = {"form_id": (str, int), "email_template_id": int, "stage_tags": dict}
+    targets_stages = True
     default_api_url = "https://api.kit.com/v4"
     backoff_base = 5.0  # a 429 carries no Retry-After; the limit is per 60 s window
 
@@ -70,6 +80,34 @@ class Kit(HttpProvider):
             params["after"] = pagination["end_cursor"]
         return None
 
+    def stage_audience(self, stage: str | None) -> str:
+        if stage:
+            self._subscriber_filter(stage)  # a missing tag id stops the push before anything changes
+        return super().stage_audience(stage)
+
+    def readers_in_two_versions(self, stage: str) -> list[str]:
+        """Readers with this version's stage tag who also carry another stage tag."""
+        rule = self.targeting(stage)
+        if rule.include is None:
+            return []  # `general` leaves out everyone with a stage tag
+        tag_ids = self.stage_ids("stage_tags", "Kit tag id", (int,))
+        readers = {stage: self._tagged(tag_id) for stage, tag_id in tag_ids.items()}
+        others = set().union(*(emails for other, emails in readers.items() if other != rule.include))
+        return sorted(readers[rule.include] & others)
+
+    def _tagged(self, tag_id: int) -> set[str]:
+        """The addresses of the active subscribers with this tag."""
+        params: dict[str, Any] = {"per_page": 1000, "status": "active"}
+        found: set[str] = set()
+        for _ in range(TAGGED_PAGES):
+            body = self.http.get(f"/tags/{tag_id}/subscribers", "read who has a stage tag", params=params).json()
+            found |= {str(person.get("email_address", "")).lower() for person in body.get("subscribers", [])}
+            pagination = body.get("pagination") or {}
+            if not pagination.get("has_next_page") or not pagination.get("end_cursor"):
+                return found
+            params["after"] = pagination["end_cursor"]
+        raise ProviderError(f"kit: tag {tag_id} has more than {TAGGED_PAGES * 1000} subscribers; check for readers with two stage tags in Kit itself")
+
     def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
         response = self.http.post("/broadcasts", "create the broadcast", json=self._broadcast_fields(email))
         return self._campaign(response.json()["broadcast"])
@@ -110,8 +148,19 @@ class Kit(HttpProvider):
             "thumbnail_url": None,
             "preview_text": email.preview_text,
             "subject": email.subject,
-            "subscriber_filter": None,  # everyone
+            "subscriber_filter": self._subscriber_filter(email.issue.stage),  # None: everyone
         }
+
+    def _subscriber_filter(self, stage: str | None) -> list[dict] | None:
+        if stage is None:
+            return None
+        rule, tag_ids = self.targeting(stage), self.stage_ids("stage_tags", "Kit tag id", (int,))
+        if rule.include:
+            return [{"all": [{"type": "tag", "ids": [tag_ids[rule.include]]}], "any": None, "none": None}]
+        if not rule.exclude:
+            return None
+        # The spec types "none" ids as strings (and "all" ids as integers).
+        return [{"all": None, "any": None, "none": [{"type": "tag", "ids": [str(tag_ids[tag]) for tag in rule.exclude]}]}]
 
     def _campaign(self, broadcast: dict) -> Campaign:
         labels = (broadcast.get("description") or "").split(" ")
@@ -153,10 +202,14 @@ def _writable_fields(broadcast: dict) -> dict[str, Any]:
 
 def _writable_filter(groups: list | None) -> list | None:
     """GET shows "everyone" as {"all": [{"type": "all_subscribers"}]}, which PUT does not take:
-    keep only segment and tag filters, and send null (everyone) when there are none."""
+    keep only segment and tag filters, and send null (everyone) when there are none. GET gives
+    every id as a number; PUT takes the ids of "any" and "none" as strings."""
     kept = []
     for group in groups or []:
-        parts = {key: [f for f in group.get(key) or [] if "ids" in f] or None for key in ("all", "any", "none")}
+        parts = {
+            key: [{**f, "ids": [i if key == "all" else str(i) for i in f["ids"]]} for f in group.get(key) or [] if "ids" in f] or None
+            for key in ("all", "any", "none")
+        }
         if any(parts.values()):
             kept.append(parts)
     return kept or None

@@ -4,6 +4,12 @@ One campaign per issue, tagged with the issue's marker (so a lookup finds it by 
 the content hash of the build it holds. The HTML goes in `body` and the plain text in
 `altbody`. listmonk has no preview-text field: the rendered HTML carries its own hidden
 preheader.
+
+Stage versions go to one list each (`[provider] stage_lists`: a list per stage, and `general`
+for readers with no stage). listmonk sends a campaign to everyone on its lists and cannot leave
+out readers of another list, so the lists must not share readers: before a stage version is
+scheduled or sent, the subscribers of all the stage lists are read (`GET /api/subscribers`),
+and anyone subscribed to two of them stops the push.
 """
 from __future__ import annotations
 
@@ -11,21 +17,24 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ProviderError
 from ..model import RenderedEmail
+from ..stages import versions
 from .base import Campaign, SignupForm
 from .http import ErrorDetail, HeaderAuth, HttpProvider, hash_from_labels, hash_label, issue_marker, json_body, utc_iso
 
 PAGE_SIZE = 100
 LOOKUP_PAGES = 20
+SUBSCRIBER_PAGES = 1000
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # running, paused, finished...: out of our hands
 
 
 class Listmonk(HttpProvider):
     name = "listmonk"
     secret_env = ("NEWSLETTER_LISTMONK_API_USER", "NEWSLETTER_LISTMONK_API_KEY")
-    option_keys = ("list_ids", "list_uuid", "template_id")
-    option_types = {"list_ids": list, "list_uuid": str, "template_id": int}
+    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists")
+    option_types = {"list_ids": list, "list_uuid": str, "template_id": int, "stage_lists": dict}
+    targets_stages = True
 
     def __init__(self, config, env=None):
         super().__init__(config, env)
@@ -69,6 +78,35 @@ class Listmonk(HttpProvider):
     def list_ids(self) -> list[int]:
         return self.option("list_ids", "the numbers of the lists to send to, e.g. list_ids = [3]")
 
+    def stage_lists(self) -> dict[str, int]:
+        """The list of each version: every stage, and `general`."""
+        return self.stage_ids("stage_lists", "list number", (int,), versions(self.config.audience.stages))
+
+    def lists_for(self, stage: str | None) -> list[int]:
+        return self.list_ids() if stage is None else [self.stage_lists()[stage]]
+
+    def stage_audience(self, stage: str | None) -> str:
+        if stage is None:
+            return super().stage_audience(stage)
+        return f"the subscribers of list {self.lists_for(stage)[0]} ({super().stage_audience(stage)})"
+
+    def readers_in_two_versions(self, stage: str) -> list[str]:
+        """Subscribers of this version's list who are also subscribed to another version's list."""
+        lists = self.stage_lists()
+        own, others = lists[stage], {number for version, number in lists.items() if version != stage}
+        doubled = []
+        for page in range(1, SUBSCRIBER_PAGES + 1):
+            params = {"list_id": sorted(lists.values()), "per_page": PAGE_SIZE, "page": page}
+            data = self.http.get("/subscribers", "read who is on the stage lists", params=params).json()["data"]
+            results = data.get("results") or []
+            for person in results:
+                subscribed = {item.get("id") for item in person.get("lists") or [] if item.get("subscription_status") != "unsubscribed"}
+                if own in subscribed and subscribed & others:
+                    doubled.append(str(person.get("email", "")))
+            if page * (data.get("per_page") or PAGE_SIZE) >= data.get("total", 0) or not results:  # the server may cap per_page
+                return sorted(doubled)
+        raise ProviderError(f"listmonk: the stage lists hold more than {SUBSCRIBER_PAGES * PAGE_SIZE} subscribers; check them for readers on two lists in listmonk itself")
+
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
         if known_id:
             response = self.http.get(
@@ -110,8 +148,10 @@ class Listmonk(HttpProvider):
 
     def schedule(self, campaign_id: str, when: datetime) -> Campaign:
         path = f"/campaigns/{quote(campaign_id)}"
-        # listmonk keeps the fields a PUT leaves out, except the lists, which it always needs.
-        body = {"lists": self.list_ids(), "send_at": utc_iso(when), "send_later": True}
+        # listmonk keeps the fields a PUT leaves out, except the lists, which it always needs:
+        # the campaign's own lists, so a stage version stays with its stage.
+        current = self.http.get(path, "read the campaign's lists", params={"no_body": "true"}).json()["data"]
+        body = {"lists": _list_numbers(current), "send_at": utc_iso(when), "send_later": True}
         self.http.put(path, "set the campaign's send time", json=body)
         return self._set_status(campaign_id, "scheduled", "schedule the campaign")
 
@@ -128,7 +168,7 @@ class Listmonk(HttpProvider):
         fields = {
             "name": email.subject,
             "subject": email.subject,
-            "lists": self.list_ids(),
+            "lists": self.lists_for(email.issue.stage),
             "from_email": f"{sender.sender_name} <{sender.sender_address}>",
             "type": "regular",
             "content_type": "html",
@@ -155,8 +195,12 @@ class Listmonk(HttpProvider):
 def _test_fields(campaign: dict) -> dict[str, Any]:
     """A campaign as GET returns it, shaped as the test call takes it."""
     fields = {key: campaign[key] for key in ("name", "subject", "from_email", "type", "content_type", "messenger", "body", "altbody", "template_id", "tags") if campaign.get(key) is not None}
-    fields["lists"] = [item["id"] if isinstance(item, dict) else item for item in campaign.get("lists") or []]
+    fields["lists"] = _list_numbers(campaign)
     return fields
+
+
+def _list_numbers(campaign: dict) -> list[int]:
+    return [item["id"] if isinstance(item, dict) else item for item in campaign.get("lists") or []]
 
 
 PROVIDER = Listmonk

@@ -2,6 +2,11 @@
 
 A regular campaign on one audience (`list_id`). Campaigns have no metadata field, so the issue
 is tied to its campaign through `settings.title`, which readers never see.
+
+Stage versions go to a segment of the audience built from its tags (`[provider] stage_tags`:
+each stage's tag id): `recipients.segment_opts` with `match: all` and static-segment conditions
+(in Mailchimp a tag is a static segment) - tagged with the version's stage and not with any
+earlier stage, or, for `general`, with none of the stage tags. So nobody matches two versions.
 """
 from __future__ import annotations
 
@@ -27,8 +32,9 @@ CAMPAIGN_FIELDS = "id,web_id,status,settings.title"
 class Mailchimp(HttpProvider):
     name = "mailchimp"
     secret_env = ("NEWSLETTER_MAILCHIMP_API_KEY",)
-    option_keys = ("list_id", "form_action")
-    option_types = {"list_id": str, "form_action": str}
+    option_keys = ("list_id", "form_action", "stage_tags")
+    option_types = {"list_id": str, "form_action": str, "stage_tags": dict}
+    targets_stages = True
 
     def api_key(self) -> str:
         return self.secret(self.secret_env[0])
@@ -112,15 +118,23 @@ class Mailchimp(HttpProvider):
                 return None
         return None
 
+    def stage_audience(self, stage: str | None) -> str:
+        if stage:
+            self._recipients(stage)  # a missing tag id stops the push before anything changes
+        return super().stage_audience(stage)
+
     def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
-        payload = {"type": "regular", "recipients": {"list_id": self.list_id()}, "settings": self._settings(email)}
+        payload = {"type": "regular", "recipients": self._recipients(email.issue.stage), "settings": self._settings(email)}
         campaign = self.http.post("/campaigns", "create the campaign", json=payload).json()
         self._put_content(str(campaign["id"]), email)
         return self._campaign(campaign)
 
     def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
         path = f"/campaigns/{quote(campaign_id)}"
-        campaign = self.http.patch(path, "update the campaign settings", json={"settings": self._settings(email)}).json()
+        body = {"settings": self._settings(email)}
+        if email.issue.stage:
+            body["recipients"] = self._recipients(email.issue.stage)
+        campaign = self.http.patch(path, "update the campaign settings", json=body).json()
         self._put_content(campaign_id, email)
         return self._campaign(campaign)
 
@@ -137,6 +151,17 @@ class Mailchimp(HttpProvider):
     def send_now(self, campaign_id: str) -> Campaign:
         self.http.post(f"/campaigns/{quote(campaign_id)}/actions/send", "send the campaign")
         return Campaign(id=campaign_id, status="sent", url=self._admin_url(None))
+
+    def _recipients(self, stage: str | None) -> dict[str, Any]:
+        recipients: dict[str, Any] = {"list_id": self.list_id()}
+        if stage is None:
+            return recipients
+        rule, tag_ids = self.targeting(stage), self.stage_ids("stage_tags", "Mailchimp tag id", (int,))
+        conditions = [_tag_condition("static_is", tag_ids[rule.include])] if rule.include else []
+        conditions += [_tag_condition("static_not", tag_ids[tag]) for tag in rule.exclude]
+        if conditions:
+            recipients["segment_opts"] = {"match": "all", "conditions": conditions}
+        return recipients
 
     def _settings(self, email: RenderedEmail) -> dict[str, Any]:
         return {
@@ -164,6 +189,10 @@ class Mailchimp(HttpProvider):
             return ""
         suffix = f"edit?id={web_id}" if web_id else ""
         return f"https://{centre}.admin.mailchimp.com/campaigns/{suffix}"
+
+
+def _tag_condition(op: str, tag_id: int) -> dict[str, Any]:
+    return {"condition_type": "StaticSegment", "field": "static_segment", "op": op, "value": tag_id}
 
 
 def check_quarter_hour(when: datetime) -> None:

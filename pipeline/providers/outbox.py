@@ -6,6 +6,10 @@ Each issue lives in `outbox/<week>/` (the campaign id is the week):
     campaign.json          subject, preview text, html, text, content hash, issue key, status
     tests/<n>-<addr>.eml   one file per test send: the message addressed to <addr>, subject "[Test] ..."
 
+A week with stage versions (pipeline/stages.py) keeps each version in `outbox/<week>/<stage>/`
+(campaign id `<week>/<stage>`, `general` included), its campaign.json naming the stage and the
+audience it is for.
+
 campaign.json is written last and atomically, so a folder without it holds no campaign. A local
 "send" only marks the campaign as handed over (status "sent"); "scheduled" records the time and
 nothing sends it later - a person or another tool takes it from the outbox.
@@ -23,17 +27,18 @@ from typing import Callable
 from ..errors import ProviderError
 from ..model import RenderedEmail
 from ..output import atomic_write
-from ..weeks import WEEK_PATTERN
 from .base import Campaign, Provider
 
 CAMPAIGN_FILE = "campaign.json"
 EML_FILE = "email.eml"
 TESTS_FOLDER = "tests"
 TEST_SUBJECT_PREFIX = "[Test] "
+CAMPAIGN_ID = re.compile(r"^\d{4}-W\d{2}(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$")  # <week> or <week>/<stage>
 
 
 class OutboxProvider(Provider):
     name = "outbox"
+    targets_stages = True
 
     def __init__(self, config, env=None, clock: Callable[[], datetime] | None = None):
         super().__init__(config, env)
@@ -44,28 +49,32 @@ class OutboxProvider(Provider):
         return self.config.outbox_dir
 
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
-        if known_id and WEEK_PATTERN.match(known_id):
+        if known_id and CAMPAIGN_ID.match(known_id):
             record = self._read(known_id)
             if record and record["issue_key"] == issue_key:
                 return self._campaign(record)
-        weeks = sorted(path.parent.name for path in self.outbox.glob(f"*/{CAMPAIGN_FILE}"))
-        for week in filter(WEEK_PATTERN.match, weeks):
-            record = self._read(week)
+        files = [*self.outbox.glob(f"*/{CAMPAIGN_FILE}"), *self.outbox.glob(f"*/*/{CAMPAIGN_FILE}")]
+        campaign_ids = sorted(path.parent.relative_to(self.outbox).as_posix() for path in files)
+        for campaign_id in filter(CAMPAIGN_ID.match, campaign_ids):
+            record = self._read(campaign_id)
             if record and record["issue_key"] == issue_key:
                 return self._campaign(record)
         return None
 
     def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
-        week = email.issue.week
-        existing = self._read(week)
+        week, stage = email.issue.week, email.issue.stage
+        campaign_id = f"{week}/{stage}" if stage else week
+        existing = self._read(campaign_id)
         if existing and existing["issue_key"] != email.issue.key:
             raise ProviderError(
-                f"{self._folder(week)} already holds issue '{existing['issue_key']}', not '{email.issue.key}'; "
+                f"{self._folder(campaign_id)} already holds issue '{existing['issue_key']}', not '{email.issue.key}'; "
                 "move that folder away to push this one"
             )
         now = self._now()
-        record = {"id": week, "issue_key": email.issue.key, "week": week, "status": "draft", "created_at": now,
+        record = {"id": campaign_id, "issue_key": email.issue.key, "week": week, "status": "draft", "created_at": now,
                   "scheduled_for": None, "sent_at": None, "tests": []}
+        if stage:
+            record.update(stage=stage, audience=self.stage_audience(stage))
         return self._write_content(record, email, eml)
 
     def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
@@ -103,8 +112,8 @@ class OutboxProvider(Provider):
 
     # Files.
     def _folder(self, campaign_id: str) -> Path:
-        if not WEEK_PATTERN.match(campaign_id):
-            raise ProviderError(f"outbox campaign id '{campaign_id}' is not an ISO week such as 2026-W48")
+        if not CAMPAIGN_ID.match(campaign_id):
+            raise ProviderError(f"outbox campaign id '{campaign_id}' is not an ISO week such as 2026-W48, or a week and a stage such as 2026-W48/pregnant")
         return self.outbox / campaign_id
 
     def _read(self, campaign_id: str) -> dict | None:

@@ -13,6 +13,12 @@ issue, "smtp"), over one connection, and records each recipient in the ledger as
 server accepted the message - before the next one starts. A run killed half-way and started
 again sends to the rest only. The one gap is a kill between the server's "250 OK" and the
 ledger commit: that one subscriber would get the issue twice.
+
+Stage versions (pipeline/stages.py): each version is its own campaign (its own issue key) and
+goes to the subscribers whose tags pick it - the first stage tag in `[audience] stages` order,
+or `general` for a subscriber with none of them. A subscriber already recorded for another
+version (or for the one email for everyone) of the same week is skipped, so a tag changed
+half-way through a week's sends never brings her a second email.
 """
 from __future__ import annotations
 
@@ -37,10 +43,12 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
+from ..console import track
 from ..errors import ConfigError, ProviderError, PushRefused
 from ..ledger import Ledger, ledger_path
 from ..model import RenderedEmail
 from ..output import atomic_write
+from ..stages import base_key, version_for_tags, version_key, versions
 from ..subscribers import Subscriber, SubscriberStore, normalise_email, parse_subscribers_csv, store_path
 from ..unsubscribe import SECRET_ENV, TOKEN_PLACEHOLDER, checked_secret, link_with_token, list_unsubscribe_headers, make_token, personalise, placeholder_url
 from .base import Campaign, Provider
@@ -210,6 +218,7 @@ def unsent_placeholder_parts(message: EmailMessage) -> list[str]:
 
 class SmtpProvider(Provider):
     name = "smtp"
+    targets_stages = True  # a subscriber's tags name her stage
     secret_env = (PASSWORD_ENV, SECRET_ENV)
     option_keys = ("host", "port", "security", "username", "rate_per_second", "subscribers", "from_address", "from_name", "ca_file", "timeout")
 
@@ -236,7 +245,7 @@ class SmtpProvider(Provider):
 
     def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
         record = {"id": email.issue.key, "issue_key": email.issue.key, "week": email.issue.week, "status": "draft",
-                  "created_at": self._now(), "sent_at": None, "tests": [], "refused": {}}
+                  "created_at": self._now(), "sent_at": None, "tests": [], "refused": {}, "stage": email.issue.stage}
         return self._write_content(record, email, eml)
 
     def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
@@ -287,12 +296,21 @@ class SmtpProvider(Provider):
             source = self.settings.subscribers or "the subscriber list"
             raise ProviderError(f"{source} has nobody subscribed; add people with `newsletter subscribers import FILE.csv`")
         done = set(ledger.recipients(record["issue_key"], self.name)) | set(record["refused"])
-        return [person for person in everyone if person.key not in done]
+        done |= self._sent_another_version(record, ledger)
+        stage, stages = record.get("stage"), self.config.audience.stages
+        return [person for person in everyone if person.key not in done and (stage is None or version_for_tags(person.tags, stages) == stage)]
+
+    def _sent_another_version(self, record: dict, ledger: Ledger) -> set[str]:
+        """Everyone recorded for another version of this week: the one email for everyone, or
+        any stage version."""
+        base = base_key(record["issue_key"], record.get("stage"))
+        keys = {base, *(version_key(base, version) for version in versions(self.config.audience.stages))} - {record["issue_key"]}
+        return {recipient for key in keys for recipient in ledger.recipients(key, self.name)}
 
     def _deliver(self, record: dict, template: EmailMessage, pending: list[Subscriber], ledger: Ledger, secret: str) -> None:
         sent = 0
         with self._connection() as smtp:
-            for person in pending:
+            for person in track(pending, "Sending"):
                 try:
                     self._send_one(smtp, template, person, secret)
                 except smtplib.SMTPRecipientsRefused as refusal:

@@ -22,18 +22,29 @@ from markupsafe import Markup
 
 from .. import urls
 from ..config import Config
+from ..console import track
 from ..errors import ContentError
+from ..frontmatter import key_lines
 from ..model import Article, Content, Exercise, ExerciseBlock, Source
+from ..progressions import prerequisite_chain
 from ..providers.base import SignupForm
-from . import jsonld
+from . import jsonld, video
 from .feed import FEED_PATH, article_author, article_updated, build_feed
 from .markdown import MarkdownRenderer
+from .video import VideoLink, parse_video
 
 TEMPLATE_FOLDER = "site"
 STATIC_FOLDER = "static"
 SITEMAP_PATH = "sitemap.xml"
 NOT_FOUND_PATH = "404.html"
 PREGNANCY_LABELS = {"safe": "Suitable in pregnancy", "modify": "Modify in pregnancy", "avoid": "Avoid in pregnancy"}
+VIDEO_SCRIPT = "static/video.js"  # swaps a video's thumbnail for the player when the reader presses play
+
+
+@dataclass(frozen=True)
+class VideoPlayer:
+    link: VideoLink
+    thumbnail: str  # site path of the PNG drawn by render/video.py
 
 
 @dataclass
@@ -60,6 +71,7 @@ class Page:
     image_alt: str = ""
     jsonld: list[Markup] = field(default_factory=list)
     in_sitemap: bool = True
+    scripts: list[str] = field(default_factory=list)  # site paths of scripts the page loads (deferred)
 
     def __post_init__(self) -> None:
         self.file = self.file or self.path + "index.html"
@@ -113,12 +125,13 @@ class _Blog:
 
     def files(self) -> dict[str, bytes | Path]:
         pages = self.pages()
-        files: dict[str, bytes | Path] = {page.file: self.render_page(page).encode("utf-8") for page in pages}
+        files: dict[str, bytes | Path] = {page.file: self.render_page(page).encode("utf-8") for page in track(pages, "Rendering blog pages")}
         files[FEED_PATH] = build_feed(self.articles, self.config, self.feed_content, self.now)
         files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(pages)}).encode()
         files["robots.txt"] = self.render_template(
             "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
         ).encode()
+        files.update(self.video_thumbnails())
         for name, path in [*self.static_files(), *self.media_files()]:
             if name in files:
                 raise ContentError(_relative(path, self.config.root), 1, f"would overwrite the blog's own {name}: rename or move it")
@@ -180,12 +193,16 @@ class _Blog:
         image = self.absolute_asset(article.image, article.source) if article.image else None
         links = self.links_for(path + "index.html")
         description = links.plain(article.summary, article.source)
-        data = [jsonld.blog_posting(article, page_url, description, self.config.site.author, image, self.config.site.title)]
-        data += [
-            jsonld.howto(part, f"{page_url}#{anchors[index]}", lambda text: links.plain(text, part.source))
-            for index, part in enumerate(article.parts)
-            if isinstance(part, ExerciseBlock)
+        data = [
+            jsonld.medical_web_page(page_url, article.title, description, article.meta, self.config.site.language, jsonld.posting_id(page_url)),
+            jsonld.blog_posting(article, page_url, description, self.config.site.author, image, self.config.site.title),
         ]
+        for index, part in enumerate(article.parts):
+            if isinstance(part, ExerciseBlock):
+                url = f"{page_url}#{anchors[index]}"
+                shown = self.video_data(part, article.slug, article.date)
+                data.append(jsonld.exercise(part, url, self.plain_text(links, part), video=shown))
+        has_video = any(self.video_player(block, article.slug) for block in article.exercises)
         return Page(
             path=path,
             template="article.html.j2",
@@ -202,6 +219,7 @@ class _Blog:
             image=image,
             image_alt=article.image_alt or "",
             jsonld=[jsonld.script_body(item) for item in data],
+            scripts=[VIDEO_SCRIPT] if has_video else [],
         )
 
     def exercise_index_page(self) -> Page:
@@ -217,29 +235,86 @@ class _Blog:
 
     def exercise_page(self, exercise: Exercise) -> Page:
         path = urls.exercise_path(exercise.slug)
+        page_url = urls.absolute(self.config.base_url, path)
         using = [article for article in self.content.articles_using(exercise.slug) if not article.draft]
         links = self.links_for(path + "index.html")
-        howto = jsonld.howto(
-            exercise.block, urls.absolute(self.config.base_url, path), lambda text: links.plain(text, exercise.block.source)
-        )
+        description = links.plain(exercise.block.summary, exercise.block.source) or f"How to do {exercise.name}."
+        first_shown = min((article.date for article in using), default=None)
+        shown = self.video_data(exercise.block, None, first_shown)
+        node_id = f"{page_url}#exercise"
+        data = [
+            jsonld.medical_web_page(page_url, exercise.name, description, exercise.meta, self.config.site.language, node_id),
+            jsonld.exercise(exercise.block, page_url, self.plain_text(links, exercise.block), node_id=node_id, video=shown),
+        ]
         return Page(
             path=path,
             template="exercise.html.j2",
             title=exercise.name,
-            description=links.plain(exercise.block.summary, exercise.block.source) or f"How to do {exercise.name}.",
+            description=description,
             lastmod=self.newest_date(using),
             context={
                 "exercise": exercise,
                 "block": exercise.block,
                 "articles": using,
-                "do_first": self.library_cards(exercise.meta.get("before", [])),
-                "next_steps": self.library_cards(exercise.meta.get("progresses_to", [])),
+                "chain": self.library_cards(prerequisite_chain(self.content.exercises, exercise.slug)),
+                "next_steps": self.library_cards([link.slug for link in exercise.block.progresses_to]),
             },
-            jsonld=[jsonld.script_body(howto)],
+            jsonld=[jsonld.script_body(item) for item in data],
+            scripts=[VIDEO_SCRIPT] if self.video_player(exercise.block, None) else [],
         )
 
     def library_cards(self, slugs: list[str]) -> list[Exercise]:
         return [self.content.exercises[slug] for slug in slugs if slug in self.content.exercises]
+
+    # -- exercise videos ----------------------------------------------------------------------------
+
+    def video_player(self, block: ExerciseBlock, article_slug: str | None) -> VideoPlayer | None:
+        """The click-to-play player of a YouTube or Vimeo video; None for no video or another host."""
+        link = parse_video(block.video) if block.video else None
+        return VideoPlayer(link, video.thumbnail_path(block, article_slug)) if link else None
+
+    def video_data(self, block: ExerciseBlock, article_slug: str | None, shown_since: date | None) -> jsonld.VideoData | None:
+        if not block.video:
+            return None
+        player = self.video_player(block, article_slug)
+        thumbnail = urls.absolute(self.config.base_url, player.thumbnail) if player else None
+        return jsonld.VideoData(player.link if player else None, block.video, thumbnail, shown_since)
+
+    def video_thumbnails(self) -> dict[str, bytes]:
+        """A PNG for every YouTube or Vimeo video on the blog (media/video/...), drawn here: the
+        email links to the same files."""
+        wanted: dict[str, tuple[ExerciseBlock, Exercise | None]] = {}
+        for exercise in self.exercises:
+            wanted[video.thumbnail_path(exercise.block)] = (exercise.block, exercise)
+        for article in self.articles:
+            for block in article.exercises:
+                if block.ref is None:
+                    wanted[video.thumbnail_path(block, article.slug)] = (block, None)
+        thumbnails = {}
+        for path, (block, card) in sorted(wanted.items()):
+            player = self.video_player(block, None)
+            if player:
+                poster = self.poster(card) if card else None
+                thumbnails[path] = video.thumbnail_png(block.name, player.link.provider_name, poster)
+        return thumbnails
+
+    def poster(self, card: Exercise) -> bytes | None:
+        """The picture a card names in `video_poster`, written relative to the card's file."""
+        href = card.meta.get("video_poster")
+        if not href:
+            return None
+        site_path = urls.resolve_content_link(href, card.source.path)
+        picture = (self.config.content_dir / site_path).resolve() if site_path else None
+        if picture is None or not picture.is_file() or not picture.is_relative_to(self.config.content_dir.resolve()):
+            text = self.content.source_texts.get(card.source.path)
+            line = key_lines(text, card.source.path).get("video_poster", 1) if text else 1
+            raise ContentError(card.source.path, line, f"video_poster '{href}' is not a file: give the picture's path from this file, e.g. ../images/clam.jpg")
+        return picture.read_bytes()
+
+    def plain_text(self, links: _Links, block: ExerciseBlock):
+        """Markdown of this exercise as plain text; a card's text resolves links from its own file."""
+        source = self.content.exercises[block.ref].source if block.ref in self.content.exercises else block.source
+        return lambda text: links.plain(text, source)
 
     def tag_index_page(self) -> Page:
         return Page(
@@ -314,6 +389,7 @@ class _Blog:
             # A card's text was written in its own file: resolve its links from there.
             "card_sources": {slug: exercise.source for slug, exercise in self.content.exercises.items()},
             "pregnancy_labels": PREGNANCY_LABELS,
+            "video_player": self.video_player,
             "article_path": urls.article_path,
             "exercise_path": urls.exercise_path,
             "host": _host,

@@ -32,7 +32,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import css_inline
 import jinja2
@@ -41,9 +40,10 @@ from markupsafe import Markup
 
 from ..config import Config
 from ..errors import ContentError, PipelineError
-from ..model import Article, ExerciseBlock, Issue, RenderedEmail
-from ..urls import CONTENT_EXERCISES, absolute, article_path, exercise_anchor
+from ..model import Article, CardLink, ExerciseBlock, Issue, RenderedEmail
+from ..urls import CONTENT_EXERCISES, absolute, article_path, exercise_anchor, exercise_path
 from .markdown import MarkdownRenderer
+from .video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
 from .text import html_to_line, html_to_text, wrap_text
 
 TEMPLATE_FOLDER = "email"
@@ -77,7 +77,16 @@ EMPTY = Rich(Markup(""), "")
 @dataclass(frozen=True)
 class Video:
     url: str
-    thumbnail: str | None  # None: show a text link instead
+    thumbnail: str | None  # absolute URL of the PNG the blog build draws (render/video.py); None: a text link only
+    host: str = ""  # "YouTube" or "Vimeo", for the thumbnail's alt text
+
+
+@dataclass(frozen=True)
+class CardLinkView:
+    """A "do this first" / "ready for more?" link to a card in the blog's exercise library."""
+
+    name: str
+    url: str
 
 
 @dataclass
@@ -101,11 +110,14 @@ class ExerciseView:
     sets: str | None
     note: Rich
     video: Video | None
+    rest: str | None = None
+    do_first: list[CardLinkView] = field(default_factory=list)
+    next_steps: list[CardLinkView] = field(default_factory=list)
 
     @property
     def facts(self) -> list[str]:
         """The short facts line: equipment, level, and the article's reps and sets."""
-        labelled = [("Equipment", self.equipment), ("Level", self.level), ("Reps", self.reps), ("Sets", self.sets)]
+        labelled = [("Equipment", self.equipment), ("Level", self.level), ("Reps", self.reps), ("Sets", self.sets), ("Rest", self.rest)]
         return [f"{label}: {value}" for label, value in labelled if value]
 
 
@@ -185,23 +197,6 @@ def content_hash(subject: str, preview_text: str, html: str, text: str) -> str:
     return digest.hexdigest()
 
 
-def youtube_id(url: str) -> str | None:
-    """The video id of a YouTube watch, short, embed or shorts link; None for other hosts."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
-    if host == "youtu.be":
-        candidate = parts.path.strip("/").split("/")[0]
-    elif host in ("youtube.com", "youtube-nocookie.com"):
-        if parts.path == "/watch":
-            candidate = parse_qs(parts.query).get("v", [""])[0]
-        else:
-            match = re.match(r"^/(?:embed|shorts|live|v)/([^/?#]+)", parts.path)
-            candidate = match.group(1) if match else ""
-    else:
-        return None
-    return candidate if re.fullmatch(r"[A-Za-z0-9_-]{6,}", candidate or "") else None
-
-
 # --- the view the templates see -------------------------------------------------------------
 
 
@@ -268,7 +263,7 @@ def _article_view(article: Article, writer: _Writer, excerpt: bool) -> ArticleVi
     for part in article.parts:
         if isinstance(part, ExerciseBlock):
             seen[part.slug] += 1
-            parts.append(_exercise_view(part, f"{url}#{exercise_anchor(part.slug, seen[part.slug])}", writer))
+            parts.append(_exercise_view(part, f"{url}#{exercise_anchor(part.slug, seen[part.slug])}", writer, article.slug))
         else:
             parts.append(ProseView(writer.block(part.markdown, path)))
     return ArticleView(
@@ -284,7 +279,7 @@ def _article_view(article: Article, writer: _Writer, excerpt: bool) -> ArticleVi
     )
 
 
-def _exercise_view(block: ExerciseBlock, blog_url: str, writer: _Writer) -> ExerciseView:
+def _exercise_view(block: ExerciseBlock, blog_url: str, writer: _Writer, article_slug: str) -> ExerciseView:
     if not block.safety.strip():
         raise ContentError(
             block.source.path,
@@ -311,14 +306,25 @@ def _exercise_view(block: ExerciseBlock, blog_url: str, writer: _Writer) -> Exer
         reps=block.reps,
         sets=block.sets,
         note=writer.inline(block.note or "", block.source.path),
-        video=_video(writer.url(block.video, path)) if block.video else None,
+        video=_video(block, writer, article_slug) if block.video else None,
+        rest=block.rest,
+        do_first=[_card_link(link, writer) for link in block.prerequisites],
+        next_steps=[_card_link(link, writer) for link in block.progresses_to],
     )
 
 
-def _video(url: str) -> Video:
-    video_id = youtube_id(url)
-    thumbnail = f"https://img.youtube.com/vi/{video_id}/hqdefault.jpg" if video_id else None
-    return Video(url=url, thumbnail=thumbnail)
+def _video(block: ExerciseBlock, writer: _Writer, article_slug: str) -> Video:
+    """A YouTube or Vimeo video shows the thumbnail the blog build draws (never the host's own
+    picture: no request to the host, and the same image every build); others a text link."""
+    link = parse_video(block.video)
+    if link is None:
+        return Video(url=block.video, thumbnail=None)
+    thumbnail = absolute(writer.config.base_url, thumbnail_path(block, article_slug))
+    return Video(url=block.video, thumbnail=thumbnail, host=link.provider_name)
+
+
+def _card_link(link: CardLink, writer: _Writer) -> CardLinkView:
+    return CardLinkView(name=link.name or link.slug, url=absolute(writer.config.base_url, exercise_path(link.slug)))
 
 
 def _long_date(day: date) -> str:

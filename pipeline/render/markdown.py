@@ -16,6 +16,7 @@ from ..urls import absolute as absolute_url
 from ..urls import resolve_content_link
 
 EXTENSIONS = ["extra", "sane_lists", "smarty"]
+MEMO_MAX_CHARS = 2000
 
 
 class _LinkRewriter(Treeprocessor):
@@ -54,6 +55,7 @@ class MarkdownRenderer:
         self.site_root = site_root
         self.source_path = ""
         self._md = markdown.Markdown(extensions=EXTENSIONS + [_LinkExtension(self)], output_format="html")
+        self._memo: dict[tuple[str, str], str] = {}
 
     def url_for(self, href: str, source_path: str | None = None) -> str:
         """A link written in `source_path` (default: the file being converted), for this channel."""
@@ -65,6 +67,16 @@ class MarkdownRenderer:
         return self.site_root + site_path if not site_path.startswith("#") else site_path
 
     def convert(self, text: str, source_path: str = "") -> str:
+        # Short texts (summaries, card steps and tips) are converted again and again across
+        # pages: remember them. Article bodies are converted once per page and are not kept.
+        if len(text) > MEMO_MAX_CHARS:
+            return self._convert(text, source_path)
+        key = (text, source_path)
+        if key not in self._memo:
+            self._memo[key] = self._convert(text, source_path)
+        return self._memo[key]
+
+    def _convert(self, text: str, source_path: str) -> str:
         self.source_path = source_path
         self._md.reset()
         return self._md.convert(text)

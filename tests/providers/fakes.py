@@ -5,6 +5,11 @@ every request (and its own reply) against the provider's OpenAPI document. It mi
 behaviours the client must cope with: Buttondown sending at once when `status` is left out,
 Mailchimp refusing off-quarter schedule times, listmonk needing `lists` on every update.
 Faults (errors, rate limits, slow answers) are queued with `add_fault`.
+
+Each fake also has a roster of readers (`readers`: address -> the provider's ids of her tags,
+or of her lists for listmonk) and delivers a campaign when it is sent, to the readers its
+audience fields select (Mailchimp `segment_opts`, Buttondown `filters`, Kit `subscriber_filter`,
+listmonk `lists`), recording each in `deliveries`; a campaign is delivered at most once.
 """
 from __future__ import annotations
 
@@ -69,6 +74,8 @@ class FakeProvider:
         self.spec_errors: list[str] = []
         self.faults: list[Fault] = []
         self.tests_sent: list[list[str]] = []
+        self.readers: dict[str, set] = {}  # address -> tag ids (list ids for listmonk)
+        self.deliveries: list[tuple[str, str]] = []  # (campaign id, address), one per message sent
         self.lock = threading.RLock()
         self.routes = [(m, re.compile(f"^{self.spec.base_path}{p}$"), h) for m, p, h in self.route_table()]
 
@@ -84,6 +91,19 @@ class FakeProvider:
 
     def writes(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.method != "GET"]
+
+    def received(self) -> dict[str, list[str]]:
+        """Address -> the ids of the campaigns she was sent."""
+        got: dict[str, list[str]] = {}
+        for campaign_id, address in self.deliveries:
+            got.setdefault(address, []).append(campaign_id)
+        return got
+
+    def deliver(self, campaign_id: str, selects: Callable[[set], bool]) -> None:
+        """Send campaign `campaign_id` to every reader whose ids `selects` accepts, once."""
+        if any(sent == campaign_id for sent, _ in self.deliveries):
+            return
+        self.deliveries += [(campaign_id, address) for address, ids in sorted(self.readers.items()) if selects(ids)]
 
     def our_view(self) -> list[dict]:
         """Every campaign as {id, status (draft/scheduled/sent), subject, html}."""
@@ -205,6 +225,7 @@ class FakeButtondown(FakeProvider):
             "status": body.get("status", "about_to_send"),
             "publish_date": body.get("publish_date"),
             "creation_date": NOW,
+            "filters": body.get("filters") or {"filters": [], "groups": [], "predicate": "and"},
         }
         return 201, self._email(email_id)
 
@@ -238,6 +259,7 @@ class FakeButtondown(FakeProvider):
             email.update(status="scheduled", publish_date=body["publish_date"])
         else:
             email.update(status="about_to_send", publish_date=NOW)
+            self.deliver(id, lambda tags: _buttondown_selects(email["filters"], tags))
         return 200, self._email(id)
 
     def _email(self, email_id: str, with_body: bool = True) -> dict:
@@ -253,7 +275,7 @@ class FakeButtondown(FakeProvider):
             "description": e["description"],
             "archival_mode": "enabled",
             "featured": False,
-            "filters": {"filters": [], "groups": [], "predicate": "and"},
+            "filters": e["filters"],
             "image": "",
             "metadata": e["metadata"],
             "publish_date": e["publish_date"],
@@ -327,7 +349,7 @@ class FakeMailchimp(FakeProvider):
             "create_time": NOW,
             "status": "save",
             "content_type": "html",
-            "recipients": {"list_id": body["recipients"]["list_id"]},
+            "recipients": dict(body["recipients"]),
             "settings": dict(body.get("settings", {})),
             "content": {},
         }
@@ -346,6 +368,8 @@ class FakeMailchimp(FakeProvider):
 
     def update(self, request, body, id):
         self.campaigns[id]["settings"].update(body.get("settings", {}))
+        if "recipients" in body:
+            self.campaigns[id]["recipients"] = dict(body["recipients"])
         return 200, self._campaign(id)
 
     def set_content(self, request, body, id):
@@ -365,6 +389,7 @@ class FakeMailchimp(FakeProvider):
 
     def send(self, request, body, id):
         self.campaigns[id]["status"] = "sent"
+        self.deliver(id, lambda tags: _mailchimp_selects(self.campaigns[id]["recipients"].get("segment_opts"), tags))
         return 204, None
 
     def _campaign(self, campaign_id: str) -> dict:
@@ -432,6 +457,7 @@ class FakeKit(FakeProvider):
             ("GET", "/v4/broadcasts", self.list),
             ("GET", "/v4/broadcasts/(?P<id>[0-9]+)", self.get),
             ("PUT", "/v4/broadcasts/(?P<id>[0-9]+)", self.update),
+            ("GET", "/v4/tags/(?P<tag_id>[0-9]+)/subscribers", self.tagged),
         ]
 
     def authorised(self, request):
@@ -465,7 +491,29 @@ class FakeKit(FakeProvider):
         if id not in self.campaigns:
             return 404, {"errors": ["Not Found"]}
         self.campaigns[id].update(self._fields(body))
+        broadcast = self.campaigns[id]
+        if broadcast.get("send_at") and not _is_future(broadcast["send_at"]):
+            self.deliver(id, lambda tags: _kit_selects(broadcast.get("subscriber_filter"), tags))
         return 200, {"broadcast": self._broadcast(id)}
+
+    def tagged(self, request, body, tag_id):
+        people = [address for address, tags in sorted(self.readers.items()) if int(tag_id) in tags]
+        start = int(base64.b64decode(request.args["after"])) if "after" in request.args else 0
+        chunk = people[start : start + self.page_size]
+        end = start + len(chunk)
+        pagination = {
+            "has_previous_page": start > 0,
+            "has_next_page": end < len(people),
+            "start_cursor": base64.b64encode(str(start).encode()).decode() if chunk else None,
+            "end_cursor": base64.b64encode(str(end).encode()).decode() if chunk else None,
+            "per_page": int(request.args.get("per_page", 500)),
+        }
+        subscribers = [
+            {"id": 800 + index, "first_name": None, "email_address": address, "state": "active", "created_at": NOW,
+             "tagged_at": NOW, "fields": {"category": ""}}
+            for index, address in enumerate(chunk, start)
+        ]  # fmt: skip
+        return 200, {"subscribers": subscribers, "pagination": pagination}
 
     @staticmethod
     def _fields(body: dict) -> dict:
@@ -481,7 +529,7 @@ class FakeKit(FakeProvider):
 
     def _broadcast(self, broadcast_id: str, stats: bool = False) -> dict:
         b = dict(self.campaigns[broadcast_id])
-        b["subscriber_filter"] = b.get("subscriber_filter") or [{"all": [{"type": "all_subscribers"}]}]
+        b["subscriber_filter"] = _kit_filter_as_shown(b.get("subscriber_filter"))
         b["publication_id"] = b["id"]
         if stats:
             b["stats"] = {
@@ -537,6 +585,7 @@ class FakeListmonk(FakeProvider):
             ("PUT", campaign, self.update),
             ("POST", campaign + "/test", self.test),
             ("PUT", campaign + "/status", self.set_status),
+            ("GET", "/subscribers", self.subscribers),
         ]
 
     def authorised(self, request):
@@ -590,7 +639,23 @@ class FakeListmonk(FakeProvider):
         if body["status"] == "scheduled" and not campaign.get("send_at"):
             return 400, {"message": "Campaign needs a send_at date to be scheduled."}
         campaign["status"] = body["status"]
+        if body["status"] == "running":
+            lists = {item["id"] for item in campaign["lists"]}
+            self.deliver(id, lambda subscribed: bool(lists & subscribed))
         return 200, {"data": self._campaign(id)}
+
+    def subscribers(self, request, body):
+        wanted = {int(number) for number in request.args.getlist("list_id")}
+        people = [(address, lists) for address, lists in sorted(self.readers.items()) if not wanted or wanted & lists]
+        page, per_page = int(request.args.get("page", 1)), min(int(request.args.get("per_page", 20)), self.page_size)
+        chunk = people[(page - 1) * per_page : page * per_page]
+        results = [
+            {"id": index, "uuid": f"00000000-0000-4000-9000-{index:012d}", "email": address, "name": "", "status": "enabled",
+             "attribs": {}, "created_at": NOW, "updated_at": NOW,
+             "lists": [{"id": number, "name": f"List {number}", "subscription_status": "confirmed"} for number in sorted(lists)]}
+            for index, (address, lists) in enumerate(chunk, (page - 1) * per_page + 1)
+        ]  # fmt: skip
+        return 200, {"data": {"results": results, "query": "", "total": len(people), "per_page": per_page, "page": page}}
 
     @staticmethod
     def _invalid(body: dict) -> str | None:
@@ -634,6 +699,45 @@ class FakeListmonk(FakeProvider):
 
     def create_path(self):
         return r"/api/campaigns$"
+
+
+def _kit_filter_as_shown(groups: list | None) -> list:
+    """A filter as Kit's replies show it: only the kinds a group has, ids as integers, and
+    "everyone" as {"type": "all_subscribers"} (the spec's examples)."""
+    if not groups:
+        return [{"all": [{"type": "all_subscribers"}]}]
+    return [
+        {kind: [{**f, "ids": [int(i) for i in f["ids"]]} for f in conditions] for kind, conditions in group.items() if conditions}
+        for group in groups
+    ]
+
+
+# Audience rules, as each provider documents them ------------------------------------------------
+
+
+def _buttondown_selects(group: dict, tags: set) -> bool:
+    results = [
+        (f["value"] in tags) if f["operator"] == "contains" else (f["value"] not in tags)
+        for f in group.get("filters", []) if f["field"] == "subscriber.tags"
+    ] + [_buttondown_selects(inner, tags) for inner in group.get("groups", [])]  # fmt: skip
+    return all(results) if group.get("predicate", "and") == "and" else any(results)
+
+
+def _mailchimp_selects(segment_opts: dict | None, tags: set) -> bool:
+    if not segment_opts:
+        return True
+    results = [(c["value"] in tags) == (c["op"] == "static_is") for c in segment_opts["conditions"] if c["condition_type"] == "StaticSegment"]
+    return all(results) if segment_opts["match"] == "all" else any(results)
+
+
+def _kit_selects(groups: list | None, tags: set) -> bool:
+    """Every group must hold; within one, `all` needs every tag, `any` one, `none` none."""
+    for group in groups or []:
+        for kind, test in (("all", all), ("any", any), ("none", lambda held: not any(held))):
+            for condition in group.get(kind) or []:
+                if condition.get("type") == "tag" and not test(int(i) in tags for i in condition["ids"]):
+                    return False
+    return True
 
 
 FAKES: dict[str, type[FakeProvider]] = {f.name: f for f in (FakeButtondown, FakeMailchimp, FakeKit, FakeListmonk)}

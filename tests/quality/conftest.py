@@ -22,8 +22,6 @@ import pytest
 
 from . import quality_support as qs
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def pytest_generate_tests(metafunc):
@@ -104,19 +102,6 @@ def site_server():
 
 
 # ---------------------------------------------------------------- one browser
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = qs.require_module("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        qs.missing(f"Debian's Chromium ({CHROMIUM})")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass

@@ -1,0 +1,243 @@
+"""Safety rules for `newsletter check`: exercise content treated as data that can be checked.
+
+Our readers are pregnant or recovering from birth, so every exercise a reader may follow (a
+library card, or an exercise block written in an article) must:
+
+- say whether it suits pregnancy (a card's `pregnancy:` front matter, checked by
+  checks/exercises.py; a block's `pregnancy: safe|modify|avoid` line in its safety section);
+- give prolapse guidance and diastasis guidance in its safety section or cautions;
+- have a progression rule;
+- have been reviewed: `reviewed_by` and `last_reviewed` in the card's front matter, or in the
+  front matter of the article the block is written in. A missing one is an error; a review older
+  than `[safety] review_max_age_months` is a warning.
+
+And no content file may make a claim from `[safety] banned_claims`, wherever it is written.
+
+`safety_findings(content, config)` is pure: it reads only the model (the files' texts are in
+`content.source_texts`, for the file:line of each claim).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .frontmatter import key_lines
+from .model import PREGNANCY_VALUES, Article, Content, ExerciseBlock, Exercise, Finding
+from .parse import section_kind
+
+if TYPE_CHECKING:
+    from .config import Config, SafetyConfig
+
+ERROR, WARNING = "error", "warning"
+
+# Words that show the safety text speaks to each condition (matched at the start of a word).
+PROLAPSE_WORDS = ("prolapse",)
+DIASTASIS_WORDS = ("diastasis", "tummy gap", "abdominal separation", "separated tummy", "separated abdominal")
+
+# In a banned-claim phrase, the word N stands for any number, in digits or in words.
+_NUMBER = r"(?:\d+(?:[.,]\d+)?|a\s+few|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty)"
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def safety_findings(content: Content, config: Config, today: date | None = None) -> list[Finding]:
+    today = today or _today()
+    findings: list[Finding] = []
+    for exercise in content.exercises.values():
+        findings += card_findings(exercise, content, config.safety, today)
+    for article in content.articles:
+        findings += article_findings(article, content, config.safety, today)
+    findings += banned_claim_findings(content.source_texts, config.safety.banned_claims)
+    return findings
+
+
+# ---------------------------------------------------------------- exercises
+
+
+def card_findings(exercise: Exercise, content: Content, safety: SafetyConfig, today: date) -> list[Finding]:
+    what = f"exercise card '{exercise.name}'"
+    text = content.source_texts.get(exercise.source.path, "")
+    findings = guidance_findings(exercise.block, what, text)
+    findings += review_findings(exercise.meta, exercise.source.path, text, what, safety, today)
+    return findings
+
+
+def article_findings(article: Article, content: Content, safety: SafetyConfig, today: date) -> list[Finding]:
+    """The exercises written in the article itself; a card used with ```exercise is checked in its own file."""
+    blocks = [block for block in article.exercises if block.ref is None]
+    if not blocks:
+        return []
+    text = content.source_texts.get(article.source.path, "")
+    findings: list[Finding] = []
+    for block in blocks:
+        what = f"exercise '{block.name}'"
+        findings += guidance_findings(block, what, text)
+        if block.pregnancy not in PREGNANCY_VALUES:
+            findings.append(Finding(
+                block.source.path, _section_line(text, block, "safety"), ERROR,
+                f"{what} does not say whether it suits pregnancy: add a line  pregnancy: {' | '.join(PREGNANCY_VALUES)}  "
+                "to its safety section",
+                "safety.pregnancy",
+            ))
+    names = ", ".join(f"'{block.name}'" for block in blocks)
+    what = f"this article's exercise{'s' * (len(blocks) > 1)} ({names})"
+    findings += review_findings(article.meta, article.source.path, text, what, safety, today)
+    return findings
+
+
+def guidance_findings(block: ExerciseBlock, what: str, text: str) -> list[Finding]:
+    path = block.source.path
+    safety_text = " ".join([block.safety, *block.cautions])
+    findings = []
+    if not mentions(safety_text, PROLAPSE_WORDS):
+        findings.append(Finding(
+            path, _section_line(text, block, "safety"), ERROR,
+            f"{what} gives no prolapse guidance: say in its safety section whether it suits someone with a pelvic "
+            "organ prolapse, and how to adapt it",
+            "safety.prolapse",
+        ))
+    if not mentions(safety_text, DIASTASIS_WORDS):
+        findings.append(Finding(
+            path, _section_line(text, block, "safety"), ERROR,
+            f"{what} gives no diastasis guidance: say in its safety section how to do it with a diastasis "
+            "(tummy gap), e.g. what to watch for along the midline",
+            "safety.diastasis",
+        ))
+    if not block.progression.strip():
+        findings.append(Finding(
+            path, block.source.line, ERROR,
+            f"{what} has no progression rule: add a '### Progression' section saying when and how to make it harder",
+            "safety.progression",
+        ))
+    return findings
+
+
+def mentions(text: str, words: tuple[str, ...]) -> bool:
+    lowered = " ".join(text.lower().split())
+    return any(re.search(r"\b" + re.escape(word), lowered) for word in words)
+
+
+# ---------------------------------------------------------------- reviews
+
+
+def review_findings(meta: dict, path: str, text: str, what: str, safety: SafetyConfig, today: date) -> list[Finding]:
+    lines = _key_lines(text, path)
+    findings = []
+    for key, example in (("reviewed_by", "Dr Anouk Verhoeven, pelvic health physiotherapist"), ("last_reviewed", today.isoformat())):
+        if not meta.get(key):
+            findings.append(Finding(
+                path, 1, ERROR,
+                f"'{key}' is missing: {what} must be checked by a professional; add  {key}: {example}  to the front matter",
+                "safety.review-missing",
+            ))
+    reviewed = meta.get("last_reviewed")
+    if isinstance(reviewed, date):
+        line = lines.get("last_reviewed", 1)
+        oldest = months_before(today, safety.review_max_age_months)
+        if reviewed < oldest:
+            findings.append(Finding(
+                path, line, WARNING,
+                f"{what} was last reviewed on {reviewed.isoformat()}, more than {safety.review_max_age_months} months ago: "
+                "have it checked again, then update last_reviewed",
+                "safety.review-stale",
+            ))
+        elif reviewed > today:
+            findings.append(Finding(
+                path, line, WARNING,
+                f"last_reviewed {reviewed.isoformat()} is in the future: write the date the review happened",
+                "safety.review-future",
+            ))
+    return findings
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the 31st becomes the month's last day)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- claims we never make
+
+
+def banned_claim_findings(texts: dict[str, str], patterns: list[str]) -> list[Finding]:
+    compiled = [(pattern, claim_pattern(pattern)) for pattern in patterns]
+    findings = []
+    for path in sorted(texts):
+        # Same length, so offsets stay line-exact; a phrase may run over a line break.
+        flat = texts[path].replace("\n", " ")
+        for pattern, regex in compiled:
+            for match in regex.finditer(flat):
+                line = texts[path].count("\n", 0, match.start()) + 1
+                claim = " ".join(match.group(0).split())
+                findings.append(Finding(
+                    path, line, ERROR,
+                    f"'{claim}' is a claim we never make ([safety] banned_claims: {pattern}): say what the exercise "
+                    "can do, without promises",
+                    "safety.banned-claim",
+                ))
+    return findings
+
+
+@lru_cache(maxsize=256)
+def claim_pattern(pattern: str) -> re.Pattern:
+    """`/regex/` as written; otherwise a phrase: whole words, any case, any spacing, N = a number.
+    Raises re.error for a regular expression that does not compile."""
+    text = pattern.strip()
+    if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+        return re.compile(text[1:-1], re.IGNORECASE)
+    words = [_NUMBER if word == "N" else r"[-\s]?".join(re.escape(part) for part in word.split("-")) for word in text.split()]
+    regex = r"\s+".join(words)
+    if re.match(r"\w", text):
+        regex = r"\b" + regex
+    if re.search(r"\w$", text):
+        regex += r"\b"
+    return re.compile(regex, re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- where to point
+
+
+def _section_line(text: str, block: ExerciseBlock, kind: str) -> int:
+    """The line of the block's `### <kind>` heading in its file, else the block's own line."""
+    lines = text.splitlines()
+    start = block.source.line  # the `## Exercise` heading, or line 1 of a card
+    if start == 1 and lines and lines[0].strip() == "---":  # a card: its body starts after the front matter
+        start = next((number for number in range(2, len(lines) + 1) if lines[number - 1].strip() == "---"), 1)
+    in_fence = False
+    for number in range(start, len(lines) + 1):
+        line = lines[number - 1]
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        heading = None if in_fence else _HEADING.match(line)
+        if heading is None:
+            continue
+        level = len(heading.group(1))
+        if level <= 2 and number > start:
+            break  # the next exercise or section of the article
+        if level == 3 and section_kind(heading.group(2)) == kind:
+            return number
+    return block.source.line
+
+
+def _key_lines(text: str, path: str) -> dict[str, int]:
+    if not text:
+        return {}
+    try:
+        return key_lines(text, path)
+    except Exception:  # an unreadable front matter is the loader's error, reported there
+        return {}
+
+
+def _today() -> date:
+    from .build import build_time  # SOURCE_DATE_EPOCH makes checks repeatable, like builds
+
+    return build_time().date()
