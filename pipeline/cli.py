@@ -5,41 +5,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from functools import wraps
 from pathlib import Path
 
 import click
 
 from .config import Config, load_config
 from .console import NORMAL, QUIET, VERBOSE, Output, plural, seconds
+from .cli_options import fail_cleanly, root_option
 from .errors import PipelineError
 from .weeks import current_week, parse_week
 
 pass_output = click.make_pass_decorator(Output, ensure=True)
-
-
-def fail_cleanly(command):
-    """Turn a PipelineError into its message on stderr and its exit code, no traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PipelineError as error:
-            click.secho(str(error), fg="red", err=True)
-            sys.exit(error.exit_code)
-
-    return wrapper
-
-
-def root_option(command):
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=".",
-        show_default=True,
-        help="Project folder holding newsletter.toml, content/ and templates/.",
-    )(command)
 
 
 def week_option(command):
@@ -108,21 +84,23 @@ def main(ctx: click.Context):
 @main.command()
 @root_option
 @week_option
+@click.option("--no-cache", "no_cache", is_flag=True, help="Ignore .newsletter/cache/ and rebuild everything (a cold build).")
 @output_options
 @pass_output
 @fail_cleanly
-def build(output: Output, root: Path, week: str | None):
+def build(output: Output, root: Path, week: str | None, no_cache: bool):
     """Build the blog into dist/site/ and the week's email into dist/email/<week>/.
 
     Nothing in dist/ changes unless everything builds. `newsletter check` finds the problems a
-    build does not refuse (broken links, long subjects, missing tips) as well.
+    build does not refuse (broken links, long subjects, missing tips) as well. Only what changed
+    since the last build is parsed and rendered again (cache in .newsletter/cache/).
     """
     from .build import build as run_build
 
     started = time.perf_counter()
     config = open_config(root)
     with output.reporting():
-        result = run_build(config, chosen_week(week))
+        result = run_build(config, chosen_week(week), use_cache=not no_cache)
     warnings = report_build(output, result)
     took = seconds(time.perf_counter() - started)
     output.summary(f"Built in {took}, {plural(warnings, 'warning')}." if warnings else f"Built in {took}.", ok=not warnings)

@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import csv
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
+from .cli_options import fail_cleanly, root_option
 from .config import load_config
-from .errors import PipelineError
 from .subscribers import ACTIVE, Subscriber, SubscriberStore, normalise_email, parse_subscribers_csv, parse_tags
-
-
-def _fail_cleanly(command):
-    """The same contract as the other commands: the message on stderr, the error's exit code."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PipelineError as error:
-            click.secho(str(error), fg="red", err=True)
-            sys.exit(error.exit_code)
-
-    return wrapper
-
-
-def _root_option(command):
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=".",
-        show_default=True,
-        help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.",
-    )(command)
 
 
 def _open_store(root: Path) -> SubscriberStore:
@@ -56,8 +31,8 @@ def subscribers():
 
 @subscribers.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@_root_option
-@_fail_cleanly
+@root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
+@fail_cleanly
 def import_command(csv_file: Path, root: Path):
     """Add or update the people in FILE.csv (columns: email, optional name and tags).
 
@@ -71,8 +46,8 @@ def import_command(csv_file: Path, root: Path):
 
 @subscribers.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also list people who unsubscribed, with a status column.")
-@_root_option
-@_fail_cleanly
+@root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
+@fail_cleanly
 def list_command(show_all: bool, root: Path):
     """Print the list as CSV (email,name,tags), which `subscribers import` reads back."""
     with _open_store(root) as store:
@@ -90,8 +65,8 @@ def list_command(show_all: bool, root: Path):
 @click.argument("address", metavar="EMAIL")
 @click.option("--name", default="", help="The person's name.")
 @click.option("--tags", default="", help="Tags separated by spaces or commas, e.g. 'pregnant'.")
-@_root_option
-@_fail_cleanly
+@root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
+@fail_cleanly
 def add_command(address: str, name: str, tags: str, root: Path):
     """Subscribe one person (e.g. who asked by email). This re-subscribes someone who left."""
     try:
@@ -107,8 +82,8 @@ def add_command(address: str, name: str, tags: str, root: Path):
 @subscribers.command("remove")
 @click.argument("address", metavar="EMAIL")
 @click.option("--forget", is_flag=True, help="Delete every trace of the address instead (an erasure request); a later import may add it again.")
-@_root_option
-@_fail_cleanly
+@root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
+@fail_cleanly
 def remove_command(address: str, forget: bool, root: Path):
     """Unsubscribe EMAIL. The address is kept, marked unsubscribed, so no later import or CSV
     list sends to it again."""

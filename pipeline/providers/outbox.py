@@ -27,7 +27,7 @@ from typing import Callable
 from ..errors import ProviderError
 from ..model import RenderedEmail
 from ..output import atomic_write
-from .base import Campaign, Provider
+from .base import Campaign, Provider, read_campaign_file
 
 CAMPAIGN_FILE = "campaign.json"
 EML_FILE = "email.eml"
@@ -117,13 +117,7 @@ class OutboxProvider(Provider):
         return self.outbox / campaign_id
 
     def _read(self, campaign_id: str) -> dict | None:
-        path = self._folder(campaign_id) / CAMPAIGN_FILE
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ProviderError(f"{path} is not valid JSON ({exc}); fix or remove it") from exc
+        return read_campaign_file(self._folder(campaign_id) / CAMPAIGN_FILE)
 
     def _require(self, campaign_id: str) -> dict:
         record = self._read(campaign_id)

@@ -51,7 +51,7 @@ from ..output import atomic_write
 from ..stages import base_key, version_for_tags, version_key, versions
 from ..subscribers import Subscriber, SubscriberStore, normalise_email, parse_subscribers_csv, store_path
 from ..unsubscribe import SECRET_ENV, TOKEN_PLACEHOLDER, checked_secret, link_with_token, list_unsubscribe_headers, make_token, personalise, placeholder_url
-from .base import Campaign, Provider
+from .base import Campaign, Provider, read_campaign_file
 
 PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -442,13 +442,7 @@ class SmtpProvider(Provider):
         return self.config.state_dir / "smtp" / campaign_id
 
     def _read(self, campaign_id: str) -> dict | None:
-        path = self._folder(campaign_id) / CAMPAIGN_FILE
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ProviderError(f"{path} is not valid JSON ({error}); fix or remove it") from error
+        return read_campaign_file(self._folder(campaign_id) / CAMPAIGN_FILE)
 
     def _require(self, campaign_id: str) -> dict:
         record = self._read(campaign_id)
