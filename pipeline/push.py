@@ -124,6 +124,8 @@ def plan(
     changes nothing."""
     now = now or _utc_now()
     _check_request(test_to, schedule_at, send_now, now, provider.config.email.timezone)
+    if schedule_at is not None:
+        provider.check_schedule(schedule_at)
     stage = email.issue.stage
     try:
         audience, unsupported = provider.stage_audience(stage), None

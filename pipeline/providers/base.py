@@ -131,6 +131,9 @@ class Provider:
     def test_send(self, campaign_id: str, recipients: list[str]) -> None:
         raise UnsupportedFeature(f"provider '{self.name}' cannot send a test email")
 
+    def check_schedule(self, when: datetime) -> None:
+        """Refuse a send time this provider cannot take, before anything is created."""
+
     def schedule(self, campaign_id: str, when: datetime) -> Campaign:
         raise UnsupportedFeature(f"provider '{self.name}' cannot schedule a campaign")
 

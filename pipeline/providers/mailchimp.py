@@ -142,6 +142,9 @@ class Mailchimp(HttpProvider):
         body = {"test_emails": recipients, "send_type": "html"}
         self.http.post(f"/campaigns/{quote(campaign_id)}/actions/test", "send the test email", json=body)
 
+    def check_schedule(self, when: datetime) -> None:
+        check_quarter_hour(when)
+
     def schedule(self, campaign_id: str, when: datetime) -> Campaign:
         check_quarter_hour(when)
         body = {"schedule_time": utc_iso(when)}

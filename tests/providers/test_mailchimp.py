@@ -97,6 +97,13 @@ def test_an_off_quarter_schedule_is_refused_before_asking_mailchimp(mailchimp):
     assert len(mailchimp.fake.exchanges) == requests_before
 
 
+def test_a_push_with_an_off_quarter_schedule_creates_nothing(mailchimp):
+    with pytest.raises(UnsupportedFeature, match="quarter hour"):
+        mailchimp.push(schedule_at=datetime(2030, 1, 7, 8, 7, tzinfo=timezone.utc))
+
+    assert mailchimp.campaigns() == []
+
+
 def test_a_quarter_hour_in_another_zone_is_scheduled_in_utc(mailchimp):
     draft = mailchimp.provider.create_draft(mailchimp.email(), b"")
     india = timezone(timedelta(hours=5, minutes=30))
