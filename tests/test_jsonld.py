@@ -253,7 +253,7 @@ def test_the_exercise_plan_fields_come_from_the_card_and_the_articles_dose(fixtu
 
 def test_an_exercise_without_a_dose_or_cautions_leaves_those_fields_out(real_site):
     _, site = real_site
-    (node,) = [n for n in of_type(jsonld(site, "articles/why-your-glutes-grip/index.html"), "HowTo") if n["name"] == "the hip extension"]
+    (node,) = [n for n in of_type(jsonld(site, "articles/why-your-glutes-grip/index.html"), "HowTo") if n["name"] == "The hip extension"]
     assert not {"repetitions", "restPeriods", "exerciseType", "contraindication", "video"} & set(node)
 
 

@@ -88,9 +88,9 @@ class TestTheGluteArticle:
         assert article.parts[0].source.line == real(self.PATH).splitlines().index(article.parts[0].markdown.splitlines()[0]) + 1
 
     def test_the_exercise_heading_names_the_block(self, hip_extension):
-        assert hip_extension.name == "the hip extension"
+        assert hip_extension.name == "The hip extension"
         assert hip_extension.slug == "hip-extension"
-        assert real(self.PATH).splitlines()[hip_extension.source.line - 1] == "## Exercise - the hip extension"
+        assert real(self.PATH).splitlines()[hip_extension.source.line - 1] == "## Exercise - The hip extension"
         assert hip_extension.ref is None
 
     def test_exactly_four_pasted_tips(self, hip_extension):

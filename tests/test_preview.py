@@ -48,7 +48,7 @@ def test_the_preview_page_shows_the_email_as_inbox_phone_and_desktop_see_it(prev
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     text_part = (preview.root / "dist" / "email" / WEEK / "email.txt").read_text(encoding="utf-8")
     assert f'id="inbox-subject">{SUBJECT}</span>' in page
-    assert 'id="inbox-preview"> - When the deep core and pelvic floor' in page
+    assert 'id="inbox-preview"> - When your deep core is struggling, your glutes grip' in page
     assert '<iframe name="email-600"' in page and 'width="600"' in page
     assert '<iframe name="email-375"' in page and 'width="375"' in page
     first_text_line = next(line for line in text_part.splitlines() if line.strip())
