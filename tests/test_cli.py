@@ -86,6 +86,38 @@ def test_bad_content_fails_with_file_line_and_leaves_dist_as_it_was(project):
     assert tree_snapshot(project / "dist") == before
 
 
+BROKEN_ARTICLES = {  # issue 2, section 7: each mistake -> (the line it is reported at, what the message says)
+    "malformed YAML": ("---\ntitle: Broken\ndate: 2026-11-24\nsummary: [unclosed\n---\nBody\n", 4, "invalid YAML"),
+    "missing required field": ("---\ntitle: Broken\ndate: 2026-11-24\n---\nBody\n", 1, "missing required key 'summary'"),
+    "bad date": ("---\ntitle: Broken\ndate: 24/11/2026\nsummary: S.\n---\nBody\n", 3, "date"),
+    "unknown exercise ref": (
+        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\nBody\n\n```exercise\nref: side-lying-clamm\n```\n", 8,
+        "did you mean 'side-lying-clam'",
+    ),
+    "exercise heading with no name": ("---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise -\n\nText.\n", 7, "has no name"),
+    "empty tips section": (
+        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise - the squat\n\n### Tips\n\n### Safety\n\nGo gently.\n", 9,
+        "tips section '### Tips' is empty",
+    ),
+}
+
+
+@pytest.mark.parametrize("text, line, message", BROKEN_ARTICLES.values(), ids=BROKEN_ARTICLES.keys())
+def test_each_bad_input_is_one_file_line_error_exit_2_and_dist_untouched(project, text, line, message):
+    previous = project / "dist" / "site" / "index.html"
+    previous.parent.mkdir(parents=True)
+    previous.write_text("the last good build", encoding="utf-8")
+    (project / "content" / "articles" / "broken.md").write_text(text, encoding="utf-8")
+
+    result = newsletter(project, "build", "--week", "2026-W48")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr  # exactly one line
+    assert result.stderr.startswith(f"content/articles/broken.md:{line}: ")
+    assert message in result.stderr
+    assert tree_snapshot(project / "dist") == {"site/index.html": b"the last good build"}
+
+
 def test_a_template_error_names_the_template_and_leaves_dist_as_it_was(project):
     assert newsletter(project, "build", "--week", "2026-W48").returncode == 0
     before = tree_snapshot(project / "dist")
@@ -155,6 +187,33 @@ def test_send_now_off_a_terminal_needs_yes(project):
     assert result.returncode == 2
     assert "--yes" in result.stderr
     assert not (project / "outbox").exists()
+
+
+def send_now_on_a_terminal(root: Path, answer: str) -> tuple[int, str]:
+    """`push --send-now` with a terminal as standard input, answering the question with `answer`."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": PINNED_EPOCH}
+    with subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "push", "--week", "2026-W48", "--send-now", "--root", str(root)],
+        stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    ) as process:
+        os.close(terminal)
+        os.write(controller, answer.encode() + b"\n")
+        out, _ = process.communicate(timeout=120)
+    os.close(controller)
+    return process.returncode, out
+
+
+@pytest.mark.parametrize("answer, sent", [("n", False), ("y", True)])
+def test_send_now_on_a_terminal_asks_first_and_sends_only_on_yes(project, answer, sent):
+    code, out = send_now_on_a_terminal(project, answer)
+    assert "Audience:" in out and "now? [y/N]" in out
+    assert code == (0 if sent else 2), out
+    campaigns = list((project / "outbox").glob("2026-W48/*/campaign.json"))
+    assert len(campaigns) == (4 if sent else 0)
+    assert all(json.loads(path.read_text(encoding="utf-8"))["status"] == "sent" for path in campaigns)
 
 
 def test_send_now_with_yes_sends_once(project):

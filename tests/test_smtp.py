@@ -663,3 +663,16 @@ def test_a_send_killed_half_way_and_run_again_reaches_everyone_exactly_once(proj
     assert len({tuple(unsubscribe_tokens(message)["text"]) for message in mailbox.parsed()}) == SUBSCRIBERS
     assert sorted(sent_to(root, campaign_id)) == everyone
     assert provider.find_campaign(campaign_id, None).status == "sent"
+
+
+# The blog's signup form: the endpoint the writer documents, or a mailto fallback.
+def test_the_signup_form_falls_back_to_a_mailto_to_the_sender(project):
+    provider = provider_for(project(free_port()))
+    form = provider.signup_form()
+    assert form.action.split("?")[0] == f"mailto:{provider.config.email.sender_address}"
+    assert form.method == "get"
+
+
+def test_the_signup_form_posts_to_the_configured_endpoint(project):
+    form = provider_for(project(free_port(), signup_url="https://forms.example.com/subscribe")).signup_form()
+    assert (form.action, form.method, form.email_field) == ("https://forms.example.com/subscribe", "post", "email")

@@ -87,6 +87,11 @@ class Buttondown(HttpProvider):
                 return None
         return None
 
+    def audience(self) -> str:
+        username = self.config.provider.options.get("username")
+        newsletter = f"buttondown.com/{username}" if username else "the newsletter of the API key"
+        return f"every active subscriber of {newsletter} (no filter)"
+
     def stage_audience(self, stage: str | None) -> str:
         if stage:
             self._filters(stage)  # a missing tag id stops the push before anything changes

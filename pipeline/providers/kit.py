@@ -80,6 +80,9 @@ class Kit(HttpProvider):
             params["after"] = pagination["end_cursor"]
         return None
 
+    def audience(self) -> str:
+        return "every subscriber of the Kit account (a broadcast with no subscriber filter)"
+
     def stage_audience(self, stage: str | None) -> str:
         if stage:
             self._subscriber_filter(stage)  # a missing tag id stops the push before anything changes

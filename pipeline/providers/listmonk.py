@@ -85,6 +85,10 @@ class Listmonk(HttpProvider):
     def lists_for(self, stage: str | None) -> list[int]:
         return self.list_ids() if stage is None else [self.stage_lists()[stage]]
 
+    def audience(self) -> str:
+        numbers = self.list_ids()
+        return f"the subscribers of list{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
+
     def stage_audience(self, stage: str | None) -> str:
         if stage is None:
             return super().stage_audience(stage)

@@ -118,6 +118,9 @@ class Mailchimp(HttpProvider):
                 return None
         return None
 
+    def audience(self) -> str:
+        return f"every subscribed member of Mailchimp audience {self.list_id()}"
+
     def stage_audience(self, stage: str | None) -> str:
         if stage:
             self._recipients(stage)  # a missing tag id stops the push before anything changes

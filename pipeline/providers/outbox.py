@@ -48,6 +48,9 @@ class OutboxProvider(Provider):
     def outbox(self) -> Path:
         return self.config.outbox_dir
 
+    def audience(self) -> str:
+        return f"nobody yet: the email waits in {self.outbox.name}/ for a person or another tool to send it"
+
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
         if known_id and CAMPAIGN_ID.match(known_id):
             record = self._read(known_id)

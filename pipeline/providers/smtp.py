@@ -43,7 +43,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from ..console import track
+from ..console import plural, track
 from ..errors import ConfigError, ProviderError, PushRefused
 from ..ledger import Ledger, ledger_path
 from ..model import RenderedEmail
@@ -238,6 +238,27 @@ class SmtpProvider(Provider):
     def unsubscribe_url(self) -> str:
         return placeholder_url(self.config.unsubscribe_url)
 
+    # Who a send reaches: counted from the list as it is now, for `push --plan`.
+    def audience(self) -> str:
+        return f"{plural(len(self._subscribers_as_now()), 'active subscriber')} in {self._list_name()}"
+
+    def stage_audience(self, stage: str | None) -> str:
+        described = super().stage_audience(stage)
+        if stage is None:
+            return described
+        stages = self.config.audience.stages
+        count = sum(1 for person in self._subscribers_as_now() if version_for_tags(person.tags, stages) == stage)
+        return f"{described}: {plural(count, 'active subscriber')} in {self._list_name()}"
+
+    def _list_name(self) -> str:
+        return self.settings.subscribers or store_path(self.config).relative_to(self.config.root).as_posix()
+
+    def _subscribers_as_now(self) -> list[Subscriber]:
+        """_subscribers() without creating the subscriber table: a plan changes nothing."""
+        if store_path(self.config).exists():
+            return self._subscribers()
+        return self._csv_subscribers(set()) if self.settings.subscribers else []
+
     # Campaign operations.
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
         record = self._read(issue_key) if CAMPAIGN_ID.match(issue_key) else None
@@ -349,6 +370,9 @@ class SmtpProvider(Provider):
             if not self.settings.subscribers:
                 return store.active()
             unsubscribed = store.unsubscribed_keys()
+        return self._csv_subscribers(unsubscribed)
+
+    def _csv_subscribers(self, unsubscribed: set[str]) -> list[Subscriber]:
         path = self.config.root / self.settings.subscribers
         try:
             text = path.read_text(encoding="utf-8-sig")
