@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import Config
+from .cache import CACHE_FOLDER, BuildCache, code_fingerprint, stat_fingerprint
+from .config import CONFIG_FILE, Config
 from .issue import assemble_issues, latest_week
 from .load import load_content
 from .model import Content, RenderedEmail
@@ -93,15 +94,44 @@ def version_folder(stage: str | None) -> str:
     return "" if stage in (None, GENERAL_STAGE) else f"{stage}/"
 
 
-def build(config: Config, week: str, provider: Provider | None = None, now: datetime | None = None) -> BuildResult:
+def output_folders(config: Config, week: str) -> list[Path]:
+    return [config.dist_dir / "site", email_dir(config, week)]
+
+
+def input_fingerprint(config: Config, week: str, provider: Provider, now: datetime) -> str:
+    """Changes whenever anything a build reads changes: a saved file (stat), the code, the
+    settings, the provider's signup form, the week asked for, and the day (or SOURCE_DATE_EPOCH)."""
+    settings = [code_fingerprint(), repr(config), type(provider).__name__, repr(provider.signup_form()), week, now.date().isoformat()]
+    settings.append(os.environ.get("SOURCE_DATE_EPOCH", ""))
+    folders = [folder for folder in (config.content_dir, config.templates_dir) if folder.is_dir()]
+    return stat_fingerprint(folders, settings + _file_stats(config.root / CONFIG_FILE))
+
+
+def _file_stats(path: Path) -> list[str]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return ["no config file"]
+    return [f"{stat.st_size}|{stat.st_mtime_ns}"]
+
+
+def build(config: Config, week: str, provider: Provider | None = None, now: datetime | None = None, use_cache: bool = True) -> BuildResult:
+    """`use_cache=False` (--no-cache) ignores .newsletter/cache/ and builds everything; either
+    way the cache left behind lets the next build redo only what changed (pipeline/cache.py)."""
     now = now or build_time()
     provider = provider or get_provider(config)
-    content = load_content(config)
+    cache = BuildCache(config.state_dir / CACHE_FOLDER, use=use_cache)
+    inputs = input_fingerprint(config, week, provider, now)
+    unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
+    if unchanged is not None:
+        return unchanged
+    content = load_content(config, cache.parsed)
     week = resolve_week(content, week)
-    site_files = render_site(content, config, provider.signup_form(), now)
+    pages = cache.pages(config.dist_dir / "site")
+    site_files = render_site(content, config, provider.signup_form(), now, pages)
     rendered = render_week_emails(config, content, week, provider, now)
 
-    write_tree(config.dist_dir / "site", site_files)
+    write_tree(config.dist_dir / "site", site_files, previous=cache.previous_files(config.dist_dir / "site"))
     builds: list[EmailBuild] = []
     email_files: dict[str, bytes] = {}
     for email, eml in rendered:
@@ -110,4 +140,6 @@ def build(config: Config, week: str, provider: Provider | None = None, now: date
         builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
     if email_files:
         write_tree(email_dir(config, week), email_files)  # one swap: a stale stage folder never survives a rebuild
-    return BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
+    result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
+    cache.save(inputs, output_folders(config, week), result, pages)
+    return result

@@ -6,12 +6,13 @@ redoes only what changed.
   wrote, nothing is parsed, rendered or written.
 - Parse results: each content file's model, keyed by a hash of its text.
 - Blog pages: each page's key is a hash of everything the page shows (see render/blog.py); a page
-  whose key did not change is hard-linked from the previous dist/site/ instead of rendered.
+  whose key did not change keeps the file the previous build wrote: dist/site/ is then updated
+  in place (output.write_tree with `previous`), only changed files replaced.
 
-Every key starts from `code_fingerprint()` and a fingerprint of the settings and templates, so
-new code, a template edit or a config change invalidates what it could change. A cache that
-cannot be read is ignored, never trusted. `newsletter build --no-cache` removes it and builds
-everything.
+Every key starts from `code_fingerprint()` (our code, Python and the libraries that shape the
+output) and a fingerprint of the settings and templates, so new code, a template edit or a
+config change invalidates what it could change. A cache that cannot be read is ignored, never
+trusted. `newsletter build --no-cache` ignores it, builds everything, and leaves a fresh one.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import os
 import pickle
 import shutil
 import sys
+from collections.abc import Callable
+from importlib import metadata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,43 +42,62 @@ def digest(*parts: str | bytes) -> str:
     return hasher.hexdigest()
 
 
-def tree_digest(folder: Path) -> str:
-    """A hash of every file's path and content under `folder` (templates: small, read in full)."""
+def tree_digest(folder: Path, suffix: str = "") -> str:
+    """A hash of the path and content of every file under `folder` whose name ends with `suffix`
+    (templates, the code: small, read in full)."""
     parts: list[str | bytes] = []
     for path in sorted(_files(folder)):
-        parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+        if path.name.endswith(suffix):
+            parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
     return digest(*parts)
 
 
 _code_fingerprint: str | None = None
 
 
+OUTPUT_LIBRARIES = ("markdown", "markdown-it-py", "jinja2", "mjml-python", "html2text", "pyyaml", "feedgen", "pillow")
+
+
 def code_fingerprint() -> str:
-    """The pipeline's own code and the Python running it: a new version renders differently."""
+    """The pipeline's own code, the Python running it and the libraries that shape the output:
+    a new version of any of them may render differently."""
     global _code_fingerprint
     if _code_fingerprint is None:
-        _code_fingerprint = digest(sys.version, tree_digest(PACKAGE_DIR))
+        versions = [f"{name}={_version(name)}" for name in OUTPUT_LIBRARIES]
+        _code_fingerprint = digest(sys.version, *versions, tree_digest(PACKAGE_DIR, suffix=".py"))  # .py: not __pycache__
     return _code_fingerprint
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def stat_fingerprint(folders: list[Path], extra: list[str]) -> str:
     """Path, size and modification time of every file under `folders`, plus `extra`: cheap
     enough to take on every build, and it changes whenever a file is saved."""
-    parts = list(extra)
-    for folder in folders:
-        for path in sorted(_files(folder)):
-            stat = path.stat()
-            parts.append(f"{path}|{stat.st_size}|{stat.st_mtime_ns}")
-    return digest(*parts)
+    stats = output_manifest(folders)
+    return digest(*extra, *(f"{path}|{size}|{mtime}" for path, (size, mtime) in sorted(stats.items())))
 
 
 def output_manifest(folders: list[Path]) -> dict[str, tuple[int, int]]:
     """{file: (size, mtime)} of everything under `folders`: what a build left in dist/."""
-    manifest = {}
-    for folder in folders:
-        for path in _files(folder):
-            stat = path.stat()
-            manifest[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    manifest: dict[str, tuple[int, int]] = {}
+    pending = [str(folder) for folder in folders]
+    while pending:  # os.scandir: tens of thousands of files, no Path objects
+        try:
+            entries = os.scandir(pending.pop())
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    stat = entry.stat()
+                    manifest[entry.path] = (stat.st_size, stat.st_mtime_ns)
     return manifest
 
 
@@ -133,25 +155,24 @@ class PageCache:
 
 
 class BuildCache:
-    def __init__(self, folder: Path, enabled: bool = True):
+    """`use=False` (--no-cache): read nothing, build everything, and leave a fresh cache for the
+    next build."""
+
+    def __init__(self, folder: Path, use: bool = True):
         self.folder = folder
-        self.enabled = enabled
-        self.state = self._load_state() if enabled else CacheState()
+        self.enabled = use
+        if not use:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.state = self._load_state() if use else CacheState()
         self._parsed: ParseCache | None = None
 
-    @classmethod
-    def for_project(cls, state_dir: Path, enabled: bool = True) -> "BuildCache":
-        folder = state_dir / CACHE_FOLDER
-        if not enabled:
-            shutil.rmtree(folder, ignore_errors=True)  # a cold build leaves no stale cache behind
-        return cls(folder, enabled)
-
-    def unchanged_result(self, inputs: str, output_folders: list[Path]):
-        """The last build's result when its inputs and outputs are exactly as it left them."""
+    def unchanged_result(self, inputs: str, output_folders: Callable[[object], list[Path]]):
+        """The last build's result when its inputs and its outputs (`output_folders(result)`) are
+        exactly as that build left them; None otherwise."""
         state = self.state
         if not self.enabled or state.result is None or state.inputs != inputs:
             return None
-        return state.result if output_manifest(output_folders) == state.outputs else None
+        return state.result if output_manifest(output_folders(state.result)) == state.outputs else None
 
     @property
     def parsed(self) -> ParseCache:
@@ -160,6 +181,13 @@ class BuildCache:
             valid = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == code_fingerprint()
             self._parsed = ParseCache(stored[1] if valid else None)
         return self._parsed
+
+    def previous_files(self, folder: Path) -> set[str] | None:
+        """The files the last build wrote under `folder` (relative paths), or None when unknown."""
+        if not self.enabled or not self.state.outputs:
+            return None
+        prefix = f"{folder}{os.sep}"
+        return {path[len(prefix):].replace(os.sep, "/") for path in self.state.outputs if path.startswith(prefix)}
 
     def pages(self, site_dir: Path) -> PageCache:
         return PageCache(site_dir, self.state.pages, self.state.outputs)

@@ -36,7 +36,7 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
     files: dict[str, str] = {}
     unreadable: list[ContentError] = []
     for folder in FOLDERS:
-        for path in sorted((root / "content" / folder).glob("*.md")):
+        for path in sorted((root / "content" / folder).glob("*.md"), key=lambda path: path.name):  # by name: fast
             relative = path.relative_to(root).as_posix()
             try:
                 files[relative] = path.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Union
@@ -99,16 +99,28 @@ class OutputSet:
 
 
 def _parent_folders(path: str) -> list[str]:
-    return [parent.as_posix() for parent in PurePosixPath(path).parents if parent.as_posix() != "."]
+    """'a/b/c' -> ['a/b', 'a'], for a path in normal form (string work: a build has many files)."""
+    parts = path.split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)]
 
 
-def write_tree(target: Path, files: Mapping[str, FileData] | OutputSet) -> None:
-    """Replace the folder `target` with exactly `files`; on any error `target` is left as it was."""
+def write_tree(target: Path, files: Mapping[str, FileData] | OutputSet, previous: Collection[str] | None = None) -> None:
+    """Replace the folder `target` with exactly `files`; on any error `target` is left as it was.
+
+    `previous` (from the build cache: the files the last build wrote into `target`) asks for an
+    update in place instead of a new tree, for rebuilds where few files changed: stale files are
+    removed, each changed file is replaced atomically on its own, and a Path pointing at the very
+    file it would replace (an unchanged page) is left alone. The build renders everything before
+    calling this, so a failed build still never touches `target`; while it runs, a reader may see
+    some files new and some old."""
     outputs = OutputSet.of(files)  # every path is checked before anything touches the disk
     target = Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target.parent):
         _clean_leftovers(target)
+        if previous is not None and target.is_dir():
+            _update_in_place(target, outputs, previous)
+            return
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
         try:
             os.chmod(staging, _default_mode(folder=True))
@@ -120,9 +132,12 @@ def write_tree(target: Path, files: Mapping[str, FileData] | OutputSet) -> None:
 
 
 def _write_files(root: Path, outputs: OutputSet) -> None:
+    made: set[Path] = set()
     for relative, data in outputs.items():
         destination = root / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.parent not in made:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            made.add(destination.parent)
         try:
             if isinstance(data, Path):
                 shutil.copyfile(data, destination)
@@ -131,6 +146,62 @@ def _write_files(root: Path, outputs: OutputSet) -> None:
         except OSError as exc:
             source = f" from {data}" if isinstance(data, Path) else ""
             raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
+
+
+def _update_in_place(target: Path, outputs: OutputSet, previous: Collection[str]) -> None:
+    """Two phases, so a write that fails (a full disk) leaves `target` untouched: first every
+    changed file is written beside its destination, then stale files go and each new one is
+    renamed into place. A build killed during the renames is repaired by the next one (its
+    files no longer match the cache's record of them, so they are written again)."""
+    staged = _stage_changed_files(target, outputs)
+    wanted = {relative for relative, _ in outputs.items()}
+    for relative in sorted(set(previous) - wanted, reverse=True):
+        stale = target / relative
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+            _remove_empty_folders(stale.parent, target)
+    for temporary, destination in staged:
+        if destination.is_dir() and not destination.is_symlink():
+            shutil.rmtree(destination)  # a folder the last build wrote is now a file
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temporary, destination)
+
+
+def _stage_changed_files(target: Path, outputs: OutputSet) -> list[tuple[Path, Path]]:
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative, data in outputs.items():
+            destination = target / relative
+            if isinstance(data, Path) and data == destination:
+                continue  # an unchanged page the last build wrote
+            folder = destination.parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                folder = target  # a file the last build wrote stands where this folder goes
+            temporary = folder / f".{destination.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}"
+            try:
+                if isinstance(data, Path):
+                    shutil.copyfile(data, temporary)
+                else:
+                    temporary.write_bytes(data)
+            except OSError as exc:
+                raise OutputError(f"could not write {relative}: {exc.strerror or exc}") from exc
+            staged.append((temporary, destination))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): its parents are not empty either
+            return
+        folder = folder.parent
 
 
 def _swap_in(staging: Path, target: Path) -> None:

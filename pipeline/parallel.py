@@ -27,15 +27,19 @@ def worker_count() -> int:
     return max(1, available)
 
 
-def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], min_items: int = MIN_ITEMS) -> list[Result]:
+def parallel_map(
+    function: Callable[[Item], Result], items: Sequence[Item], min_items: int | None = None, progress: Callable | None = None
+) -> list[Result]:
     """[function(item) for item in items], on every core when there are enough items.
 
-    An exception in a worker is raised again by running that chunk here, so callers see the same
-    exception (with its traceback) as without a pool."""
+    `progress` wraps the items when they are done here, one by one (a progress bar). An exception
+    in a worker is raised again by running that chunk here, so callers see the same exception
+    (with its traceback) as without a pool."""
     items = list(items)
+    min_items = MIN_ITEMS if min_items is None else min_items
     workers = min(worker_count(), len(items) // max(1, min_items // 2) or 1)
     if workers < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
+        return [function(item) for item in (progress(items) if progress else items)]
     global _job, _items
     _job, _items = function, items
     try:

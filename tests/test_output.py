@@ -73,6 +73,23 @@ def test_missing_source_file_leaves_previous_tree_byte_identical(previous_build,
     assert siblings(previous_build) == ["site"]
 
 
+def test_an_in_place_update_failing_half_way_leaves_the_tree_untouched(previous_build, tmp_path):
+    before = snapshot(previous_build)
+    files = {"index.html": b"new", "articles/a/index.html": b"new a", "images/gone.jpg": tmp_path / "missing.jpg"}
+
+    with pytest.raises(OutputError, match=r"could not write images/gone\.jpg"):
+        write_tree(previous_build, files, previous=set(before))
+
+    assert snapshot(previous_build) == before  # no new file in place, no temp file left
+
+
+def test_an_in_place_update_replaces_changed_files_and_removes_stale_ones(previous_build):
+    write_tree(previous_build, {"index.html": b"new", "articles/b/index.html": b"b"},
+               previous={"index.html", "articles/a/index.html", "feed.xml"})
+
+    assert snapshot(previous_build) == {"index.html": b"new", "articles/b/index.html": b"b"}
+
+
 def test_unexpected_exception_half_way_leaves_previous_tree_and_no_temp_folder(previous_build):
     before = snapshot(previous_build)
     files = {"index.html": b"new", "articles/a/index.html": b"new a", "broken.jpg": ExplodingPath("x.jpg")}

@@ -10,26 +10,32 @@ Drafts never appear anywhere: everything below works from `content.published_art
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from .. import urls
+from ..cache import PageCache, code_fingerprint, digest, tree_digest
 from ..config import Config
 from ..console import track
 from ..errors import ContentError
 from ..frontmatter import key_lines
 from ..model import Article, Content, Exercise, ExerciseBlock, Source
+from ..parallel import parallel_map
 from ..progressions import prerequisite_chain
 from ..providers.base import SignupForm
 from . import jsonld, video
-from .feed import FEED_PATH, article_author, article_updated, build_feed
+from .feed import FEED_PATH, FEED_SIZE, article_author, article_updated, build_feed
 from .markdown import MarkdownRenderer
 from .video import VideoLink, parse_video
 
@@ -105,12 +111,43 @@ class _Links:
         return {"url": self.url, "asset": self.asset, "markdown": self.markdown, "inline": self.inline}
 
 
-def render_site(content: Content, config: Config, signup_form: SignupForm, now: datetime) -> dict[str, bytes | Path]:
-    return _Blog(content, config, signup_form, now).files()
+def render_site(
+    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None
+) -> dict[str, bytes | Path]:
+    """`cache`: the pages of the previous build (pipeline/cache.py); a page whose key is
+    unchanged comes back as the Path of its previous file instead of being rendered again."""
+    return _Blog(content, config, signup_form, now, cache).files()
+
+
+@dataclass
+class PageJob:
+    """A page to write: what the sitemap needs, what its cache key is made of, and how to make it
+    (article pages are only built when they must be rendered: their JSON-LD is the costly part)."""
+
+    file: str
+    path: str
+    lastmod: date
+    in_sitemap: bool
+    make: Callable[[], Page]
+    key_parts: Callable[[], object]  # everything the page shows; hashed into its cache key
+    lists_articles: bool = True  # every page but an article's own shows articles as list entries
+
+    @classmethod
+    def of_page(cls, page: Page) -> "PageJob":
+        """A page already built: the page itself is what its key is made of."""
+        return cls(page.file, page.path, page.lastmod, page.in_sitemap, lambda: page, lambda: page)
+
+
+# What a list of articles (index, topic and exercise pages) shows of each: never the body.
+# A list template that starts showing more must have the field added here.
+LISTED_FIELDS = ("slug", "title", "date", "summary", "source", "tags", "author", "image", "image_alt", "draft", "newsletter", "meta")
 
 
 class _Blog:
-    def __init__(self, content: Content, config: Config, signup_form: SignupForm, now: datetime):
+    def __init__(self, content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None):
+        self.cache = cache
+        self._text_digests: dict[str, str] = {}
+        self._fingerprints: dict[tuple, str] = {}
         self.content = content
         self.config = config
         self.signup_form = signup_form
@@ -124,10 +161,11 @@ class _Blog:
     # -- the files ---------------------------------------------------------------------------
 
     def files(self) -> dict[str, bytes | Path]:
-        pages = self.pages()
-        files: dict[str, bytes | Path] = {page.file: self.render_page(page).encode("utf-8") for page in track(pages, "Rendering blog pages")}
-        files[FEED_PATH] = build_feed(self.articles, self.config, self.feed_content, self.now)
-        files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(pages)}).encode()
+        jobs = self.page_jobs()
+        files = self.render_jobs(jobs)
+        feed = self.reused(FEED_PATH, lambda: ("feed", self.articles[:FEED_SIZE], None if self.articles else self.now))
+        files[FEED_PATH] = feed or build_feed(self.articles, self.config, self.feed_content, self.now)
+        files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(jobs)}).encode()
         files["robots.txt"] = self.render_template(
             "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
         ).encode()
@@ -138,16 +176,89 @@ class _Blog:
             files[name] = path
         return files
 
-    def pages(self) -> list[Page]:
+    def page_jobs(self) -> list[PageJob]:
+        """Every HTML page of the blog, in sitemap order."""
+        ready = PageJob.of_page
         return [
-            *self.index_pages(),
-            *(self.article_page(article) for article in self.articles),
-            self.exercise_index_page(),
-            *(self.exercise_page(exercise) for exercise in self.exercises),
-            self.tag_index_page(),
-            *(self.tag_page(tag) for tag in self.tags.values()),
-            self.not_found_page(),
+            *(ready(page) for page in self.index_pages()),
+            *(self.article_job(article) for article in self.articles),
+            ready(self.exercise_index_page()),
+            *(ready(self.exercise_page(exercise)) for exercise in self.exercises),
+            ready(self.tag_index_page()),
+            *(ready(self.tag_page(tag)) for tag in self.tags.values()),
+            ready(self.not_found_page()),
         ]
+
+    def article_job(self, article: Article) -> PageJob:
+        path = urls.article_path(article.slug)
+        tags = [(tag.name, tag.path) for tag in (self.tags[_tag_slug(name)] for name in _unique_tag_slugs(article.tags))]
+        return PageJob(
+            path + "index.html", path, article_updated(article).date(), True, lambda: self.article_page(article), lambda: (article, tags),
+            lists_articles=False,
+        )
+
+    def render_jobs(self, jobs: list[PageJob]) -> dict[str, bytes | Path]:
+        """Each page's previous file when its key is unchanged, else the page rendered - on every
+        core when there are many."""
+        files: dict[str, bytes | Path] = {}
+        for job in jobs:
+            files[job.file] = self.reused(job.file, job.key_parts, listed=job.lists_articles)
+        missing = [job for job in jobs if files[job.file] is None]
+        rendered = parallel_map(lambda job: self.render_page(job.make()).encode("utf-8"), missing, progress=lambda items: track(items, "Rendering blog pages"))
+        files.update((job.file, data) for job, data in zip(missing, rendered))
+        return files
+
+    # -- the page cache ---------------------------------------------------------------------------
+
+    def reused(self, file: str, key_parts: Callable[[], object], listed: bool = False) -> Path | None:
+        """The previous build's file when nothing this page shows has changed (`listed`: a page
+        that lists articles rather than showing them whole)."""
+        if self.cache is None:
+            return None
+        return self.cache.reuse(file, digest(self.site_key, file, self.fingerprint(key_parts(), listed)))
+
+    @cached_property
+    def site_key(self) -> str:
+        """What every page depends on: code, templates, settings, the signup form, the year in the
+        footer, and the exercise library (articles show cards' text, every page links cards)."""
+        cards = sorted((exercise.source.path, self.text_digest(exercise.source.path)) for exercise in self.exercises)
+        return digest(
+            code_fingerprint(), tree_digest(self.config.templates_dir / TEMPLATE_FOLDER), repr(self.config), repr(self.signup_form),
+            str(self.now.year), repr(cards),
+        )
+
+    def text_digest(self, path: str) -> str:
+        if path not in self._text_digests:
+            self._text_digests[path] = digest(self.content.source_texts.get(path, ""))
+        return self._text_digests[path]
+
+    def fingerprint(self, value, listed: bool = False) -> str:
+        """A stable text for `value`. An article or card stands for the text of its file, which is
+        all it is made of (with the library, in site_key) - or, with `listed`, for what lists of
+        articles show (LISTED_FIELDS), so editing an article's body leaves the lists alone."""
+        if isinstance(value, Article) and listed:
+            return self._memo(("listed", id(value)), lambda: digest(repr([getattr(value, name) for name in LISTED_FIELDS])))
+        if isinstance(value, (Article, Exercise)):
+            return f"<{type(value).__name__} {value.source.path} {self.text_digest(value.source.path)}>"
+        if isinstance(value, Tag):  # lives as long as the build, like articles: remembered by id
+            return self._memo((listed, id(value)), lambda: self.fingerprint((value.name, value.path, value.articles), listed))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return f"{type(value).__name__}(" + ", ".join(
+                f"{item.name}={self.fingerprint(getattr(value, item.name), listed)}" for item in dataclasses.fields(value)
+            ) + ")"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{self.fingerprint(key, listed)}: {self.fingerprint(item, listed)}" for key, item in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(self.fingerprint(item, listed) for item in value) + "]"
+        if isinstance(value, (set, frozenset)):
+            return "{" + ", ".join(sorted(self.fingerprint(item, listed) for item in value)) + "}"
+        return repr(value)
+
+    def _memo(self, key: tuple, make: Callable[[], str]) -> str:
+        """Objects of one build live as long as the build: their id is a fine key."""
+        if key not in self._fingerprints:
+            self._fingerprints[key] = make()
+        return self._fingerprints[key]
 
     def static_files(self) -> list[tuple[str, Path]]:
         folder = self.config.templates_dir / TEMPLATE_FOLDER / STATIC_FOLDER
@@ -236,7 +347,7 @@ class _Blog:
     def exercise_page(self, exercise: Exercise) -> Page:
         path = urls.exercise_path(exercise.slug)
         page_url = urls.absolute(self.config.base_url, path)
-        using = [article for article in self.content.articles_using(exercise.slug) if not article.draft]
+        using = [article for article in self.card_users.get(exercise.slug, []) if not article.draft]
         links = self.links_for(path + "index.html")
         description = links.plain(exercise.block.summary, exercise.block.source) or f"How to do {exercise.name}."
         first_shown = min((article.date for article in using), default=None)
@@ -262,6 +373,15 @@ class _Blog:
             jsonld=[jsonld.script_body(item) for item in data],
             scripts=[VIDEO_SCRIPT] if self.video_player(exercise.block, None) else [],
         )
+
+    @cached_property
+    def card_users(self) -> dict[str, list[Article]]:
+        """Content.articles_using for every card at once (one pass over the articles, not one per card)."""
+        users: dict[str, list[Article]] = {}
+        for article in self.content.articles:
+            for slug in dict.fromkeys(block.ref for block in article.exercises if block.ref):
+                users.setdefault(slug, []).append(article)
+        return users
 
     def library_cards(self, slugs: list[str]) -> list[Exercise]:
         return [self.content.exercises[slug] for slug in slugs if slug in self.content.exercises]
@@ -442,7 +562,7 @@ class _Blog:
     def newest_date(self, articles: list[Article]) -> date:
         return max((article_updated(a).date() for a in articles), default=self.now.date())
 
-    def sitemap_entries(self, pages: list[Page]) -> list[dict]:
+    def sitemap_entries(self, pages: list[Page] | list[PageJob]) -> list[dict]:
         return [
             {"loc": urls.absolute(self.config.base_url, page.path), "lastmod": page.lastmod.isoformat()}
             for page in pages
@@ -478,8 +598,11 @@ def collect_tags(articles: list[Article]) -> dict[str, Tag]:
 def _unique_tag_slugs(names: list[str]) -> dict[str, str]:
     slugs: dict[str, str] = {}
     for name in names:
-        slugs.setdefault(urls.tag_slug(name), name)
+        slugs.setdefault(_tag_slug(name), name)
     return slugs
+
+
+_tag_slug = lru_cache(maxsize=4096)(urls.tag_slug)  # a few dozen tags, written on thousands of articles
 
 
 def _exercise_anchors(article: Article) -> dict[int, str]:
@@ -495,14 +618,17 @@ def _exercise_anchors(article: Article) -> dict[int, str]:
 
 
 def _visible_files(folder: Path, wanted) -> list[tuple[str, Path]]:
+    """(path under `folder`, file) for every wanted file, hidden files and folders left out."""
     if not folder.is_dir():
         return []
     found = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_file() and wanted(path) and not any(part.startswith(".") for part in relative.parts):
-            found.append((relative.as_posix(), path))
-    return found
+    for directory, subfolders, names in os.walk(folder):  # os.walk: content/ holds thousands of files
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            path = Path(directory, name)
+            if not name.startswith(".") and wanted(path) and path.is_file():
+                found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found)
 
 
 def _describe(exc: Exception) -> str:
