@@ -36,18 +36,6 @@ class Campaign:
     url: str = ""
 
 
-def read_campaign_file(path) -> dict | None:
-    """A campaign record kept on disk by a local provider (outbox, smtp); None if there is none."""
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ProviderError(f"{path} is not valid JSON ({error}); fix or remove it") from error
-
-
 class UnsupportedFeature(ProviderError):
     """The provider cannot do this (e.g. Kit has no test-send endpoint)."""
 

@@ -16,7 +16,6 @@ nothing sends it later - a person or another tool takes it from the outbox.
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from email import policy
@@ -27,16 +26,15 @@ from typing import Callable
 from ..errors import ProviderError
 from ..model import RenderedEmail
 from ..output import atomic_write
-from .base import Campaign, Provider, read_campaign_file
+from .base import Campaign, Provider
+from .local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
 
-CAMPAIGN_FILE = "campaign.json"
-EML_FILE = "email.eml"
 TESTS_FOLDER = "tests"
 TEST_SUBJECT_PREFIX = "[Test] "
 CAMPAIGN_ID = re.compile(r"^\d{4}-W\d{2}(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$")  # <week> or <week>/<stage>
 
 
-class OutboxProvider(Provider):
+class OutboxProvider(LocalCampaigns, Provider):
     name = "outbox"
     targets_stages = True
 
@@ -119,9 +117,6 @@ class OutboxProvider(Provider):
             raise ProviderError(f"outbox campaign id '{campaign_id}' is not an ISO week such as 2026-W48, or a week and a stage such as 2026-W48/pregnant")
         return self.outbox / campaign_id
 
-    def _read(self, campaign_id: str) -> dict | None:
-        return read_campaign_file(self._folder(campaign_id) / CAMPAIGN_FILE)
-
     def _require(self, campaign_id: str) -> dict:
         record = self._read(campaign_id)
         if record is None:
@@ -137,18 +132,6 @@ class OutboxProvider(Provider):
         record.update(subject=email.subject, preview_text=email.preview_text, html=email.html, text=email.text,
                       content_hash=email.content_hash, updated_at=self._now())
         return self._write_record(record)
-
-    def _write_record(self, record: dict) -> Campaign:
-        text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        atomic_write(self._folder(record["id"]) / CAMPAIGN_FILE, text.encode("utf-8"))
-        return self._campaign(record)
-
-    def _campaign(self, record: dict) -> Campaign:
-        return Campaign(id=record["id"], status=record["status"], content_hash=record.get("content_hash"),
-                        url=self._folder(record["id"]).resolve().as_uri())
-
-    def _now(self) -> str:
-        return self.clock().astimezone(timezone.utc).isoformat()
 
 
 def _set_header(message, name: str, value: str) -> None:

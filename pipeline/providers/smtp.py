@@ -26,7 +26,6 @@ import base64
 import copy
 import fcntl
 import ipaddress
-import json
 import os
 import re
 import smtplib
@@ -51,13 +50,12 @@ from ..output import atomic_write
 from ..stages import base_key, version_for_tags, version_key, versions
 from ..subscribers import Subscriber, SubscriberStore, normalise_email, parse_subscribers_csv, store_path
 from ..unsubscribe import SECRET_ENV, TOKEN_PLACEHOLDER, checked_secret, link_with_token, list_unsubscribe_headers, make_token, personalise, placeholder_url
-from .base import Campaign, Provider, read_campaign_file
+from .base import Campaign, Provider
+from .local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
 
 PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"
 SECURITY_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-CAMPAIGN_FILE = "campaign.json"
-EML_FILE = "email.eml"
 LOCK_FILE = "send.lock"
 TEST_SUBJECT_PREFIX = "[Test] "
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -216,7 +214,7 @@ def unsent_placeholder_parts(message: EmailMessage) -> list[str]:
     return missing
 
 
-class SmtpProvider(Provider):
+class SmtpProvider(LocalCampaigns, Provider):
     name = "smtp"
     targets_stages = True  # a subscriber's tags name her stage
     secret_env = (PASSWORD_ENV, SECRET_ENV)
@@ -465,9 +463,6 @@ class SmtpProvider(Provider):
             raise ProviderError(f"smtp campaign id '{campaign_id}' is not an issue key such as example-com-2026-W48")
         return self.config.state_dir / "smtp" / campaign_id
 
-    def _read(self, campaign_id: str) -> dict | None:
-        return read_campaign_file(self._folder(campaign_id) / CAMPAIGN_FILE)
-
     def _require(self, campaign_id: str) -> dict:
         record = self._read(campaign_id)
         if record is None:
@@ -488,18 +483,6 @@ class SmtpProvider(Provider):
         atomic_write(self._folder(record["id"]) / EML_FILE, eml)
         record.update(subject=email.subject, content_hash=email.content_hash, updated_at=self._now())
         return self._write_record(record)
-
-    def _write_record(self, record: dict) -> Campaign:
-        text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        atomic_write(self._folder(record["id"]) / CAMPAIGN_FILE, text.encode("utf-8"))
-        return self._campaign(record)
-
-    def _campaign(self, record: dict) -> Campaign:
-        return Campaign(id=record["id"], status=record["status"], content_hash=record.get("content_hash"),
-                        url=self._folder(record["id"]).resolve().as_uri())
-
-    def _now(self) -> str:
-        return self.clock().astimezone(timezone.utc).isoformat()
 
 
 def _text(reply: bytes | str) -> str:
