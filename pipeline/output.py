@@ -138,14 +138,18 @@ def _write_files(root: Path, outputs: OutputSet) -> None:
         if destination.parent not in made:
             destination.parent.mkdir(parents=True, exist_ok=True)
             made.add(destination.parent)
-        try:
-            if isinstance(data, Path):
-                shutil.copyfile(data, destination)
-            else:
-                destination.write_bytes(data)
-        except OSError as exc:
-            source = f" from {data}" if isinstance(data, Path) else ""
-            raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
+        _write_file(destination, relative, data)
+
+
+def _write_file(destination: Path, relative: str, data: FileData) -> None:
+    try:
+        if isinstance(data, Path):
+            shutil.copyfile(data, destination)
+        else:
+            destination.write_bytes(data)
+    except OSError as exc:
+        source = f" from {data}" if isinstance(data, Path) else ""
+        raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
 
 
 def _update_in_place(target: Path, outputs: OutputSet, previous: Collection[str]) -> None:
@@ -180,14 +184,8 @@ def _stage_changed_files(target: Path, outputs: OutputSet) -> list[tuple[Path, P
             except (FileExistsError, NotADirectoryError):
                 folder = target  # a file the last build wrote stands where this folder goes
             temporary = folder / f".{destination.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}"
-            try:
-                if isinstance(data, Path):
-                    shutil.copyfile(data, temporary)
-                else:
-                    temporary.write_bytes(data)
-            except OSError as exc:
-                raise OutputError(f"could not write {relative}: {exc.strerror or exc}") from exc
-            staged.append((temporary, destination))
+            staged.append((temporary, destination))  # listed first: a half-written one is removed too
+            _write_file(temporary, relative, data)
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
