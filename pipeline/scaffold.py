@@ -42,6 +42,26 @@ def create(path: Path, text: str, config: Config) -> Path:
     return path
 
 
+# The sections every exercise has from its steps on, in an article block and on a card alike.
+EXERCISE_SECTIONS_FROM_STEPS = """### How to do it
+
+1. TODO: the first step.
+2. TODO: the next step.
+
+### Tips
+
+1. TODO: a cue that keeps it safe and effective.
+
+### Progression
+
+TODO: when and how to make it harder.
+
+### Safety
+
+TODO: when to stop, and how to adapt it in pregnancy and after birth, with a prolapse and with a diastasis.
+"""
+
+
 def article_text(title: str, slug: str, today: date, author: str = "") -> str:
     return f"""---
 title: {yaml_value(title.strip())}
@@ -81,23 +101,7 @@ None
 
 TODO: anything to do first, e.g. a stretch; or delete this section.
 
-### How to do it
-
-1. TODO: the first step.
-2. TODO: the next step.
-
-### Tips
-
-1. TODO: a cue that keeps it safe and effective.
-
-### Progression
-
-TODO: when and how to make it harder.
-
-### Safety
-
-TODO: when to stop, and how to adapt it in pregnancy and after birth, with a prolapse and with a diastasis.
-"""
+""" + EXERCISE_SECTIONS_FROM_STEPS
 
 
 def exercise_text(name: str) -> str:
@@ -123,23 +127,7 @@ TODO: one or two sentences: what this exercise does and who it is for.
 
 TODO: what it does for the reader.
 
-### How to do it
-
-1. TODO: the first step.
-2. TODO: the next step.
-
-### Tips
-
-1. TODO: a cue that keeps it safe and effective.
-
-### Progression
-
-TODO: when and how to make it harder.
-
-### Safety
-
-TODO: when to stop, and how to adapt it in pregnancy and after birth, with a prolapse and with a diastasis.
-"""
+""" + EXERCISE_SECTIONS_FROM_STEPS
 
 
 def yaml_value(text: str) -> str:
