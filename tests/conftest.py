@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, assert_golden, write_tree
+from helpers import REPO, assert_golden, copy_repo_project, write_tree
 
 
 @pytest.fixture
@@ -19,11 +19,11 @@ def make_project(tmp_path):
     def make(files: dict[str, str] | None = None, with_repo_content: bool = False) -> Path:
         root = tmp_path / "project"
         root.mkdir(exist_ok=True)
-        shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
-        shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
         if with_repo_content:
-            shutil.copytree(REPO / "content", root / "content", dirs_exist_ok=True)
+            copy_repo_project(root)
         else:
+            shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
+            shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
             (root / "content" / "articles").mkdir(parents=True, exist_ok=True)
             (root / "content" / "exercises").mkdir(parents=True, exist_ok=True)
         return write_tree(root, files or {})

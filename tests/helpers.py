@@ -5,6 +5,7 @@ and `from conftest import` would pick whichever pytest imported last."""
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def copy_repo_project(root: Path) -> Path:
+    """The repo's own content, templates and settings, as `newsletter build` finds them."""
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in ("content", "templates"):
+        shutil.copytree(REPO / folder, root / folder, dirs_exist_ok=True)
+    shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
+    return root
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

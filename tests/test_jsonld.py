@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import lxml.html
 import pytest
+
+from helpers import copy_repo_project
 
 from pipeline.config import load_config
 from pipeline.load import build_content, load_content
@@ -185,14 +187,7 @@ def fixture_site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory):
-    from helpers import REPO
-    import shutil
-
-    root = tmp_path_factory.mktemp("real")
-    for folder in ("content", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
-    shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
-    config = load_config(root)
+    config = load_config(copy_repo_project(tmp_path_factory.mktemp("real")))
     content = load_content(config)
     return content, render_site(content, config, SIGNUP, NOW)
 

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 import lxml.html
 import pytest
 
+from helpers import copy_repo_project
+
 from pipeline.config import load_config
 from pipeline.errors import ContentErrors
 from pipeline.issue import assemble_issue
@@ -134,14 +136,7 @@ def test_the_real_librarys_side_lying_clam_builds_on_breathing_heel_slides_and_t
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    from helpers import REPO
-    import shutil
-
-    root = tmp_path_factory.mktemp("real")
-    for folder in ("content", "templates"):
-        shutil.copytree(REPO / folder, root / folder)
-    shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
-    config = load_config(root)
+    config = load_config(copy_repo_project(tmp_path_factory.mktemp("real")))
     content = load_content(config)
     site = render_site(content, config, SIGNUP, NOW)
     email = render_email(assemble_issue(content, config, "2026-W48"), config, BASE + "unsubscribe/")

@@ -23,6 +23,8 @@ from typing import NoReturn
 
 import pytest
 
+from helpers import copy_repo_project
+
 REPO = Path(__file__).resolve().parents[2]
 NODE_MODULES = REPO / "node_modules"
 ARTIFACTS = REPO / "test-artifacts" / "quality"
@@ -167,15 +169,6 @@ def run_build(name: str, root: Path, week: str) -> Build:
     elif not (build.email_dir / "email.eml").exists():
         build.error = f"the build made no email for {week}:\n{result.stdout}{result.stderr}".strip()
     return build
-
-
-def copy_repo_project(root: Path) -> Path:
-    """The repo's own content, templates and settings, as `newsletter build` finds them."""
-    root.mkdir(parents=True, exist_ok=True)
-    for folder in ("content", "templates"):
-        shutil.copytree(REPO / folder, root / folder, dirs_exist_ok=True)
-    shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
-    return root
 
 
 _session_dir: Path | None = None
