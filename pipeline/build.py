@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .cache import CACHE_FOLDER, BuildCache, code_fingerprint, stat_fingerprint
+from .cache import CACHE_FOLDER, BuildCache, BuildInputs, code_fingerprint, output_manifest, stat_fingerprint
 from .config import CONFIG_FILE, Config
 from .issue import assemble_issues, latest_week
 from .load import load_content
 from .model import Content, RenderedEmail
 from .output import write_tree
+from .rebuild import quick_rebuild, site_facts
 from .providers import get_provider
 from .providers.base import Provider
 from .render.blog import render_site
@@ -98,13 +99,14 @@ def output_folders(config: Config, week: str) -> list[Path]:
     return [config.dist_dir / "site", email_dir(config, week)]
 
 
-def input_fingerprint(config: Config, week: str, provider: Provider, now: datetime) -> str:
-    """Changes whenever anything a build reads changes: a saved file (stat), the code, the
-    settings, the provider's signup form, the week asked for, and the day (or SOURCE_DATE_EPOCH)."""
+def build_inputs(config: Config, week: str, provider: Provider, now: datetime) -> BuildInputs:
+    """What a build reads, cheap to take on every build: a fingerprint of the code, the settings,
+    the templates (stat), the provider's signup form, the week asked for and the day (or
+    SOURCE_DATE_EPOCH); and the stat of every content file, which changes whenever one is saved."""
     settings = [code_fingerprint(), repr(config), type(provider).__name__, repr(provider.signup_form()), week, now.date().isoformat()]
     settings.append(os.environ.get("SOURCE_DATE_EPOCH", ""))
-    folders = [folder for folder in (config.content_dir, config.templates_dir) if folder.is_dir()]
-    return stat_fingerprint(folders, settings + _file_stats(config.root / CONFIG_FILE))
+    templates = [config.templates_dir] if config.templates_dir.is_dir() else []
+    return BuildInputs(stat_fingerprint(templates, settings + _file_stats(config.root / CONFIG_FILE)), output_manifest([config.content_dir]))
 
 
 def _file_stats(path: Path) -> list[str]:
@@ -117,21 +119,43 @@ def _file_stats(path: Path) -> list[str]:
 
 def build(config: Config, week: str, provider: Provider | None = None, now: datetime | None = None, use_cache: bool = True) -> BuildResult:
     """`use_cache=False` (--no-cache) ignores .newsletter/cache/ and builds everything; either
-    way the cache left behind lets the next build redo only what changed (pipeline/cache.py)."""
+    way the cache left behind lets the next build redo only what changed (pipeline/cache.py):
+    nothing when nothing changed, only the pages showing an article when its body changed
+    (pipeline/rebuild.py)."""
     now = now or build_time()
     provider = provider or get_provider(config)
     cache = BuildCache(config.state_dir / CACHE_FOLDER, use=use_cache)
-    inputs = input_fingerprint(config, week, provider, now)
-    unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
-    if unchanged is not None:
-        return unchanged
+    try:
+        inputs = build_inputs(config, week, provider, now)
+        unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
+        if unchanged is not None:
+            return unchanged
+        folders = lambda week: output_folders(config, week)  # noqa: E731
+        writer = lambda week, rendered: write_emails(config, week, rendered)  # noqa: E731
+        quick = quick_rebuild(config, inputs, cache, provider, now, folders, writer)
+        if quick is not None:
+            return quick
+        return _full_build(config, week, provider, now, cache, inputs)
+    finally:
+        cache.close()
+
+
+def _full_build(config: Config, week: str, provider: Provider, now: datetime, cache: BuildCache, inputs: BuildInputs) -> BuildResult:
     content = load_content(config, cache.parsed)
     week = resolve_week(content, week)
     pages = cache.pages(config.dist_dir / "site")
-    site_files = render_site(content, config, provider.signup_form(), now, pages)
+    site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries)
     rendered = render_week_emails(config, content, week, provider, now)
-
     write_tree(config.dist_dir / "site", site_files, previous=cache.previous_files(config.dist_dir / "site"))
+    builds = write_emails(config, week, rendered)
+    result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
+    cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
+    return result
+
+
+def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, bytes]]) -> list[EmailBuild]:
+    """Every version of the week's email into dist/email/<week>/ in one swap, so a stale stage
+    folder never survives a rebuild."""
     builds: list[EmailBuild] = []
     email_files: dict[str, bytes] = {}
     for email, eml in rendered:
@@ -139,7 +163,5 @@ def build(config: Config, week: str, provider: Provider | None = None, now: date
         email_files |= {f"{folder}index.html": email.html.encode(), f"{folder}email.txt": email.text.encode(), f"{folder}email.eml": eml}
         builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
     if email_files:
-        write_tree(email_dir(config, week), email_files)  # one swap: a stale stage folder never survives a rebuild
-    result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
-    cache.save(inputs, output_folders(config, week), result, pages)
-    return result
+        write_tree(email_dir(config, week), email_files)
+    return builds

@@ -10,7 +10,7 @@ import pickle
 from pathlib import Path
 from typing import Sequence
 
-from .cache import ParseCache, digest
+from .cache import Results, digest
 from .config import Config
 from .errors import ContentError, ContentErrors
 from .frontmatter import key_lines
@@ -24,10 +24,13 @@ FOLDERS = {"articles": parse_article, "exercises": parse_exercise, "issues": par
 STAGED_FOLDERS = ("articles", "issues")  # where `::: only <stage>` blocks may be written
 
 
-def load_content(config: Config, cache: ParseCache | None = None) -> Content:
+def load_content(config: Config, cache: Results | None = None) -> Content:
     """`cache`: parse results of earlier builds (pipeline/cache.py), reused for unchanged files."""
     files, unreadable = read_content_files(config.root)
-    return build_content(files, unreadable, stages=config.audience.stages, cache=cache)
+    content = build_content(files, unreadable, stages=config.audience.stages, cache=cache)
+    if cache is not None:
+        cache.keep_only(set(files))  # forget deleted files
+    return content
 
 
 def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
@@ -46,10 +49,13 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
 
 
 def build_content(
-    files: dict[str, str], unreadable: list[ContentError] = (), stages: Sequence[str] = DEFAULT_STAGES, cache: ParseCache | None = None
+    files: dict[str, str], unreadable: list[ContentError] = (), stages: Sequence[str] = DEFAULT_STAGES, cache: Results | None = None,
+    article_slugs: set[str] | None = None,
 ) -> Content:
     """Parse and cross-check {relative path: text}; raises ContentErrors listing every problem.
-    `stages` are the reader stages a `::: only <stage>` block may name."""
+    `stages` are the reader stages a `::: only <stage>` block may name. `article_slugs`: every
+    article's slug, when `files` holds only some articles (pipeline/rebuild.py), for the checks
+    that name other articles."""
     errors: list[ContentError] = list(unreadable)
     parsed: dict[str, list] = {folder: [] for folder in FOLDERS}
     for path, model in parse_files(files, stages, cache).items():
@@ -69,7 +75,7 @@ def build_content(
             if block.ref is None:
                 _resolve_card_links(block, exercises, errors)
     for note in notes.values():
-        _check_order(note, files[note.source.path], {a.slug for a in articles}, errors)
+        _check_order(note, files[note.source.path], {a.slug for a in articles} if article_slugs is None else article_slugs, errors)
     if errors:
         raise ContentErrors(errors)
     articles.sort(key=lambda article: (-article.date.toordinal(), article.slug))
@@ -84,14 +90,14 @@ def parse_file(path: str, text: str, stages: Sequence[str]):
     return FOLDERS[folder](text, path, **staged)
 
 
-def parse_files(files: dict[str, str], stages: Sequence[str], cache: ParseCache | None = None) -> dict:
+def parse_files(files: dict[str, str], stages: Sequence[str], cache: Results | None = None) -> dict:
     """{path: model} in path order, None for a file with errors (parse_file raises them again).
 
     Files are parsed on every core when there are many; the models travel pickled, and the
     pickles are what the cache keeps (unpickling also gives each build its own copies to edit)."""
-    cache = cache if cache is not None else ParseCache()
+    cache = cache if cache is not None else Results()
     paths = sorted(files)
-    keys = {path: digest(files[path], *stages) for path in paths}
+    keys = {path: parse_key(files[path], stages) for path in paths}
     missing = [path for path in paths if cache.get(path, keys[path]) is None]
 
     def pickled_model(path: str) -> bytes | None:
@@ -103,8 +109,12 @@ def parse_files(files: dict[str, str], stages: Sequence[str], cache: ParseCache 
     for path, pickled in zip(missing, parallel_map(pickled_model, missing)):
         if pickled is not None:
             cache.put(path, keys[path], pickled)
-    cache.keep_only(set(paths))
     return {path: _unpickled(cache.get(path, keys[path])) for path in paths}
+
+
+def parse_key(text: str, stages: Sequence[str]) -> str:
+    """What a file's model depends on: its text and the configured stages."""
+    return digest(text, *stages)
 
 
 def _unpickled(pickled: bytes | None):

@@ -131,6 +131,18 @@ def write_tree(target: Path, files: Mapping[str, FileData] | OutputSet, previous
             raise
 
 
+def replace_files(target: Path, files: Mapping[str, bytes]) -> None:
+    """Replace a few files of the tree `target` the last build wrote, leaving every other file
+    alone (the quick rebuild, pipeline/rebuild.py): all are written beside their destinations
+    first, then each is renamed into place, so a failed write changes nothing."""
+    outputs = OutputSet.of(files)
+    target = Path(target).absolute()
+    with _locked(target.parent):
+        _clean_leftovers(target)
+        for temporary, destination in _stage_changed_files(target, outputs):
+            os.replace(temporary, destination)
+
+
 def _write_files(root: Path, outputs: OutputSet) -> None:
     made: set[Path] = set()
     for relative, data in outputs.items():

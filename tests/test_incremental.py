@@ -175,3 +175,106 @@ def test_no_cache_rebuilds_every_page(project):
     before = inodes(project)
     run_build(project, use_cache=False)
     assert not any(before.get(path) == inode for path, inode in inodes(project).items())
+
+
+# -- the quick rebuild (pipeline/rebuild.py): only article bodies changed ----------------------
+
+IN_THE_WEEK = "content/articles/why-your-glutes-grip.md"  # 2026-11-26: in the feed and in the W48 email
+IN_THE_FEED_ONLY = EDITED  # 2026-11-18: the week before
+IN_NEITHER = "content/articles/quiet-note-00.md"  # the oldest article: past the feed's 20 entries
+BODY_EDITS = {
+    IN_THE_WEEK: ("producing power instead of holding on.", "producing power, not holding on."),
+    IN_THE_FEED_ONLY: ("The first weeks with a new baby", "The very first weeks with a new baby"),
+    IN_NEITHER: ("Some words for note 0", "A few words for note 0"),
+}
+
+
+def quick_build(root: Path):
+    """A rebuild that fails the test if it loads every article - what the quick rebuild must not do."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pipeline.build.load_content", lambda *args, **kwargs: pytest.fail("the rebuild loaded every article"))
+        return run_build(root)
+
+
+def page_of(relative: str) -> str:
+    return f"site/articles/{Path(relative).stem}/index.html"
+
+
+@pytest.mark.parametrize(
+    "article, in_feed, in_email",
+    [(IN_THE_WEEK, True, True), (IN_THE_FEED_ONLY, True, False), (IN_NEITHER, False, False)],
+    ids=["in the week", "in the feed", "in neither"],
+)
+def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(project, tmp_path, article, in_feed, in_email):
+    run_build(project)
+    before = inodes(project)
+    edit(project, article, *BODY_EDITS[article])
+    quick_build(project)
+    email_files = {path for path in before if path.startswith(f"email/{WEEK}/")}
+    assert email_files
+    expected = {page_of(article)} | ({"site/feed.xml"} if in_feed else set()) | (email_files if in_email else set())
+    assert rewritten(before, inodes(project)) == expected
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_the_quick_rebuild_leaves_a_cache_the_next_builds_trust(project, tmp_path):
+    run_build(project)
+    edit(project, IN_THE_WEEK, *BODY_EDITS[IN_THE_WEEK])
+    quick_build(project)
+    before = inodes(project)
+    quick_build(project)  # nothing changed since: the no-change rebuild
+    assert inodes(project) == before
+    edit(project, IN_NEITHER, *BODY_EDITS[IN_NEITHER])
+    quick_build(project)
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_a_file_saved_without_a_change_rewrites_nothing(project):
+    run_build(project)
+    before = inodes(project)
+    path = project / IN_THE_WEEK
+    path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    quick_build(project)
+    assert inodes(project) == before
+
+
+def test_a_body_edit_that_uses_another_card_updates_that_cards_page(project, tmp_path):
+    run_build(project)
+    edit(project, IN_THE_FEED_ONLY, "The first weeks with a new baby", "```exercise\nref: side-lying-clam\n```\n\nThe first weeks with a new baby")
+    run_build(project)
+    snapshot = dist_snapshot(project)
+    assert snapshot == cold_build_of(project, tmp_path)
+    assert b"articles/the-first-weeks-after-birth/" in snapshot["site/exercises/side-lying-clam/index.html"]
+
+
+def test_a_body_edit_with_an_error_is_reported_with_its_line_and_changes_nothing(project, tmp_path):
+    run_build(project)
+    files = dist_snapshot(project)
+    edit(project, IN_THE_WEEK, "producing power instead of holding on.", "producing power.\n\n```exercise\nref: no-such-card\n```\n")
+    with pytest.raises(Exception, match=r"unknown exercise 'no-such-card'") as raised:
+        run_build(project)
+    assert (raised.value.errors[0].path, raised.value.errors[0].line) == (IN_THE_WEEK, _line_of(project / IN_THE_WEEK, "no-such-card") - 1)
+    assert dist_snapshot(project) == files
+    edit(project, IN_THE_WEEK, "```exercise\nref: no-such-card\n```\n", "")
+    run_build(project)
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_a_body_edit_after_dist_was_changed_by_hand_restores_dist(project, tmp_path):
+    run_build(project)
+    (project / "dist" / "site" / "tags" / "index.html").unlink()
+    edit(project, IN_NEITHER, *BODY_EDITS[IN_NEITHER])
+    run_build(project)
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_body_edits_to_several_articles_at_once(project, tmp_path):
+    run_build(project)
+    for article, (old, new) in BODY_EDITS.items():
+        edit(project, article, old, new)
+    quick_build(project)
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)

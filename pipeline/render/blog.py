@@ -25,7 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import urls
-from ..cache import PageCache, code_fingerprint, digest, tree_digest
+from ..cache import PageCache, Results, code_fingerprint, digest, template_bytecode_cache, tree_digest
 from ..config import Config
 from ..console import track
 from ..errors import ContentError
@@ -112,11 +112,37 @@ class _Links:
 
 
 def render_site(
-    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None
+    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None,
+    feed_entries: Results | None = None,
 ) -> dict[str, bytes | Path]:
     """`cache`: the pages of the previous build (pipeline/cache.py); a page whose key is
-    unchanged comes back as the Path of its previous file instead of being rendered again."""
-    return _Blog(content, config, signup_form, now, cache).files()
+    unchanged comes back as the Path of its previous file instead of being rendered again.
+    `feed_entries`: the feed entries of earlier builds, reused while their article is unchanged."""
+    blog = _Blog(content, config, signup_form, now, cache, feed_entries=feed_entries)
+    files = blog.files()
+    if feed_entries is not None:
+        feed_entries.keep_only({article.source.path for article in blog.articles[:FEED_SIZE]})
+    return files
+
+
+def render_article_pages(
+    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache, paths: set[str],
+    tag_names: dict[str, str], with_feed: bool, feed_entries: Results | None = None,
+) -> dict[str, bytes | Path]:
+    """The quick rebuild's share of render_site (pipeline/rebuild.py): the pages of the articles
+    whose source is in `paths`, and the feed when `with_feed`; each the previous file (a Path)
+    when its key is unchanged. `content` holds only some articles - these, and all the feed
+    shows - and every card; `tag_names` are the names the whole site gives its tags."""
+    blog = _Blog(content, config, signup_form, now, cache, tag_names, feed_entries)
+    files = blog.render_jobs([blog.article_job(article) for article in blog.articles if article.source.path in paths])
+    if with_feed:
+        files[FEED_PATH] = blog.feed_file()
+    return files
+
+
+def newest_first(content: Content) -> list[Article]:
+    """The published articles in the order of the index and the feed."""
+    return sorted(content.published_articles(), key=lambda a: a.date, reverse=True)
 
 
 @dataclass
@@ -144,17 +170,24 @@ LISTED_FIELDS = ("slug", "title", "date", "summary", "source", "tags", "author",
 
 
 class _Blog:
-    def __init__(self, content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None):
+    def __init__(
+        self, content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None,
+        tag_names: dict[str, str] | None = None, feed_entries: Results | None = None,
+    ):
         self.cache = cache
+        self.feed_entries = feed_entries
         self._text_digests: dict[str, str] = {}
         self._fingerprints: dict[tuple, str] = {}
         self.content = content
         self.config = config
         self.signup_form = signup_form
         self.now = now
-        self.articles = sorted(content.published_articles(), key=lambda a: a.date, reverse=True)
+        self.articles = newest_first(content)
         self.exercises = sorted(content.exercises.values(), key=lambda e: e.name.lower())
-        self.tags = collect_tags(self.articles)
+        if tag_names is None:
+            self.tags = collect_tags(self.articles)
+        else:  # some articles only: the names, without the lists of articles
+            self.tags = {slug: Tag(name=name, path=urls.tag_path(name)) for slug, name in tag_names.items()}
         self.env = template_environment(config)
         self._renderers: dict[tuple[str, bool], MarkdownRenderer] = {}
 
@@ -163,8 +196,7 @@ class _Blog:
     def files(self) -> dict[str, bytes | Path]:
         jobs = self.page_jobs()
         files = self.render_jobs(jobs)
-        feed = self.reused(FEED_PATH, lambda: ("feed", self.articles[:FEED_SIZE], None if self.articles else self.now))
-        files[FEED_PATH] = feed or build_feed(self.articles, self.config, self.feed_content, self.now)
+        files[FEED_PATH] = self.feed_file()
         files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(jobs)}).encode()
         files["robots.txt"] = self.render_template(
             "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
@@ -175,6 +207,10 @@ class _Blog:
                 raise ContentError(_relative(path, self.config.root), 1, f"would overwrite the blog's own {name}: rename or move it")
             files[name] = path
         return files
+
+    def feed_file(self) -> bytes | Path:
+        feed = self.reused(FEED_PATH, lambda: ("feed", self.articles[:FEED_SIZE], None if self.articles else self.now))
+        return feed or build_feed(self.articles, self.config, self.feed_entry, self.now)
 
     def page_jobs(self) -> list[PageJob]:
         """Every HTML page of the blog, in sitemap order."""
@@ -488,6 +524,19 @@ class _Blog:
         }
         return self.render_template(page.template, context)
 
+    def feed_entry(self, article: Article) -> str:
+        """An article's feed entry, from the cache while neither it nor the site changed."""
+        if self.feed_entries is None:
+            return self.feed_content(article)
+        path = article.source.path
+        key = digest(self.site_key, self.text_digest(path))
+        stored = self.feed_entries.get(path, key)
+        if stored is not None:
+            return stored.decode("utf-8")
+        html = self.feed_content(article)
+        self.feed_entries.put(path, key, html.encode("utf-8"))
+        return html
+
     def feed_content(self, article: Article) -> str:
         links = _Links(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
         context = {
@@ -580,6 +629,7 @@ def template_environment(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_bytecode_cache(config.state_dir),
     )
     env.tests["exercise_block"] = lambda part: isinstance(part, ExerciseBlock)
     return env
