@@ -4,10 +4,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
 from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 
+import markdown
 import pytest
 
 from helpers import REPO, assert_golden
@@ -193,6 +195,23 @@ def test_a_week_too_long_for_one_email_cuts_its_last_articles_to_excerpts():
     assert text.count("Read on the blog") == len(cut)
     assert text.count("Safety first") == 2 * len(kept)
     assert text.endswith(load_config(REPO).email.disclaimer)  # the footer is not clipped
+
+
+def test_cutting_a_week_to_excerpts_converts_its_markdown_no_more_than_one_rendering_does(config, monkeypatch):
+    conversions: Counter[str] = Counter()
+    convert = markdown.Markdown.convert
+
+    def counting_convert(md, text):
+        conversions[text] += 1
+        return convert(md, text)
+
+    monkeypatch.setattr(markdown.Markdown, "convert", counting_convert)
+    articles = [long_article(n) for n in range(1, 11)]
+    render(*articles, config=excerpt_config(config))  # fits at the first try
+    rendered_once, conversions = conversions, Counter()
+    email = render(*articles)
+    assert len(email.excerpted) >= 2  # full, all excerpts, then one more article whole per try
+    assert conversions == rendered_once
 
 
 def test_a_week_too_long_even_as_excerpts_is_refused():

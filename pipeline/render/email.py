@@ -29,7 +29,7 @@ import hashlib
 import re
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +38,7 @@ import jinja2
 import mjml
 from markupsafe import Markup
 
+from ..cache import template_bytecode_cache
 from ..config import Config
 from ..errors import ContentError, PipelineError
 from ..model import Article, CardLink, ExerciseBlock, Issue, RenderedEmail
@@ -141,18 +142,24 @@ class ArticleView:
 
 
 def render_email(issue: Issue, config: Config, unsubscribe_url: str) -> RenderedEmail:
+    fragments = _Fragments()
+    context = _context(issue, config, unsubscribe_url, fragments)  # every Markdown field converted once
+
+    def render(first_excerpt: int) -> RenderedEmail:
+        return _render_email(issue, config, context, fragments, first_excerpt)
+
     full = config.email.content == "full"
-    email = _render_email(issue, config, unsubscribe_url, len(issue.articles) if full else 0)
+    email = render(len(issue.articles) if full else 0)
     if _fits(email):
         return email
-    all_excerpts = _render_email(issue, config, unsubscribe_url, 0) if full else email
+    all_excerpts = render(0) if full else email
     if not _fits(all_excerpts):
         raise PipelineError(
             f"the email for {issue.week} is {_kilobytes(all_excerpts)} KB even with every article as an excerpt; "
             f"Gmail clips emails over {GMAIL_CLIP_BYTES // 1024} KB: move some articles to another week"
         )
     for first_excerpt in range(len(issue.articles) - 1, 0, -1):
-        email = _render_email(issue, config, unsubscribe_url, first_excerpt)
+        email = render(first_excerpt)
         if _fits(email):
             return email
     return all_excerpts
@@ -166,10 +173,10 @@ def _kilobytes(email: RenderedEmail) -> int:
     return round(len(email.html.encode("utf-8")) / 1024)
 
 
-def _render_email(issue: Issue, config: Config, unsubscribe_url: str, first_excerpt: int) -> RenderedEmail:
+def _render_email(issue: Issue, config: Config, context: dict, fragments: _Fragments, first_excerpt: int) -> RenderedEmail:
     """The email with articles from index `first_excerpt` on shown as excerpts."""
-    fragments = _Fragments()
-    context = _context(issue, config, unsubscribe_url, fragments, first_excerpt)
+    articles = [replace(view, excerpt=index >= first_excerpt) for index, view in enumerate(context["articles"])]
+    context = {**context, "articles": articles}
     templates = _environment(config)
     mjml_source, inline_css = _split_inline_css(_render(templates, HTML_TEMPLATE, context, config))
     # The templates' indentation is kilobytes of the size budget; a newline keeps words apart.
@@ -238,7 +245,8 @@ class _Writer:
         return self.markdown.url_for(href, source_path)
 
 
-def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments, first_excerpt: int) -> dict:
+def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments) -> dict:
+    """What both templates see; each article is shown whole until _render_email says otherwise."""
     writer = _Writer(config, fragments)
     intro_path = f"content/issues/{issue.week}.md"
     return {
@@ -250,7 +258,7 @@ def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fra
         "preview_text": html_to_line(writer.markdown.convert(issue.preview_text)),
         "week_label": f"Week of {_long_date(issue.monday)}",
         "intro": writer.block(issue.intro, intro_path),
-        "articles": [_article_view(article, writer, index >= first_excerpt) for index, article in enumerate(issue.articles)],
+        "articles": [_article_view(article, writer, excerpt=False) for article in issue.articles],
         "unsubscribe_url": unsubscribe_url,
     }
 
@@ -335,14 +343,16 @@ def _long_date(day: date) -> str:
 
 
 def _environment(config: Config) -> jinja2.Environment:
-    return _environment_for(config.templates_dir / TEMPLATE_FOLDER)
+    return _environment_for(config.templates_dir / TEMPLATE_FOLDER, config.state_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _environment_for(folder: Path) -> jinja2.Environment:
-    """One environment per template folder, so templates compile once (edits still reload)."""
+def _environment_for(folder: Path, state_dir: Path) -> jinja2.Environment:
+    """One environment per template folder, so templates compile once (edits still reload), and
+    stay compiled between builds in the build cache."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
+        bytecode_cache=template_bytecode_cache(state_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name) and name.endswith(".mjml.j2"),
         trim_blocks=True,

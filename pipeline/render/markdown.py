@@ -2,14 +2,20 @@
 
 Content links to other content files (`../exercises/hip-extension.md`) become site URLs, and
 with `absolute=True` (email, feed) every link and image becomes a full URL.
+
+Every renderer converts with one Python-Markdown instance per thread, which skips the searches
+that cannot match (see "the same HTML, faster" below): the HTML is Python-Markdown's own.
 """
 from __future__ import annotations
 
+import threading
 from xml.etree.ElementTree import Element
 
 import markdown
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from markdown import blockprocessors, inlinepatterns, util
+from markdown.blockparser import BlockParser
+from markdown.extensions import Extension, abbr, def_list, footnotes, smarty, tables
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 from ..urls import absolute as absolute_url
@@ -20,9 +26,9 @@ MEMO_MAX_CHARS = 2000
 
 
 class _LinkRewriter(Treeprocessor):
-    def __init__(self, md, renderer: "MarkdownRenderer"):
+    def __init__(self, md):
         super().__init__(md)
-        self.renderer = renderer
+        self.renderer: MarkdownRenderer | None = None  # the renderer converting right now
 
     def run(self, root: Element) -> None:
         for element in root.iter():
@@ -34,12 +40,8 @@ class _LinkRewriter(Treeprocessor):
 
 
 class _LinkExtension(Extension):
-    def __init__(self, renderer: "MarkdownRenderer"):
-        super().__init__()
-        self.renderer = renderer
-
     def extendMarkdown(self, md):
-        md.treeprocessors.register(_LinkRewriter(md, self.renderer), "newsletter_links", 1)
+        md.treeprocessors.register(_LinkRewriter(md), "newsletter_links", 1)
 
 
 class MarkdownRenderer:
@@ -54,7 +56,6 @@ class MarkdownRenderer:
         self.absolute = absolute
         self.site_root = site_root
         self.source_path = ""
-        self._md = markdown.Markdown(extensions=EXTENSIONS + [_LinkExtension(self)], output_format="html")
         self._memo: dict[tuple[str, str], str] = {}
 
     def url_for(self, href: str, source_path: str | None = None) -> str:
@@ -78,8 +79,9 @@ class MarkdownRenderer:
 
     def _convert(self, text: str, source_path: str) -> str:
         self.source_path = source_path
-        self._md.reset()
-        return self._md.convert(text)
+        md = _thread_markdown()
+        md.treeprocessors["newsletter_links"].renderer = self
+        return md.reset().convert(text)
 
     def inline(self, text: str, source_path: str = "") -> str:
         """Convert a one-paragraph snippet (a tip, a step) without the <p> wrapper."""
@@ -87,3 +89,168 @@ class MarkdownRenderer:
         if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
             return html[3:-4]
         return html
+
+
+_per_thread = threading.local()
+
+
+def _thread_markdown() -> markdown.Markdown:
+    """One Python-Markdown instance per thread, reset before each conversion, shared by every
+    renderer: building one (extensions, registries) costs more than converting a paragraph."""
+    md = getattr(_per_thread, "markdown", None)
+    if md is None:
+        extensions = EXTENSIONS + [_LinkExtension(), SkipImpossibleMatches()]
+        md = _per_thread.markdown = markdown.Markdown(extensions=extensions, output_format="html")
+    return md
+
+
+# --- the same HTML, faster ------------------------------------------------------------------
+#
+# Python-Markdown asks every block processor about every block and tries every inline pattern
+# (15, and smarty's 18) on every run of text; most cannot match there: no "[" for a link, no "'"
+# for a smart quote. Those searches were most of the email render's time: several regexes start
+# with a look-behind or "(^|\n)" and so try every position. Here a processor or pattern is only
+# tried on text containing one of its triggers, strings which every match contains: skipping it
+# elsewhere is what Python-Markdown does after searching, so the HTML is the same. Anything not
+# listed is always tried.
+
+_SINGLE_QUOTES = ("'",)
+_DOUBLE_QUOTES = ('"',)
+INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {  # a pattern's regex -> its triggers
+    inlinepatterns.BACKTICK_RE: ("`",),
+    inlinepatterns.ESCAPE_RE: ("\\",),
+    inlinepatterns.LINK_RE: ("[",),  # also REFERENCE_RE and the short reference
+    inlinepatterns.IMAGE_LINK_RE: ("![",),  # also IMAGE_REFERENCE_RE and the short one
+    inlinepatterns.AUTOLINK_RE: ("<",),
+    inlinepatterns.AUTOMAIL_RE: ("<",),
+    inlinepatterns.HTML_RE: ("<",),
+    smarty.HTML_STRICT_RE: ("<",),
+    inlinepatterns.ENTITY_RE: ("&",),
+    inlinepatterns.LINE_BREAK_RE: ("  \n",),
+    r"\[\^([^\]]*)\]": ("[^",),  # footnotes: a reference
+    r"(?<!-)---(?!-)": ("---",),  # smarty: dashes, ellipses, angled quotes
+    r"(?<!-)--(?!-)": ("--",),
+    r"(?<!\.)\.{3}(?!\.)": ("...",),
+    r"\<\<": ("<<",),
+    r"\>\>": (">>",),
+    smarty.singleQuoteStartRe: _SINGLE_QUOTES,  # smarty: quotes
+    smarty.doubleQuoteStartRe: _DOUBLE_QUOTES,
+    smarty.doubleQuoteSetsRe: ("\"'",),
+    smarty.singleQuoteSetsRe: ("'\"",),
+    smarty.doubleQuoteSetsRe2: ("'\"",),
+    smarty.singleQuoteSetsRe2: ("\"'",),
+    smarty.decadeAbbrRe: _SINGLE_QUOTES,
+    smarty.openingSingleQuotesRegex: _SINGLE_QUOTES,
+    smarty.closingSingleQuotesRegex: _SINGLE_QUOTES,
+    smarty.closingSingleQuotesRegex2: _SINGLE_QUOTES,
+    smarty.remainingSingleQuotesRegex: _SINGLE_QUOTES,
+    smarty.openingDoubleQuotesRegex: _DOUBLE_QUOTES,
+    smarty.closingDoubleQuotesRegex: _DOUBLE_QUOTES,
+    smarty.closingDoubleQuotesRegex2: _DOUBLE_QUOTES,
+    smarty.remainingDoubleQuotesRegex: _DOUBLE_QUOTES,
+}
+BLOCK_TRIGGERS: dict[type, tuple[str, ...]] = {  # a block processor's class -> its triggers
+    blockprocessors.BlockQuoteProcessor: (">",),
+    blockprocessors.HashHeaderProcessor: ("#",),
+    blockprocessors.SetextHeaderProcessor: ("\n=", "\n-"),
+    blockprocessors.HRProcessor: ("-", "_", "*"),
+    blockprocessors.ReferenceProcessor: ("]:",),
+    def_list.DefListProcessor: (":",),
+    tables.TableProcessor: ("|",),
+    footnotes.FootnoteBlockProcessor: ("[^",),
+    abbr.AbbrBlockprocessor: ("*[",),
+}
+
+
+def inline_triggers(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
+    """Strings one of which every match of `pattern` contains; None: always try it."""
+    if not isinstance(pattern, inlinepatterns.InlineProcessor):
+        return None  # an old-style pattern matches at a position, it does not search
+    delimiters = getattr(inlinepatterns, "DelimiterProcessor", None)  # emphasis, Markdown >= 3.11
+    if delimiters is not None and type(pattern) is delimiters:
+        return tuple(pattern.tokens) or None
+    return INLINE_TRIGGERS.get(pattern.getCompiledRegExp().pattern)
+
+
+def _contains_any(text: str, triggers: tuple[str, ...] | None) -> bool:
+    if triggers is None:
+        return True
+    for trigger in triggers:
+        if trigger in text:
+            return True
+    return False
+
+
+def _fewest(all_triggers: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    """Triggers one of which any text something can match contains ("[" stands for "![" too)."""
+    if None in all_triggers:
+        return None
+    distinct = {trigger for triggers in all_triggers for trigger in triggers}
+    return tuple(sorted(t for t in distinct if not any(other != t and other in t for other in distinct)))
+
+
+class _TriggeredBlockParser(BlockParser):
+    def parseBlocks(self, parent: Element, blocks: list[str]) -> None:  # noqa: N802 (Python-Markdown's name)
+        """BlockParser.parseBlocks, skipping a processor whose triggers are not in the block."""
+        if not hasattr(self, "_triggered"):  # every processor is registered by the first conversion
+            self._triggered = [(processor, BLOCK_TRIGGERS.get(type(processor))) for processor in self.blockprocessors]
+        while blocks:
+            for processor, triggers in self._triggered:
+                if _contains_any(blocks[0], triggers) and processor.test(parent, blocks[0]):
+                    if processor.run(parent, blocks) is not False:
+                        break
+
+
+class _TriggeredInlineProcessor(InlineProcessor):
+    """InlineProcessor (the inline pass, and smarty's), skipping a pattern whose triggers are not
+    in the text, and the whole pass when no text in the tree has any trigger."""
+
+    def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
+        if not hasattr(self, "_triggered"):  # every pattern is registered by the first conversion
+            self._triggered = [(pattern, inline_triggers(pattern)) for pattern in self.inlinePatterns]
+            self._any_trigger = _fewest([triggers for _, triggers in self._triggered])
+        if self._any_trigger is not None and not any(_contains_any(text, self._any_trigger) for text in _texts(tree)):
+            return tree
+        return super().run(tree, ancestors)
+
+    # Python-Markdown's private loop over the patterns (InlineProcessor.__handleInline), with the check.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802
+        if isinstance(data, util.AtomicString) or not _contains_any(data, self._any_trigger):
+            return data
+        apply_pattern = self._InlineProcessor__applyPattern
+        start = 0
+        while patternIndex < len(self._triggered):
+            pattern, triggers = self._triggered[patternIndex]
+            if not _contains_any(data, triggers):
+                patternIndex, start = patternIndex + 1, 0
+                continue
+            data, matched, start = apply_pattern(pattern, data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+        return data
+
+
+def _texts(tree: Element):
+    for element in tree.iter():
+        if element.text:
+            yield element.text
+        if element.tail:
+            yield element.tail
+
+
+# The inline check replaces a private method; should a release rename it, keep the stock loop.
+_CAN_REPLACE_INLINE_LOOP = all(
+    hasattr(InlineProcessor, name) for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
+)
+
+
+class SkipImpossibleMatches(Extension):
+    """Load it last: the block parser and the inline passes then skip what cannot match."""
+
+    def extendMarkdown(self, md):
+        if type(md.parser) is BlockParser:
+            md.parser.__class__ = _TriggeredBlockParser
+        if _CAN_REPLACE_INLINE_LOOP:
+            for name in ("inline", "smarty"):
+                if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
+                    md.treeprocessors[name].__class__ = _TriggeredInlineProcessor

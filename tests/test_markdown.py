@@ -1,0 +1,162 @@
+"""Markdown -> HTML: each channel's links, and the faster Python-Markdown giving the same HTML."""
+from __future__ import annotations
+
+import random
+import threading
+
+import markdown
+import pytest
+
+from pipeline.render.markdown import EXTENSIONS, MarkdownRenderer, SkipImpossibleMatches, inline_triggers
+
+EVERY_CONSTRUCT = """\
+Title with *emphasis*
+=====================
+
+A paragraph with "double quotes", 'single quotes', it's, the '90s, "'nested' quotes",
+an en--dash, an em---dash, an ellipsis... and **strong**, _underscore_, ***both***,
+`code`, ``co`de``, \\*escaped\\*, a back\\\\slash, AT&T, &copy; &#8212; and a 5 < 6 > 4.
+A [link](https://example.org/a "Title"), a [reference][ref], a [short ref], an
+![image](photo.png), an ![image reference][ref], <https://example.org/auto>,
+<someone@example.org>, <b>raw html</b>, <!-- a comment --> and HTML.
+A line that ends in two spaces  
+breaks there.[^note]
+
+Subtitle
+--------
+
+## Hashed heading {: #custom-id .custom-class }
+
+* * *
+
+> A quote with a "quote".
+>
+> > And a nested one.
+
+1. One
+2. Two with *emphasis*
+    - nested item
+    - another
+
+- Dash item
++ Plus item
+
+A paragraph between.
+
+    indented code with 'quotes'
+
+```python
+fenced = "code -- with 'quotes'..."
+```
+
+| Column | Other |
+|:-------|------:|
+| cell   | 'two' |
+
+Term
+: Its definition -- with a dash.
+
+<div markdown="1">
+Markdown *inside* HTML.
+</div>
+
+<div>
+Raw block HTML, left alone.
+</div>
+
+[ref]: https://example.org/ref "Reference title"
+[short ref]: https://example.org/short
+[^note]: A footnote with 'quotes'.
+*[HTML]: Hyper Text Markup Language
+"""
+
+PIECES = [
+    "word", "it's", "'quoted'", '"double"', "\"'mixed'\"", "'80s", "--", "---", "...", "....", "*em*", "**strong**",
+    "_u_", "__uu__", "***x***", "`code`", "``a`b``", "\\*", "\\\\", "[link](https://a.example/x)", "[ref][r]", "[r]",
+    "![img](i.png)", "![alt][r]", "<https://auto.example>", "<me@mail.example>", "<b>html</b>", "<!-- c -->", "&amp;",
+    "&copy;", "&#8212;", "&", "<", ">", "  \n", "\n", "\n\n", "# H", "## H2 ##", "Title\n=====", "Sub\n---", "* * *",
+    "- - -", "___", "> quote", "> > nested", "1. one", "2) two", "- item", "* item", "+ item", "    code",
+    "```\nfence\n```", "~~~\nf\n~~~", "Term\n: def", "a | b\n--|--\n1 | 2", "|x|\n|-|\n|y|", "[^1]", "[^1]: note",
+    "*[HTML]: Hyper", "HTML", '[r]: https://r.example "T"', "{: .cls }", '<div markdown="1">*x*</div>', "'", '"',
+    "\t", " ", "#", "|", ":", "]:", "*[", "[^", "\u00a0", "—", "–",
+]
+
+
+def stock_markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+
+
+def faster_markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=[*EXTENSIONS, SkipImpossibleMatches()], output_format="html")
+
+
+def convert(md: markdown.Markdown, text: str) -> str:
+    return md.reset().convert(text)
+
+
+# --- the faster Python-Markdown ----------------------------------------------------------------
+
+
+def test_gives_python_markdowns_html_for_every_construct_we_use():
+    expected = convert(stock_markdown(), EVERY_CONSTRUCT)
+    for made_by in ("&ldquo;", "&rsquo;", "&ndash;", "&mdash;", "&hellip;", "<em>", "<code>", "<img", "<table>",
+                    "<dl>", "<blockquote>", "<hr", "<h1", "<h2", 'id="custom-id"', 'class="footnote"', "<abbr",
+                    "<br", '<a href="&#109;&#97;&#105;&#108;',  # an obfuscated mailto:
+                    "<pre><code>", 'class="language-python"'):
+        assert made_by in expected  # the document does exercise that construct
+    assert convert(faster_markdown(), EVERY_CONSTRUCT) == expected
+
+
+def test_gives_python_markdowns_html_for_mixtures_of_constructs():
+    rng = random.Random(2026)
+    stock, faster = stock_markdown(), faster_markdown()
+    for _ in range(1500):
+        text = "".join(rng.choice(PIECES) + rng.choice(["", " ", "\n", "\n\n"]) for _ in range(rng.randint(1, 25)))
+        assert convert(faster, text) == convert(stock, text), text
+
+
+def test_gives_the_same_html_over_many_conversions_with_one_instance():
+    stock, faster = stock_markdown(), faster_markdown()
+    for text in [EVERY_CONSTRUCT, "Plain words only.", "[a]: https://a.example\n\n[a]", "*[HTML]: x\n\nHTML", "[a] 'b'"] * 2:
+        assert convert(faster, text) == convert(stock, text)
+
+
+@pytest.mark.parametrize("processor", ["inline", "smarty"])
+def test_every_inline_pattern_has_triggers(processor):
+    """A pattern without triggers is searched for in every text, and the pass can no longer be
+    skipped on text without any trigger: a Markdown release that changes a regex shows up here."""
+    patterns = faster_markdown().treeprocessors[processor].inlinePatterns
+    assert [type(pattern).__name__ for pattern in patterns if inline_triggers(pattern) is None] == []
+
+
+# --- links for each channel, with one shared Python-Markdown -------------------------------------
+
+
+def test_each_renderer_writes_links_for_its_own_channel():
+    blog = MarkdownRenderer("https://strongfromwithin.example/", site_root="../../")
+    email = MarkdownRenderer("https://strongfromwithin.example/", absolute=True)
+    text = "See [the clam](../exercises/side-lying-clam.md)."
+    path = "content/articles/wake-up-your-glutes.md"
+    for _ in range(2):  # alternating: the shared instance follows the renderer converting
+        assert 'href="../../exercises/side-lying-clam/"' in blog.convert(text, path)
+        assert 'href="https://strongfromwithin.example/exercises/side-lying-clam/"' in email.convert(text, path)
+
+
+def test_renderers_in_several_threads_each_get_their_own_links():
+    text = "See [the clam](../exercises/side-lying-clam.md) and [%d](../exercises/bridge.md)."
+    path = "content/articles/wake-up-your-glutes.md"
+    failures: list[str] = []
+
+    def convert_many(site_root: str, expected: str):
+        renderer = MarkdownRenderer("https://strongfromwithin.example/", site_root=site_root)
+        for n in range(300):
+            html = renderer.convert(text % n, path)
+            if f'href="{expected}exercises/side-lying-clam/"' not in html or f">{n}</a>" not in html:
+                failures.append(html)
+
+    threads = [threading.Thread(target=convert_many, args=(root, root)) for root in ("../", "../../", "../../../")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
