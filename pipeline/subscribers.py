@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from email_validator import EmailNotValidError, validate_email
-
 from .errors import ContentError, ContentErrors
 
 SUBSCRIBERS_FILE = "subscribers.sqlite3"
@@ -77,6 +75,8 @@ def email_key(address: str) -> str:
 
 def normalise_email(address: str) -> str:
     """The address with its domain normalised; raises ValueError with the reason it is invalid."""
+    from email_validator import EmailNotValidError, validate_email  # here: every command imports this module, few need it
+
     try:
         return validate_email(address.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
