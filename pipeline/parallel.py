@@ -16,7 +16,6 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 MIN_ITEMS = 300  # below this a pool costs more than it saves (measured on 2 cores)
-CHUNKS_PER_WORKER = 4  # small enough chunks that one slow chunk does not leave a core idle
 
 _job: Callable | None = None  # the function and items a forked worker runs, set before forking
 _items: Sequence = ()
@@ -43,8 +42,7 @@ def parallel_map(
     global _job, _items
     _job, _items = function, items
     try:
-        size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
-        chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+        chunks = chunk_bounds(len(items), workers)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             outcomes = list(pool.map(_run_chunk, chunks))
     finally:
@@ -53,6 +51,19 @@ def parallel_map(
     for (start, end), (ok, values) in zip(chunks, outcomes):
         results.extend(values if ok else [function(item) for item in items[start:end]])
     return results
+
+
+def chunk_bounds(count: int, workers: int) -> list[tuple[int, int]]:
+    """[start, end) of each chunk: each a share of what is left, so chunks shrink towards the end
+    and the workers finish together even when the last items are the slow ones (the blog's topic
+    pages, which list hundreds of articles each, come last)."""
+    bounds = []
+    start = 0
+    while start < count:
+        end = start + max(1, (count - start) // (2 * workers))
+        bounds.append((start, end))
+        start = end
+    return bounds
 
 
 def _run_chunk(bounds: tuple[int, int]) -> tuple[bool, list]:

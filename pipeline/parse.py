@@ -226,7 +226,8 @@ def file_slug(path: str) -> str:
 
 # Block structure only: the inline rules (emphasis, links...) are the renderer's job, and skipping
 # them here makes parsing several times faster. Headings keep their text in `.content`.
-_MARKDOWN = MarkdownIt("commonmark").enable("table").disable("inline")
+# text_join only tidies inline tokens, so it goes too.
+_MARKDOWN = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
 @dataclass
@@ -504,7 +505,8 @@ def article_parts(body: str, first_line: int, problems: Problems, stages: Sequen
     `::: only <stage>` block carries that block's stages; the block's first and last lines end
     prose and exercise blocks, as a level-2 heading does."""
     lines, segments = stage_segments(body.splitlines(keepends=True), first_line, problems, stages)
-    blocks = markdown_blocks("".join(lines))
+    text = "".join(lines)
+    blocks = markdown_blocks(text) if may_hold_exercises(text) else []  # prose alone needs no blocks
     parts: list[Part] = []
     for segment in segments:
         inside = [block for block in blocks if segment.start <= block.start < segment.end]
@@ -517,6 +519,19 @@ def article_parts(body: str, first_line: int, problems: Problems, stages: Sequen
         parts.extend(found)
     _check_unique_exercise_slugs(parts, problems)
     return parts
+
+
+# Where an exercise of an article can start: a `## Exercise ...` heading (`#`s or a setext
+# underline) has "exercise" first in its text, so at the start of a line or after `#` and
+# whitespace; an ```exercise fence has it after the fence's backticks or tildes. Markdown also
+# starts a line after a lone \r. The same case rule as EXERCISE_HEADING (re.IGNORECASE).
+_EXERCISE_START = re.compile(r"[\n\r#`~]\s*exercise", re.IGNORECASE)
+
+
+def may_hold_exercises(body: str) -> bool:
+    """False when no line of `body` can start an exercise: the body is then prose only, and its
+    Markdown block structure (the slowest part of parsing) is not needed."""
+    return _EXERCISE_START.search("\n" + body) is not None  # the "\n": the first line starts one too
 
 
 def _segment_parts(lines: list[str], blocks: list[Block], segment_start: int, segment_end: int, first_line: int, problems: Problems) -> list[Part]:
