@@ -86,7 +86,10 @@ def parse_yaml_mapping(yaml_text: str, path: str, first_line: int) -> tuple[dict
 
 
 def _parse_mapping(loader_class: type, yaml_text: str, path: str, first_line: int) -> tuple[dict, dict[str, int]]:
-    loader = loader_class(yaml_text)
+    try:
+        loader = loader_class(yaml_text)  # the pure-Python reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable(exc, yaml_text, path, first_line) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -97,9 +100,22 @@ def _parse_mapping(loader_class: type, yaml_text: str, path: str, first_line: in
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise ContentError(path, first_line + _error_mark(exc, yaml_text).line, _yaml_message(exc)) from None
+    except yaml.reader.ReaderError as exc:  # libyaml's reader, as it goes
+        raise _unreadable(exc, yaml_text, path, first_line) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+def _unreadable(exc: yaml.reader.ReaderError, yaml_text: str, path: str, first_line: int) -> ContentError:
+    """A character YAML does not accept (a control character pasted from another program, say).
+    The pure-Python reader's position is an index into `yaml_text`: the line is counted the way
+    the file's lines are (str.splitlines)."""
+    line = len((yaml_text[: exc.position] + ".").splitlines()) - 1
+    character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+    return ContentError(
+        path, first_line + line, f"invalid character U+{character:04X} ({exc.reason}): delete it, or retype the text around it"
+    )
 
 
 UNCLOSED_CONTEXTS = ("flow sequence", "flow mapping", "quoted scalar", "simple key")

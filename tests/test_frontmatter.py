@@ -72,6 +72,13 @@ class TestErrors:
             "check the indentation, and put quotes around text containing ': ' or starting with a symbol"
         )
 
+    @pytest.mark.parametrize("character", ["\x0b", "\x07"], ids=["vertical tab", "bell"])
+    def test_a_control_character_pasted_into_a_value_is_reported_at_its_line(self, character):
+        text = f"---\ntitle: fine\nsummary: Glutes{character} and why they grip\n---\n"
+        assert error_of(text) == (
+            f"{PATH}:3: invalid character U+{ord(character):04X} (special characters are not allowed): delete it, or retype the text around it"
+        )
+
     def test_an_unclosed_quote_is_reported_where_it_opens(self):
         text = '---\ntitle: "Why your glutes grip\ndate: 2026-11-26\n---\n'
         assert error_of(text).startswith(f"{PATH}:2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar)")
