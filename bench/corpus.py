@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-CORPUS_VERSION = 1  # recorded with the results; any edit of this file also regenerates corpora
+CORPUS_VERSION = 2  # recorded with the results; any edit of this file also regenerates corpora
 SEED = 20261123
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -60,6 +60,7 @@ routine minutes rest notice feel gripping clenching working support joints press
 comfort movement moving walking stairs squat bridge hinge reach rotate side front deep light
 heavy progress progression safe safely careful doctor physio midwife check advice listen signs
 stop gradually simple small short long evening morning kitchen pushchair laundry shopping
+don't it's you're can't baby's won't that's you'll isn't
 """.split()
 TITLE_WORDS = """
 gentle strong steady simple better calm deep quiet everyday small honest practical kind
@@ -108,7 +109,17 @@ class Corpus:
 # ---- text ---------------------------------------------------------------------------------
 
 def sentence(rng: random.Random, low: int = 8, high: int = 18) -> str:
+    """Words with the punctuation of real prose: apostrophes (in WORDS), now and then a dash, a
+    comma or a quoted phrase - what typographic processing (smart quotes) has to work on."""
     words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
+    mark = rng.randrange(1, len(words))
+    aside = rng.random()
+    if aside < 0.15:
+        words[mark - 1] += " --"
+    elif aside < 0.25:
+        words[mark - 1] = f'"{words[mark - 1]}"'
+    elif aside < 0.5:
+        words[mark - 1] += ","
     return " ".join(words).capitalize() + rng.choice([".", ".", ".", "?", "!"])
 
 

@@ -630,6 +630,7 @@ def template_environment(config: Config) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=template_bytecode_cache(config.state_dir),
+        auto_reload=False,  # one environment per build: no need to check each template's file on every page
     )
     env.tests["exercise_block"] = lambda part: isinstance(part, ExerciseBlock)
     return env
