@@ -59,6 +59,14 @@ def cold_build_of(root: Path, tmp_path: Path) -> dict[str, bytes]:
     return dist_snapshot(copy)
 
 
+def rebuilt_as_cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """Rebuild `root`, check dist/ is what a cold build of the same project writes, return it."""
+    run_build(root)
+    snapshot = dist_snapshot(root)
+    assert snapshot == cold_build_of(root, tmp_path)
+    return snapshot
+
+
 def edit(root: Path, relative: str, old: str, new: str) -> None:
     path = root / relative
     text = path.read_text(encoding="utf-8")
@@ -91,9 +99,7 @@ def test_a_changed_body_rebuilds_only_the_pages_that_show_it_byte_identical_to_a
     run_build(project)
     before = inodes(project)
     edit(project, EDITED, "The first weeks with a new baby", "The very first weeks with a new baby")
-    run_build(project)
-    snapshot = dist_snapshot(project)
-    assert snapshot == cold_build_of(project, tmp_path)
+    snapshot = rebuilt_as_cold(project, tmp_path)
     pages = {path for path in rewritten(before, inodes(project)) if path.startswith("site/") and path.endswith(".html")}
     showing_it = {path for path, data in snapshot.items() if b"articles/the-first-weeks-after-birth/" in data}
     assert EDITED_PAGE in pages
@@ -121,18 +127,14 @@ def test_a_template_change_reaches_every_page(project, tmp_path):
     run_build(project)
     template = project / "templates" / "site" / "base.html.j2"
     template.write_text(template.read_text(encoding="utf-8").replace("</footer>", "<p>Printed with care</p>\n</footer>", 1), encoding="utf-8")
-    run_build(project)
-    snapshot = dist_snapshot(project)
-    assert snapshot == cold_build_of(project, tmp_path)
+    snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"Printed with care" in snapshot["site/articles/quiet-note-03/index.html"]
 
 
 def test_a_config_change_reaches_every_page(project, tmp_path):
     run_build(project)
     edit(project, "newsletter.toml", re.search(r'title = "[^"]*"', (project / "newsletter.toml").read_text()).group(), 'title = "Strong Again"')
-    run_build(project)
-    snapshot = dist_snapshot(project)
-    assert snapshot == cold_build_of(project, tmp_path)
+    snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"Strong Again" in snapshot["site/articles/quiet-note-03/index.html"]
 
 
@@ -241,9 +243,7 @@ def test_a_file_saved_without_a_change_rewrites_nothing(project):
 def test_a_body_edit_that_uses_another_card_updates_that_cards_page(project, tmp_path):
     run_build(project)
     edit(project, IN_THE_FEED_ONLY, "The first weeks with a new baby", "```exercise\nref: side-lying-clam\n```\n\nThe first weeks with a new baby")
-    run_build(project)
-    snapshot = dist_snapshot(project)
-    assert snapshot == cold_build_of(project, tmp_path)
+    snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"articles/the-first-weeks-after-birth/" in snapshot["site/exercises/side-lying-clam/index.html"]
 
 
