@@ -1,6 +1,7 @@
 """The quick rebuild: when only the bodies of a few articles changed since the last build, render
 again just what shows them whole - their own pages, the feed when they are in it, the week's
-email when they are in it - and leave every other file in dist/ as the last build wrote it.
+email when they are in it - and leave every other file in dist/ as the last build wrote it. An
+edited issue note (content/issues/) is shown only by the email: that alone is rendered again.
 
 Every other page shows an article only through `shown_elsewhere` (what lists of articles show,
 which exercise cards it uses, its video thumbnails), so when that is unchanged nothing else can
@@ -30,6 +31,7 @@ from .render.feed import FEED_SIZE
 from .weeks import week_days
 
 ARTICLES_FOLDER = "content/articles/"
+NOTES_FOLDER = "content/issues/"
 MAX_CHANGED = 50  # more than this and the full build, with its process pool, is no slower
 
 
@@ -74,11 +76,11 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
     if not isinstance(facts, SiteFacts) or changed is None or len(changed) > MAX_CHANGED:
         return None
     paths = [_relative(path, config.root) for path in changed]
-    if not all(path.startswith(ARTICLES_FOLDER) and path.endswith(".md") and "/" not in path[len(ARTICLES_FOLDER):] for path in paths):
+    if not all(_in_folder(path, ARTICLES_FOLDER) or _in_folder(path, NOTES_FOLDER) for path in paths):
         return None
     if not cache.outputs_intact(output_folders(last.week)):
         return None
-    edited = _edited_articles(config, paths, cache)
+    edited = _edited_files(config, paths, cache)
     if edited is None:
         return None
     content = _partial_content(config, cache, facts, edited)
@@ -87,9 +89,13 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
     return _render_and_write(config, inputs, cache, provider, now, content, set(edited), facts, output_folders, write_emails)
 
 
-def _edited_articles(config: Config, paths: list[str], cache: BuildCache) -> dict[str, str] | None:
-    """{path: new text} of the saved articles whose text changed, when each still parses and
-    shows the same face elsewhere; None when one does not."""
+def _in_folder(path: str, folder: str) -> bool:
+    return path.startswith(folder) and path.endswith(".md") and "/" not in path[len(folder):]
+
+
+def _edited_files(config: Config, paths: list[str], cache: BuildCache) -> dict[str, str] | None:
+    """{path: new text} of the saved articles and notes whose text changed, when each still
+    parses and each article shows the same face elsewhere; None when one does not."""
     stages = config.audience.stages
     edited = {}
     for path in paths:
@@ -103,7 +109,7 @@ def _edited_articles(config: Config, paths: list[str], cache: BuildCache) -> dic
             model = parse_file(path, text, stages)
         except ContentErrors:
             return None
-        if shown_elsewhere(model) != shown_elsewhere(pickle.loads(stored)):
+        if isinstance(model, Article) and shown_elsewhere(model) != shown_elsewhere(pickle.loads(stored)):
             return None
         cache.parsed.put(path, parse_key(text, stages), pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         edited[path] = text
@@ -142,7 +148,7 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         replace_files(site_dir, changed_files)
         outputs |= file_stats([site_dir / file for file in changed_files])
     emails = last.emails
-    if edited & set(facts.week):
+    if edited & set(facts.week) or any(_in_folder(path, NOTES_FOLDER) for path in edited):
         emails = write_emails(last.week, render_week_emails(config, content, last.week, provider, now))
         email_folder = output_folders(last.week)[1]
         outputs = {path: stat for path, stat in outputs.items() if not path.startswith(f"{email_folder}{os.sep}")}

@@ -219,6 +219,28 @@ def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
 
+NOTE = "content/issues/2026-W48.md"
+
+
+def test_an_edited_issue_note_rewrites_only_the_email(project, tmp_path):
+    run_build(project)
+    before = inodes(project)
+    edit(project, NOTE, "Hello, and welcome to this week's issue.", "Hello again, and welcome to this week's issue.")
+    quick_build(project)
+    assert rewritten(before, inodes(project)) == {path for path in before if path.startswith(f"email/{WEEK}/")}
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_an_issue_note_ordering_an_unknown_article_is_reported_at_its_line_and_changes_nothing(project):
+    run_build(project)
+    files = dist_snapshot(project)
+    edit(project, NOTE, "order: [why-your-glutes-grip,", "order: [why-your-glutes-grips,")
+    with pytest.raises(Exception, match=r"'order' names an unknown article 'why-your-glutes-grips'") as raised:
+        run_build(project)
+    assert (raised.value.errors[0].path, raised.value.errors[0].line) == (NOTE, 3)
+    assert dist_snapshot(project) == files
+
+
 def test_the_quick_rebuild_leaves_a_cache_the_next_builds_trust(project, tmp_path):
     run_build(project)
     edit(project, IN_THE_WEEK, *BODY_EDITS[IN_THE_WEEK])
