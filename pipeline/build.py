@@ -20,7 +20,7 @@ from .config import CONFIG_FILE, Config
 from .issue import assemble_issues, latest_week
 from .load import load_content
 from .model import Content, RenderedEmail
-from .output import write_tree
+from .output import remove_tree, write_tree
 from .rebuild import quick_rebuild, site_facts
 from .providers import get_provider
 from .providers.base import Provider
@@ -155,7 +155,7 @@ def _full_build(config: Config, week: str, provider: Provider, now: datetime, ca
 
 def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, bytes]]) -> list[EmailBuild]:
     """Every version of the week's email into dist/email/<week>/ in one swap, so a stale stage
-    folder never survives a rebuild."""
+    folder never survives a rebuild; a week with nothing to send any more loses the folder."""
     builds: list[EmailBuild] = []
     email_files: dict[str, bytes] = {}
     for email, eml in rendered:
@@ -164,4 +164,6 @@ def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, 
         builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
     if email_files:
         write_tree(email_dir(config, week), email_files)
+    else:
+        remove_tree(email_dir(config, week))
     return builds

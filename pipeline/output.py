@@ -143,6 +143,18 @@ def replace_files(target: Path, files: Mapping[str, bytes]) -> None:
             os.replace(temporary, destination)
 
 
+def remove_tree(target: Path) -> None:
+    """Remove the folder `target` that an earlier build wrote and this one no longer makes: moved
+    aside in one rename, then deleted, so a reader never sees it half gone."""
+    target = Path(target).absolute()
+    if not target.exists():
+        return
+    with _locked(target.parent):
+        old = target.with_name(f".{target.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+        os.rename(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _write_files(root: Path, outputs: OutputSet) -> None:
     made: set[Path] = set()
     for relative, data in outputs.items():

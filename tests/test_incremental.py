@@ -123,6 +123,15 @@ def test_a_changed_title_date_or_tags_rebuild_is_byte_identical_to_a_cold_build(
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
 
+def test_a_week_left_with_nothing_to_send_loses_its_email_folder_as_in_a_cold_build(project, tmp_path):
+    run_build(project)
+    assert (project / "dist" / "email" / WEEK).is_dir()
+    for article in ("content/articles/why-your-glutes-grip.md", "content/articles/breathing-and-your-pelvic-floor.md"):
+        edit(project, article, "\n---\n", "\ndraft: true\n---\n")
+    rebuilt_as_cold(project, tmp_path)
+    assert not (project / "dist" / "email" / WEEK).exists()
+
+
 def test_a_template_change_reaches_every_page(project, tmp_path):
     run_build(project)
     template = project / "templates" / "site" / "base.html.j2"
