@@ -60,9 +60,11 @@ def site_facts(content: Content, week: str) -> SiteFacts:
 def shown_elsewhere(article: Article) -> str:
     """A digest of everything pages other than the article's own, the feed and the email show of
     it: its list entry, the cards it uses (exercise pages list their articles), and the video
-    thumbnails of its own exercises."""
+    thumbnails of its own exercises (files of their own, drawn for exercises with a video)."""
     cards = sorted({block.ref for block in article.exercises if block.ref})
-    thumbnails = [(video.thumbnail_path(block, article.slug), block.name, block.video) for block in article.exercises if block.ref is None]
+    thumbnails = [
+        (video.thumbnail_path(block, article.slug), block.name, block.video) for block in article.exercises if block.ref is None and block.video
+    ]
     return digest(repr([getattr(article, name) for name in LISTED_FIELDS]), repr(cards), repr(thumbnails))
 
 
@@ -143,13 +145,16 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         feed_entries=cache.feed_entries,
     )
     changed_files = {file: data for file, data in shown.items() if isinstance(data, bytes)}
+    email_changed = bool(edited & set(facts.week)) or any(_in_folder(path, NOTES_FOLDER) for path in edited)
+    rendered_emails = render_week_emails(config, content, last.week, provider, now) if email_changed else None
+    # Everything is rendered: only now does anything reach dist/.
     outputs = dict(cache.state.outputs)
     if changed_files:
         replace_files(site_dir, changed_files)
         outputs |= file_stats([site_dir / file for file in changed_files])
     emails = last.emails
-    if edited & set(facts.week) or any(_in_folder(path, NOTES_FOLDER) for path in edited):
-        emails = write_emails(last.week, render_week_emails(config, content, last.week, provider, now))
+    if rendered_emails is not None:
+        emails = write_emails(last.week, rendered_emails)
         email_folder = output_folders(last.week)[1]
         outputs = {path: stat for path, stat in outputs.items() if not path.startswith(f"{email_folder}{os.sep}")}
         outputs |= output_manifest([email_folder])

@@ -12,6 +12,7 @@ import pytest
 from pipeline import parallel
 from pipeline.build import build
 from pipeline.config import load_config
+from pipeline.errors import ContentError
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 WEEK = "2026-W48"
@@ -289,6 +290,25 @@ def test_a_body_edit_with_an_error_is_reported_with_its_line_and_changes_nothing
     edit(project, IN_THE_WEEK, "```exercise\nref: no-such-card\n```\n", "")
     run_build(project)
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+
+
+def test_a_video_added_to_an_articles_own_exercise_gets_its_thumbnail_as_in_a_cold_build(project, tmp_path):
+    run_build(project)
+    video = "### Video\n\nhttps://www.youtube.com/watch?v=dQw4w9WgXcQ\n\n### Safety in pregnancy and with prolapse"
+    edit(project, IN_THE_WEEK, "### Safety in pregnancy and with prolapse", video)
+    snapshot = rebuilt_as_cold(project, tmp_path)
+    assert "site/media/video/why-your-glutes-grip/hip-extension.png" in snapshot
+
+
+def test_a_body_edit_that_breaks_the_email_changes_nothing_in_dist(project):
+    run_build(project)
+    files = dist_snapshot(project)
+    edit(project, IN_THE_WEEK, "## Exercise - The hip extension", "::: only pregnant\n\n## Exercise - The hip extension")
+    edit(project, IN_THE_WEEK, "pregnancy: safe", "pregnancy: avoid")
+    edit(project, IN_THE_WEEK, "## When the hip extension feels easy", ":::\n\n## When the hip extension feels easy")
+    with pytest.raises(ContentError, match="marked pregnancy: avoid but sits in a '::: only pregnant' block"):
+        quick_build(project)  # the email fails after the article's page rendered: neither is written
+    assert dist_snapshot(project) == files
 
 
 def test_a_body_edit_after_dist_was_changed_by_hand_restores_dist(project, tmp_path):
