@@ -58,7 +58,8 @@ class Preview:
 def start_preview(root: Path, *args: str) -> tuple[subprocess.Popen, list[str], queue.Queue]:
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "preview", "--root", str(root), "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},  # see stop()
     )
     lines: list[str] = []
     fresh: queue.Queue = queue.Queue()
@@ -73,13 +74,19 @@ def start_preview(root: Path, *args: str) -> tuple[subprocess.Popen, list[str], 
 
 
 def stop(process: subprocess.Popen) -> int:
+    """Ctrl+C, as the writer stops it. A preview still running 15 s later gets SIGABRT, on which
+    Python's faulthandler prints where every thread was stuck into the output the test shows."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # Ctrl+C
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+            process.send_signal(signal.SIGABRT)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
     return process.returncode
 
 
@@ -104,4 +111,5 @@ def running_preview(root: Path, *args: str) -> Iterator[Preview]:
     try:
         yield Preview(root, url_from(fresh, lines, process), process, lines)
     finally:
-        stop(process)
+        if stop(process) != 0:
+            print("the preview did not stop on Ctrl+C; it printed:\n" + "".join(lines), file=sys.stderr)

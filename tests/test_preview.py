@@ -183,7 +183,7 @@ def test_the_event_stream_announces_each_finished_build(preview):
 def test_ctrl_c_stops_the_server(project):
     process, lines, fresh = start_preview(project, "--week", WEEK)
     url = url_from(fresh, lines, process)
-    assert stop(process) == 0
+    assert stop(process) == 0, "".join(lines)  # on a hang: every thread's stack (stop())
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=5)
     assert "Preview stopped." in "".join(lines)
