@@ -584,7 +584,9 @@ def start_preview(root: Path, week: str, port: int, output: Output) -> RunningPr
 def serve(root: Path, week: str, port: int, output: Output, open_browser: bool = False) -> None:
     """`newsletter preview`: run until Ctrl+C (or SIGTERM)."""
     running = start_preview(root, week, port, output)
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT as well: a process started from a background job inherits it ignored, and Python
+    # then never raises KeyboardInterrupt - Ctrl+C or `kill -INT` would do nothing.
+    previous_handlers = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         output.print((f"Preview: {running.url}", "bold"))  # even with --quiet: it is what the command is for
         output.info("Watching content/, templates/ and newsletter.toml; the page reloads after each change. Ctrl+C stops.")
@@ -595,7 +597,8 @@ def serve(root: Path, week: str, port: int, output: Output, open_browser: bool =
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
         running.stop()
     output.info("Preview stopped.")
 

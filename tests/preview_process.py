@@ -55,9 +55,11 @@ class Preview:
         pytest.fail(f"no rebuild within {REBUILD_TIMEOUT} s; the preview printed:\n" + "".join(self.lines))
 
 
-def start_preview(root: Path, *args: str) -> tuple[subprocess.Popen, list[str], queue.Queue]:
+def start_preview(root: Path, *args: str, as_background_job: bool = False) -> tuple[subprocess.Popen, list[str], queue.Queue]:
+    """`as_background_job`: started with SIGINT ignored, as `command &` in a script starts it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "preview", "--root", str(root), "--port", "0", *args],
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if as_background_job else None,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},  # see stop()
     )

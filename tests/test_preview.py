@@ -189,6 +189,13 @@ def test_ctrl_c_stops_the_server(project):
     assert "Preview stopped." in "".join(lines)
 
 
+def test_ctrl_c_stops_a_preview_started_as_a_background_job(project):
+    process, lines, fresh = start_preview(project, "--week", WEEK, as_background_job=True)
+    url_from(fresh, lines, process)
+    assert stop(process) == 0, "".join(lines)
+    assert "Preview stopped." in "".join(lines)
+
+
 def test_a_port_in_use_is_a_clear_error(project):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
