@@ -130,9 +130,7 @@ def build(config: Config, week: str, provider: Provider | None = None, now: date
         unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
         if unchanged is not None:
             return unchanged
-        folders = lambda week: output_folders(config, week)  # noqa: E731
-        writer = lambda week, rendered: write_emails(config, week, rendered)  # noqa: E731
-        quick = quick_rebuild(config, inputs, cache, provider, now, folders, writer)
+        quick = quick_rebuild(config, inputs, cache, provider, now)
         if quick is not None:
             return quick
         return _full_build(config, week, provider, now, cache, inputs)

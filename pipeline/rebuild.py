@@ -68,11 +68,9 @@ def shown_elsewhere(article: Article) -> str:
     return digest(repr([getattr(article, name) for name in LISTED_FIELDS]), repr(cards), repr(thumbnails))
 
 
-def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provider: Provider, now: datetime, output_folders, write_emails):
-    """The BuildResult of a quick rebuild, or None when only a full build will do.
-
-    `output_folders(week)` lists the folders a build writes; `write_emails(week, rendered)`
-    writes the week's emails and returns their EmailBuilds (both from pipeline/build.py)."""
+def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provider: Provider, now: datetime):
+    """The BuildResult of a quick rebuild, or None when only a full build will do."""
+    from .build import output_folders  # build imports this module
     facts, last = cache.state.facts, cache.state.result
     changed = cache.changed_content(inputs)
     if not isinstance(facts, SiteFacts) or changed is None or len(changed) > MAX_CHANGED:
@@ -80,7 +78,7 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
     paths = [_relative(path, config.root) for path in changed]
     if not all(_in_folder(path, ARTICLES_FOLDER) or _in_folder(path, NOTES_FOLDER) for path in paths):
         return None
-    if not cache.outputs_intact(output_folders(last.week)):
+    if not cache.outputs_intact(output_folders(config, last.week)):
         return None
     edited = _edited_files(config, paths, cache)
     if edited is None:
@@ -88,7 +86,7 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
     content = _partial_content(config, cache, facts, edited)
     if content is None:
         return None
-    return _render_and_write(config, inputs, cache, provider, now, content, set(edited), facts, output_folders, write_emails)
+    return _render_and_write(config, inputs, cache, provider, now, content, set(edited), facts)
 
 
 def _in_folder(path: str, folder: str) -> bool:
@@ -134,8 +132,8 @@ def _partial_content(config: Config, cache: BuildCache, facts: SiteFacts, edited
         return None
 
 
-def _render_and_write(config, inputs, cache, provider, now, content, edited: set[str], facts: SiteFacts, output_folders, write_emails):
-    from .build import BuildResult, render_week_emails  # build imports this module
+def _render_and_write(config, inputs, cache, provider, now, content, edited: set[str], facts: SiteFacts):
+    from .build import BuildResult, output_folders, render_week_emails, write_emails  # build imports this module
 
     last = cache.state.result
     site_dir = config.dist_dir / "site"
@@ -154,12 +152,12 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         outputs |= file_stats([site_dir / file for file in changed_files])
     emails = last.emails
     if rendered_emails is not None:
-        emails = write_emails(last.week, rendered_emails)
-        email_folder = output_folders(last.week)[1]
+        emails = write_emails(config, last.week, rendered_emails)
+        email_folder = output_folders(config, last.week)[1]
         outputs = {path: stat for path, stat in outputs.items() if not path.startswith(f"{email_folder}{os.sep}")}
         outputs |= output_manifest([email_folder])
     result = BuildResult(week=last.week, site_dir=site_dir, site_files=last.site_files, emails=emails)
-    cache.save(inputs, output_folders(last.week), result, cache.state.pages | pages.keys, facts, outputs=outputs)
+    cache.save(inputs, output_folders(config, last.week), result, cache.state.pages | pages.keys, facts, outputs=outputs)
     return result
 
 
