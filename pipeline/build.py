@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from .clock import EPOCH_VARIABLE, build_time
 from .cache import CACHE_FOLDER, BuildCache, BuildInputs, code_fingerprint, output_manifest, stat_fingerprint
 from .config import CONFIG_FILE, Config
 from .issue import assemble_issues, latest_week
@@ -28,6 +30,7 @@ from .render.blog import render_site
 from .render.email import render_email
 from .render.mime import build_eml
 from .stages import GENERAL_STAGE
+from .weeks import week_of
 
 
 @dataclass
@@ -56,24 +59,13 @@ class BuildResult:
         return next((built for built in self.emails if built.stage in (None, GENERAL_STAGE)), None)
 
 
-def build_time() -> datetime:
-    """Now, or SOURCE_DATE_EPOCH when set, so builds can be reproduced byte for byte."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def resolve_week(content: Content, week: str) -> str:
-    """'latest' means the newest week that has something to send."""
-    if week != "latest":
+def resolve_week(content: Content, week: str | None, config: Config, now: datetime) -> str:
+    """None means this week (the build's day in the writer's time zone); 'latest' the newest
+    week that has something to send, or this week when none has."""
+    if week not in (None, "latest"):
         return week
-    newest = latest_week(content)
-    if newest is None:
-        from .weeks import current_week
-
-        return current_week()
-    return newest
+    newest = latest_week(content) if week == "latest" else None
+    return newest or week_of(now.astimezone(ZoneInfo(config.email.timezone)).date())
 
 
 def email_dir(config: Config, week: str) -> Path:
@@ -99,12 +91,13 @@ def output_folders(config: Config, week: str) -> list[Path]:
     return [config.dist_dir / "site", email_dir(config, week)]
 
 
-def build_inputs(config: Config, week: str, provider: Provider, now: datetime) -> BuildInputs:
+def build_inputs(config: Config, week: str | None, provider: Provider, now: datetime) -> BuildInputs:
     """What a build reads, cheap to take on every build: a fingerprint of the code, the settings,
     the templates (stat), the provider's signup form, the week asked for and the day (or
     SOURCE_DATE_EPOCH); and the stat of every content file, which changes whenever one is saved."""
-    settings = [code_fingerprint(), repr(config), type(provider).__name__, repr(provider.signup_form()), week, now.date().isoformat()]
-    settings.append(os.environ.get("SOURCE_DATE_EPOCH", ""))
+    settings = [code_fingerprint(), repr(config), type(provider).__name__, repr(provider.signup_form()), repr(week),
+                now.astimezone(ZoneInfo(config.email.timezone)).date().isoformat()]
+    settings.append(os.environ.get(EPOCH_VARIABLE, ""))
     templates = [config.templates_dir] if config.templates_dir.is_dir() else []
     return BuildInputs(stat_fingerprint(templates, settings + _file_stats(config.root / CONFIG_FILE)), output_manifest([config.content_dir]))
 
@@ -117,7 +110,7 @@ def _file_stats(path: Path) -> list[str]:
     return [f"{stat.st_size}|{stat.st_mtime_ns}"]
 
 
-def build(config: Config, week: str, provider: Provider | None = None, now: datetime | None = None, use_cache: bool = True) -> BuildResult:
+def build(config: Config, week: str | None, provider: Provider | None = None, now: datetime | None = None, use_cache: bool = True) -> BuildResult:
     """`use_cache=False` (--no-cache) ignores .newsletter/cache/ and builds everything; either
     way the cache left behind lets the next build redo only what changed (pipeline/cache.py):
     nothing when nothing changed, only the pages showing an article when its body changed
@@ -138,9 +131,9 @@ def build(config: Config, week: str, provider: Provider | None = None, now: date
         cache.close()
 
 
-def _full_build(config: Config, week: str, provider: Provider, now: datetime, cache: BuildCache, inputs: BuildInputs) -> BuildResult:
+def _full_build(config: Config, week: str | None, provider: Provider, now: datetime, cache: BuildCache, inputs: BuildInputs) -> BuildResult:
     content = load_content(config, cache.parsed)
-    week = resolve_week(content, week)
+    week = resolve_week(content, week, config, now)
     pages = cache.pages(config.dist_dir / "site")
     site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries)
     rendered = render_week_emails(config, content, week, provider, now)

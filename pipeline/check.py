@@ -23,7 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-from .build import build_time, resolve_week
+from .build import resolve_week
+from .clock import build_time
 from .checks import accessibility, email, exercises, links, placeholders
 from .checks.documents import Document, scan_document
 from .config import CONFIG_FILE, Config, load_config
@@ -121,15 +122,15 @@ class Report:
         return 1 if self.errors else 0
 
 
-def check_project(root: Path | str, week: str, now: datetime | None = None) -> Report:
-    """Check the project at `root` for `week` (an ISO week or "latest")."""
+def check_project(root: Path | str, week: str | None) -> Report:
+    """Check the project at `root` for `week` (an ISO week, "latest", or None for this week)."""
     started = time.perf_counter()
     try:
         config = load_config(root)
         provider = get_provider(config)
     except ConfigError as error:
         return Report([config_finding(error)], seconds=time.perf_counter() - started)
-    project, findings = gather(config, week, provider, now or build_time())
+    project, findings = gather(config, week, provider, build_time())
     findings += run_rules(project)
     return Report(
         findings=sorted_findings(findings),
@@ -140,13 +141,13 @@ def check_project(root: Path | str, week: str, now: datetime | None = None) -> R
     )
 
 
-def gather(config: Config, week: str, provider, now: datetime) -> tuple[Project, list[Finding]]:
+def gather(config: Config, week: str | None, provider, now: datetime) -> tuple[Project, list[Finding]]:
     texts, unreadable = read_content_files(config.root)
     content, load_errors = load_what_loads(texts, unreadable, config.audience.stages)
     findings = [finding_from_error(error, "load") for error in load_errors]
     project = Project(
         config=config,
-        week=resolve_week(content, week),
+        week=resolve_week(content, week, config, now),
         texts=texts,
         content=content,
         unloaded={error.path for error in load_errors},

@@ -13,7 +13,7 @@ from .config import Config, load_config
 from .console import NORMAL, QUIET, VERBOSE, Output, plural, seconds
 from .cli_options import fail_cleanly, root_option
 from .errors import PipelineError
-from .weeks import current_week, parse_week
+from .weeks import parse_week
 
 pass_output = click.make_pass_decorator(Output, ensure=True)
 
@@ -49,10 +49,11 @@ def output_options(command):
     )(command)
 
 
-def chosen_week(week: str | None) -> str:
-    if week is None:
-        return current_week()
-    return "latest" if week == "latest" else parse_week(week)
+def chosen_week(week: str | None) -> str | None:
+    """None (no --week) is this week, worked out by the build in the writer's time zone."""
+    if week is None or week == "latest":
+        return week
+    return parse_week(week)
 
 
 def open_config(root: Path) -> Config:
@@ -101,7 +102,7 @@ def build(output: Output, root: Path, week: str | None, no_cache: bool):
     config = open_config(root)
     with output.reporting():
         result = run_build(config, chosen_week(week), use_cache=not no_cache)
-    warnings = report_build(output, result)
+    warnings = report_build(output, result) + report_reviews(output, result, config)
     took = seconds(time.perf_counter() - started)
     output.summary(f"Built in {took}, {plural(warnings, 'warning')}." if warnings else f"Built in {took}.", ok=not warnings)
 
@@ -129,6 +130,17 @@ def report_build(output: Output, result) -> int:
     for warning in warnings:
         output.warning(warning)
     return len(warnings)
+
+
+def report_reviews(output: Output, result, config: Config) -> int:
+    """A stale (or future) review of an exercise the week's email shows: always said, never
+    fatal (README, "Reviews that go stale"); returns how many."""
+    from .safety import review_warnings
+
+    findings = review_warnings([built.email.issue for built in result.emails], config)
+    for finding in findings:
+        output.finding(finding)
+    return len(findings)
 
 
 @main.command()
@@ -168,6 +180,7 @@ def push(output: Output, root: Path, week: str | None, provider_name: str | None
     if not result.emails:
         output.info(f"No email this week ({result.week}): nothing to push.")
         return
+    report_reviews(output, result, config)
     ledger = Ledger(ledger_path(config.state_dir))
     options = dict(force=force, test_to=test_to, schedule_at=when, send_now=send_now)
     if only_plan:

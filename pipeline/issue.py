@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from .config import Config
 from .errors import ContentError
-from .model import Article, Content, ExerciseBlock, Issue, IssueNote, Part, Prose
+from .frontmatter import key_lines
+from .model import Article, Content, ExerciseBlock, Issue, IssueNote, Part, Prose, Review, Source
 from .stages import GENERAL_STAGE, version_key, versions
 from .weeks import week_days, week_of
 
@@ -74,7 +76,39 @@ def _week_issue(content: Content, config: Config, week: str) -> Issue | None:
         intro=note.intro if note else "",
         articles=articles,
         monday=monday,
+        reviews=exercise_reviews(articles, content),
     )
+
+
+def exercise_reviews(articles: list[Article], content: Content) -> tuple[Review, ...]:
+    """The review of every exercise the articles show, once per file that holds it."""
+    reviews: dict[str, Review] = {}
+    for article in articles:
+        for block in article.exercises:
+            card = content.exercises.get(block.ref) if block.ref else None
+            if card is not None:
+                meta, path, what = card.meta, card.source.path, f"exercise card '{card.name}'"
+            else:
+                meta, path, what = article.meta, article.source.path, own_exercises_named(article)
+            if path not in reviews:
+                reviews[path] = _review(meta, path, what, content.source_texts.get(path, ""))
+    return tuple(reviews.values())
+
+
+def own_exercises_named(article: Article) -> str:
+    """How messages name the exercises written in the article itself (not cards it uses)."""
+    blocks = [block for block in article.exercises if block.ref is None]
+    names = ", ".join(f"'{block.name}'" for block in blocks)
+    return f"this article's exercise{'s' * (len(blocks) > 1)} ({names})"
+
+
+def _review(meta: dict, path: str, what: str, text: str) -> Review:
+    reviewed = meta.get("last_reviewed")
+    try:
+        line = key_lines(text, path).get("last_reviewed", 1) if text else 1
+    except ContentError:
+        line = 1
+    return Review(what, Source(path, line), reviewed if isinstance(reviewed, date) else None)
 
 
 def visible_to(part: Part, stage: str, config: Config) -> bool:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .clock import now as utc_now
+
 LEDGER_FILE = "ledger.sqlite3"
 STEPS = ("drafted", "updated", "tested", "scheduled", "sent")
 STATUS_OF_STEP = {"drafted": "draft", "updated": "draft", "scheduled": "scheduled", "sent": "sent"}
@@ -125,7 +127,7 @@ class Ledger:
         scheduled time in ISO 8601 (see `scheduled_detail`)."""
         if step not in STEPS:
             raise ValueError(f"unknown ledger step {step!r} (known: {', '.join(STEPS)})")
-        when = _utc(at or datetime.now(timezone.utc))
+        when = _utc(at or utc_now())
         self._db.execute(
             "INSERT INTO steps (issue_key, provider, step, campaign_id, content_hash, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (issue_key, provider, step, campaign_id, content_hash, detail, when.isoformat()),
@@ -147,7 +149,7 @@ class Ledger:
     def record_recipient(self, issue_key: str, provider: str, recipient: str, sent_at: datetime | None = None) -> bool:
         """Record that `recipient` got the issue, committed before this returns. False if that
         recipient was already recorded (the row is left as it was)."""
-        when = _utc(sent_at or datetime.now(timezone.utc))
+        when = _utc(sent_at or utc_now())
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO recipients (issue_key, provider, recipient, sent_at) VALUES (?, ?, ?, ?)",
             (issue_key, provider, recipient, when.isoformat()),

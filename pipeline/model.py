@@ -156,6 +156,16 @@ class Content:
         return [a for a in self.articles if not a.draft]
 
 
+@dataclass(frozen=True)
+class Review:
+    """When an exercise a reader may follow was last checked by a professional: the
+    `last_reviewed` of its card, or of the article it is written in (None: not given)."""
+
+    what: str  # "exercise card 'Heel slides'", for messages
+    source: Source  # the last_reviewed line, or line 1 when there is none
+    reviewed_on: date | None
+
+
 @dataclass
 class Issue:
     """One week's email, assembled from the content."""
@@ -170,6 +180,7 @@ class Issue:
     # Which version of the week this is (pipeline/stages.py): None = the one email for everyone;
     # a stage name = the version for readers of that stage; "general" = readers with no stage tag.
     stage: str | None = None
+    reviews: tuple[Review, ...] = ()  # of the exercises the week shows, one per file
 
 
 @dataclass

@@ -39,6 +39,7 @@ import jinja2
 import watchfiles
 from markupsafe import Markup
 
+from .clock import now as utc_now
 from .build import BuildResult, EmailBuild, build
 from .checks.email import PREVIEW_TEXT_LIMIT, SUBJECT_LIMIT
 from .config import CONFIG_FILE, Config, load_config
@@ -120,7 +121,7 @@ class Builder:
                 errors=errors,
                 good=result or previous.good,
                 config=config if result else previous.config,
-                finished_at=datetime.now(),
+                finished_at=utc_now().astimezone(),  # the writer's own clock, for the terminal
                 seconds=elapsed,
             )
             self._changed.notify_all()

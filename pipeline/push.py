@@ -23,12 +23,13 @@ audience of two versions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
+from .clock import now as utc_now
 from .errors import PipelineError, PushRefused
 from .ledger import STATUS_RANK, IssueState, Ledger, StepRecord, scheduled_detail
 from .model import Issue, PushResult, RenderedEmail
@@ -122,7 +123,7 @@ def plan(
 ) -> PushPlan:
     """What `push_issue` with the same arguments would do. Reads the ledger and the provider;
     changes nothing."""
-    now = now or _utc_now()
+    now = now or utc_now()
     _check_request(test_to, schedule_at, send_now, now, provider.config.email.timezone)
     if schedule_at is not None:
         provider.check_schedule(schedule_at)
@@ -214,7 +215,7 @@ def push_issue(
 ) -> PushResult:
     """Push one issue exactly once; raises PushRefused when that promise would break.
     `now` pins the time written to the ledger (tests); by default each step gets its own."""
-    clock: Callable[[], datetime] = (lambda: now) if now else _utc_now
+    clock: Callable[[], datetime] = (lambda: now) if now else utc_now
     with ledger.exclusive():
         the_plan = plan(provider, ledger, email, force=force, test_to=test_to, schedule_at=schedule_at,
                         send_now=send_now, now=clock())
@@ -413,6 +414,3 @@ def _shown(when: datetime | None, zone: str) -> str:
         return "an unknown time"
     return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -23,8 +23,10 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .clock import build_date
 from .frontmatter import key_lines
-from .model import PREGNANCY_VALUES, Article, Content, ExerciseBlock, Exercise, Finding
+from .issue import own_exercises_named
+from .model import PREGNANCY_VALUES, Article, Content, ExerciseBlock, Exercise, Finding, Issue, Review, Source
 from .parse import section_kind
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 def safety_findings(content: Content, config: Config, today: date | None = None) -> list[Finding]:
-    today = today or _today()
+    today = today or build_date(config.email.timezone)
     findings: list[Finding] = []
     for exercise in content.exercises.values():
         findings += card_findings(exercise, content, config.safety, today)
@@ -80,9 +82,7 @@ def article_findings(article: Article, content: Content, safety: SafetyConfig, t
                 "to its safety section",
                 "safety.pregnancy",
             ))
-    names = ", ".join(f"'{block.name}'" for block in blocks)
-    what = f"this article's exercise{'s' * (len(blocks) > 1)} ({names})"
-    findings += review_findings(article.meta, article.source.path, text, what, safety, today)
+    findings += review_findings(article.meta, article.source.path, text, own_exercises_named(article), safety, today)
     return findings
 
 
@@ -133,22 +133,38 @@ def review_findings(meta: dict, path: str, text: str, what: str, safety: SafetyC
             ))
     reviewed = meta.get("last_reviewed")
     if isinstance(reviewed, date):
-        line = lines.get("last_reviewed", 1)
-        oldest = months_before(today, safety.review_max_age_months)
-        if reviewed < oldest:
-            findings.append(Finding(
-                path, line, WARNING,
-                f"{what} was last reviewed on {reviewed.isoformat()}, more than {safety.review_max_age_months} months ago: "
-                "have it checked again, then update last_reviewed",
-                "safety.review-stale",
-            ))
-        elif reviewed > today:
-            findings.append(Finding(
-                path, line, WARNING,
-                f"last_reviewed {reviewed.isoformat()} is in the future: write the date the review happened",
-                "safety.review-future",
-            ))
+        findings += review_date_findings(Review(what, Source(path, lines.get("last_reviewed", 1)), reviewed), safety, today)
     return findings
+
+
+def review_warnings(issues: list[Issue], config: Config, today: date | None = None) -> list[Finding]:
+    """What `build` and `push` say of the reviews behind the week's email: a stale or future
+    `last_reviewed` of any exercise it shows, once per file."""
+    today = today or build_date(config.email.timezone)
+    reviews = dict.fromkeys(review for issue in issues for review in issue.reviews)
+    return [finding for review in reviews for finding in review_date_findings(review, config.safety, today)]
+
+
+def review_date_findings(review: Review, safety: SafetyConfig, today: date) -> list[Finding]:
+    """A review older than `[safety] review_max_age_months`, or dated after `today`: a warning
+    (check, build and push all show it; it never stops them, see the README)."""
+    reviewed, path, line = review.reviewed_on, review.source.path, review.source.line
+    if reviewed is None:
+        return []
+    if reviewed < months_before(today, safety.review_max_age_months):
+        return [Finding(
+            path, line, WARNING,
+            f"{review.what} was last reviewed on {reviewed.isoformat()}, more than {safety.review_max_age_months} months ago: "
+            "have it checked again, then update last_reviewed",
+            "safety.review-stale",
+        )]
+    if reviewed > today:
+        return [Finding(
+            path, line, WARNING,
+            f"last_reviewed {reviewed.isoformat()} is in the future: write the date the review happened",
+            "safety.review-future",
+        )]
+    return []
 
 
 def months_before(day: date, months: int) -> date:
@@ -235,9 +251,3 @@ def _key_lines(text: str, path: str) -> dict[str, int]:
         return key_lines(text, path)
     except Exception:  # an unreadable front matter is the loader's error, reported there
         return {}
-
-
-def _today() -> date:
-    from .build import build_time  # SOURCE_DATE_EPOCH makes checks repeatable, like builds
-
-    return build_time().date()

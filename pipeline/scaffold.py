@@ -8,12 +8,12 @@ The file texts are pure functions; only `create` touches the disk, and it never 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from . import clock
 from .config import Config
 from .errors import PipelineError
 from .parse import exercise_slug, slugify
@@ -21,7 +21,7 @@ from .parse import exercise_slug, slugify
 
 def new_article(config: Config, title: str, today: date | None = None) -> Path:
     slug = _slug(slugify(title), title, "title")
-    today = today or datetime.now(ZoneInfo(config.email.timezone)).date()
+    today = today or clock.today(config.email.timezone)
     return create(config.content_dir / "articles" / f"{slug}.md", article_text(title, slug, today, config.site.author), config)
 
 

@@ -16,10 +16,11 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .clock import now as utc_now
 from .errors import ContentError, ContentErrors
 
 SUBSCRIBERS_FILE = "subscribers.sqlite3"
@@ -146,14 +147,10 @@ def store_path(config) -> Path:
     return config.state_dir / SUBSCRIBERS_FILE
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class SubscriberStore:
     """The subscriber table. Each method is one transaction."""
 
-    def __init__(self, path: Path | str, clock: Callable[[], datetime] = _now):
+    def __init__(self, path: Path | str, clock: Callable[[], datetime] = utc_now):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock

@@ -26,10 +26,6 @@ def week_of(day: date) -> str:
     return f"{year}-W{number:02d}"
 
 
-def current_week(today: date | None = None) -> str:
-    return week_of(today or date.today())
-
-
 def week_monday(week: str) -> date:
     match = WEEK_PATTERN.match(week)
     if not match:

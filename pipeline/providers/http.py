@@ -26,6 +26,7 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 import requests
 from requests.auth import AuthBase
 
+from ..clock import now as utc_now
 from ..errors import ConfigError, ProviderError
 from .base import Provider
 
@@ -100,7 +101,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     return max(0.0, (when - now).total_seconds())
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from ..clock import now as utc_now
 from ..errors import ProviderError
 from ..model import RenderedEmail
 from .base import Campaign, SignupForm
@@ -127,7 +128,7 @@ class Kit(HttpProvider):
         return self._set_send_at(campaign_id, when, "schedule the broadcast", "scheduled")
 
     def send_now(self, campaign_id: str) -> Campaign:
-        return self._set_send_at(campaign_id, datetime.now(timezone.utc), "send the broadcast", "sent")
+        return self._set_send_at(campaign_id, utc_now(), "send the broadcast", "sent")
 
     def _set_send_at(self, campaign_id: str, when: datetime, what: str, status: str) -> Campaign:
         """Kit has no send call: a broadcast goes out at its `send_at`. The PUT needs every field,
@@ -181,7 +182,7 @@ def broadcast_status(broadcast: dict, now: datetime | None = None) -> str:
     when = datetime.fromisoformat(send_at.replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return "scheduled" if when > (now or datetime.now(timezone.utc)) else "sent"
+    return "scheduled" if when > (now or utc_now()) else "sent"
 
 
 def _writable_fields(broadcast: dict) -> dict[str, Any]:

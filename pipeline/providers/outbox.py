@@ -23,6 +23,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Callable
 
+from ..clock import now as utc_now
 from ..errors import ProviderError
 from ..model import RenderedEmail
 from ..output import atomic_write
@@ -40,7 +41,7 @@ class OutboxProvider(LocalCampaigns, Provider):
 
     def __init__(self, config, env=None, clock: Callable[[], datetime] | None = None):
         super().__init__(config, env)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or utc_now
 
     @property
     def outbox(self) -> Path:

@@ -33,7 +33,7 @@ import ssl
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -42,6 +42,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
+from ..clock import now as utc_now
 from ..console import plural, track
 from ..errors import ConfigError, ProviderError, PushRefused
 from ..ledger import Ledger, ledger_path
@@ -229,7 +230,7 @@ class SmtpProvider(LocalCampaigns, Provider):
     ):
         super().__init__(config, env)
         self.settings = settings_from_options(config.provider.options)
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or utc_now
         self.throttle = throttle or Throttle(self.settings.rate_per_second)
 
     # What the renderer puts into the email: replaced per recipient at send time.
