@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test golden install clean
+.PHONY: demo test test-future test-deps golden install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,16 @@ demo: $(STAMP)
 	@echo "  dist/email/<week>/index.html the week's email; email.txt its text part; email.eml the full message"
 	@echo "  outbox/<week>/               what was pushed (campaign.json, email.eml)"
 
-test: $(STAMP)
-	bash scripts/install-test-deps.sh
+test: test-deps
 	$(PY) -m pytest -q
+
+# The same suite five years ahead, in the time zone furthest from UTC (+14): a test that holds only
+# this month, or only where the machine's date is UTC's, fails here (tests/clock_shift/).
+test-future: test-deps
+	TZ=Pacific/Kiritimati $(PY) -m pytest -q --clock-shift-days 1830
+
+test-deps: $(STAMP)
+	bash scripts/install-test-deps.sh
 
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q -k golden

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clock_shift.plugin import pytest_addoption, pytest_configure, pytest_report_header  # noqa: F401  (--clock-shift-days)
 from helpers import REPO, assert_golden, copy_repo_project, write_tree
 
 

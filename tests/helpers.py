@@ -7,12 +7,20 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def days_ahead(days: int, hour: int = 8, minute: int = 0, zone: timezone = timezone.utc) -> datetime:
+    """`hour:minute` (in `zone`) on the day `days` days from now: a send time that is in the
+    future whatever day the suite runs on."""
+    day = datetime.now(zone).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
 def copy_repo_project(root: Path) -> Path:

@@ -17,8 +17,16 @@ from pipeline.check import CONTENT_RULES, PROJECT_RULES, check_project
 from pipeline.cli import main
 from pipeline.render.email import GMAIL_CLIP_BYTES
 
-WEEK = "2026-W48"  # Monday 23 to Sunday 29 November 2026
+# The trees below are a writer's content for week 48 of 2026 (Monday 23 to Sunday 29 November),
+# reviewed on 1 November, and every test checks them on the Thursday of that week: the clock is
+# pinned there, so the dates mean the same on any day the suite runs.
+WEEK = "2026-W48"
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def checked_in_week_48(time_machine):
+    time_machine.move_to(NOW, tick=False)
 
 CLEAN_ARTICLE = """\
 ---
@@ -108,7 +116,7 @@ def other_article(body: str, front: str = "", day: str = "2026-11-17") -> str:
 def check(make_project):
     def run(files: dict[str, str] | None = None, week: str = WEEK):
         root = make_project({**CLEAN, **(files or {})})
-        return check_project(root, week, now=NOW)
+        return check_project(root, week)
 
     return run
 
@@ -130,7 +138,7 @@ def test_the_clean_tree_has_no_findings(check):
 
 
 def test_the_repos_own_content_has_no_errors(make_project):
-    report = check_project(make_project(with_repo_content=True), WEEK, now=NOW)
+    report = check_project(make_project(with_repo_content=True), WEEK)
     assert report.errors == [], "\n".join(map(str, report.errors))
 
 
@@ -363,7 +371,7 @@ def test_a_template_that_does_not_render_is_an_error_at_its_line(make_project, t
     root = make_project(CLEAN)
     path = root / "templates" / template
     path.write_text("{% if %}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
-    findings = check_project(root, WEEK, now=NOW).findings
+    findings = check_project(root, WEEK).findings
     assert located(findings) == [f"templates/{template}:1: error {rule}"]
     assert "template syntax error" in findings[0].message
 
@@ -371,7 +379,7 @@ def test_a_template_that_does_not_render_is_an_error_at_its_line(make_project, t
 def test_a_broken_config_is_one_error_finding(make_project):
     root = make_project(CLEAN)
     (root / "newsletter.toml").write_text("[site]\ntitel = 'x'\n", encoding="utf-8")
-    report = check_project(root, WEEK, now=NOW)
+    report = check_project(root, WEEK)
     assert located(report.findings) == ["newsletter.toml:1: error config"]
     assert "unknown key 'titel' in [site]" in report.findings[0].message
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import days_ahead
+
 PINNED_EPOCH = "1795680000"  # 2026-11-26T08:00:00Z
 
 
@@ -175,7 +177,7 @@ def test_an_unknown_config_key_is_named(project):
 
 
 def test_push_plan_describes_the_push_and_changes_nothing(project):
-    result = newsletter(project, "push", "--week", "2026-W48", "--plan", "--schedule", "2026-11-27T07:30+00:00")
+    result = newsletter(project, "push", "--week", "2026-W48", "--plan", "--schedule", days_ahead(2, 7, 30).isoformat())
     assert result.returncode == 0, result.stderr
     for label in ("Provider:     outbox", "Subject:", "Preview text:", "Size:", "Audience:", "create a new draft", "schedule it for"):
         assert label in result.stdout

@@ -175,7 +175,8 @@ def test_build_ends_with_a_summary(project):
 def test_quiet_build_prints_warnings_only(project, where):
     result = build(project, "--quiet") if where == "before" else build(project, after=("--quiet",))
     assert result.exit_code == 0
-    assert all(line.startswith("warning: ") for line in result.output.splitlines())
+    # a warning about the build ("warning: ...") or about a file in it ("path:line: warning: ...")
+    assert all(re.match(r"(\S+:\d+: )?warning: ", line) for line in result.output.splitlines()), result.output
 
 
 def test_verbose_build_shows_the_emails_details(project):

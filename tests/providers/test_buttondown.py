@@ -1,12 +1,12 @@
 """Buttondown specifics: what the email carries, how the issue's email is found, what it says."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 import requests
 
 from pipeline.errors import ConfigError, ProviderError
+
+from helpers import days_ahead
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -78,12 +78,12 @@ def test_no_email_for_the_issue_is_none(buttondown):
 
 def test_schedule_publishes_with_a_date_and_the_sending_confirmation(buttondown):
     draft = buttondown.provider.create_draft(buttondown.email(), b"")
-    when = datetime(2030, 1, 7, 8, 0, tzinfo=timezone.utc)
+    when = days_ahead(30, 8, 0)
 
     campaign = buttondown.provider.schedule(draft.id, when)
 
     publish = last(buttondown, "POST", "/publish")
-    assert publish.json == {"publish_date": "2030-01-07T08:00:00Z"}
+    assert publish.json == {"publish_date": f"{when.date().isoformat()}T08:00:00Z"}
     assert publish.headers["X-Buttondown-Live-Dangerously"] == "true"
     assert campaign.status == "scheduled"
 

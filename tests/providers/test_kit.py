@@ -8,6 +8,8 @@ import pytest
 from pipeline.providers.base import UnsupportedFeature
 from pipeline.providers.kit import _writable_filter, broadcast_status
 
+from helpers import days_ahead
+
 from .conftest import ISSUE_KEY, make_email
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
@@ -66,12 +68,12 @@ def test_the_broadcast_is_found_by_its_description_across_cursor_pages(kit):
 def test_schedule_writes_the_broadcast_back_with_only_send_at_changed(kit):
     draft = kit.provider.create_draft(kit.email(), b"")
     before = dict(kit.fake.campaigns[draft.id])
-    when = datetime(2036, 11, 20, 8, 0, tzinfo=timezone.utc)
+    when = days_ahead(30, 8, 0)
 
     campaign = kit.provider.schedule(draft.id, when)
 
     written = last(kit, "PUT").json
-    assert written["send_at"] == "2036-11-20T08:00:00Z"
+    assert written["send_at"] == f"{when.date().isoformat()}T08:00:00Z"
     assert written["content"] == before["content"] and written["subject"] == before["subject"]
     assert written["description"] == before["description"]
     assert written["subscriber_filter"] is None
@@ -102,7 +104,7 @@ def test_a_rate_limit_that_lasts_shows_kits_plain_text(kit, sleeps):
     assert len(sleeps) == 3 and all(wait >= kit.provider.backoff_base / 2 for wait in sleeps)
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # as Kit would say it on NOW, a week before the first send_at
     "broadcast, status",
     [
         ({"send_at": None}, "draft"),

@@ -1,13 +1,14 @@
 """listmonk specifics: self-hosted address, token auth, html + altbody, tags, status changes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 
 from pipeline.config import config_from_dict
 from pipeline.errors import ConfigError, ProviderError
 from pipeline.providers.listmonk import Listmonk
+
+from helpers import days_ahead
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -103,11 +104,12 @@ def test_a_test_email_to_someone_who_is_not_a_subscriber_says_so(listmonk):
 def test_schedule_sets_the_time_then_the_status(listmonk):
     draft = listmonk.provider.create_draft(listmonk.email(), b"")
 
-    campaign = listmonk.provider.schedule(draft.id, datetime(2030, 1, 7, 8, 0, tzinfo=timezone.utc))
+    send_at = days_ahead(30, 8, 0)
+    campaign = listmonk.provider.schedule(draft.id, send_at)
 
     writes = [(e.method, e.path.rsplit("/", 1)[-1], e.json) for e in listmonk.fake.writes()][-2:]
     assert writes == [
-        ("PUT", draft.id, {"lists": [3], "send_at": "2030-01-07T08:00:00Z", "send_later": True}),
+        ("PUT", draft.id, {"lists": [3], "send_at": f"{send_at.date().isoformat()}T08:00:00Z", "send_later": True}),
         ("PUT", "status", {"status": "scheduled"}),
     ]
     assert campaign.status == "scheduled"

@@ -1,7 +1,7 @@
 """Mailchimp specifics: data centre, campaign settings and content, the quarter-hour rule."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -9,6 +9,8 @@ from pipeline.config import config_from_dict
 from pipeline.errors import ConfigError
 from pipeline.providers.base import UnsupportedFeature
 from pipeline.providers.mailchimp import Mailchimp, check_quarter_hour
+
+from helpers import days_ahead
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -92,14 +94,14 @@ def test_an_off_quarter_schedule_is_refused_before_asking_mailchimp(mailchimp):
     requests_before = len(mailchimp.fake.exchanges)
 
     with pytest.raises(UnsupportedFeature, match=r"08:07:00 UTC is not; choose 08:00 or 08:15 UTC"):
-        mailchimp.provider.schedule(draft.id, datetime(2030, 1, 7, 8, 7, tzinfo=timezone.utc))
+        mailchimp.provider.schedule(draft.id, days_ahead(30, 8, 7))
 
     assert len(mailchimp.fake.exchanges) == requests_before
 
 
 def test_a_push_with_an_off_quarter_schedule_creates_nothing(mailchimp):
     with pytest.raises(UnsupportedFeature, match="quarter hour"):
-        mailchimp.push(schedule_at=datetime(2030, 1, 7, 8, 7, tzinfo=timezone.utc))
+        mailchimp.push(schedule_at=days_ahead(30, 8, 7))
 
     assert mailchimp.campaigns() == []
 
@@ -108,20 +110,22 @@ def test_a_quarter_hour_in_another_zone_is_scheduled_in_utc(mailchimp):
     draft = mailchimp.provider.create_draft(mailchimp.email(), b"")
     india = timezone(timedelta(hours=5, minutes=30))
 
-    mailchimp.provider.schedule(draft.id, datetime(2030, 1, 7, 13, 45, tzinfo=india))
+    send_at = days_ahead(30, 13, 45, zone=india)
 
-    assert last(mailchimp, "POST", "/actions/schedule").json == {"schedule_time": "2030-01-07T08:15:00Z"}
+    mailchimp.provider.schedule(draft.id, send_at)
+
+    assert last(mailchimp, "POST", "/actions/schedule").json == {"schedule_time": f"{send_at.date().isoformat()}T08:15:00Z"}
 
 
 @pytest.mark.parametrize("minute, second", [(0, 0), (15, 0), (30, 0), (45, 0)])
 def test_quarter_hours_pass(minute, second):
-    check_quarter_hour(datetime(2030, 1, 7, 8, minute, second, tzinfo=timezone.utc))
+    check_quarter_hour(days_ahead(30, 8, minute).replace(second=second))
 
 
 @pytest.mark.parametrize("minute, second", [(1, 0), (14, 0), (15, 30), (59, 0)])
 def test_other_times_do_not(minute, second):
     with pytest.raises(UnsupportedFeature):
-        check_quarter_hour(datetime(2030, 1, 7, 8, minute, second, tzinfo=timezone.utc))
+        check_quarter_hour(days_ahead(30, 8, minute).replace(second=second))
 
 
 def test_the_email_uses_mailchimps_unsubscribe_merge_tag(mailchimp):
