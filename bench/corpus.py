@@ -7,6 +7,7 @@ same words, headings, lists, images, links and tags, so each tool builds the sam
 
 Run alone: `python bench/corpus.py 1000 /tmp/corpus` (prints word counts).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,38 +35,79 @@ IMAGE_COUNT = 8
 SITE_URL = "https://strongfromwithin.example"
 
 TAGS = [
-    "pelvic floor", "core", "glutes", "breathing", "posture", "diastasis", "first trimester",
-    "second trimester", "third trimester", "fourth trimester", "c-section recovery", "sleep",
-    "back pain", "hips", "mobility", "strength", "walking", "running return", "pilates",
-    "yoga", "stretching", "nutrition", "hydration", "mindset", "rest", "lifting", "babywearing",
-    "feeding", "pelvic girdle pain", "recovery",
+    "pelvic floor",
+    "core",
+    "glutes",
+    "breathing",
+    "posture",
+    "diastasis",
+    "first trimester",
+    "second trimester",
+    "third trimester",
+    "fourth trimester",
+    "c-section recovery",
+    "sleep",
+    "back pain",
+    "hips",
+    "mobility",
+    "strength",
+    "walking",
+    "running return",
+    "pilates",
+    "yoga",
+    "stretching",
+    "nutrition",
+    "hydration",
+    "mindset",
+    "rest",
+    "lifting",
+    "babywearing",
+    "feeding",
+    "pelvic girdle pain",
+    "recovery",
 ]
 
 EXERCISE_NAMES = [
-    "Glute Bridge", "Clamshell", "Bird Dog", "Side Plank on Knees", "Heel Slide", "Dead Bug",
-    "Wall Sit", "Cat Cow", "Pelvic Tilt", "Box Squat", "Split Squat", "Standing Hip Hinge",
-    "Band Pull Apart", "Supported Row", "Calf Raise", "Side Lying Leg Lift", "Quadruped Rock",
-    "Wall Press", "Step Up", "Hip Flexor Stretch",
+    "Glute Bridge",
+    "Clamshell",
+    "Bird Dog",
+    "Side Plank on Knees",
+    "Heel Slide",
+    "Dead Bug",
+    "Wall Sit",
+    "Cat Cow",
+    "Pelvic Tilt",
+    "Box Squat",
+    "Split Squat",
+    "Standing Hip Hinge",
+    "Band Pull Apart",
+    "Supported Row",
+    "Calf Raise",
+    "Side Lying Leg Lift",
+    "Quadruped Rock",
+    "Wall Press",
+    "Step Up",
+    "Hip Flexor Stretch",
 ]
 PREGNANCY = ["safe", "safe", "modify", "safe", "avoid"]
 EQUIPMENT = [[], ["mat"], ["resistance band"], ["chair"], ["mat", "cushion"], ["light dumbbells"]]
 
 WORDS = """
 muscle muscles pelvic floor core breath breathing exhale inhale ribs spine hips glutes bottom
-posture gentle slow steady strength strong control tension relax release squeeze lift lower
-hold pause repeat stage pregnancy postpartum birth recovery weeks months body belly back knees
-feet heels toes shoulders neck chest arms legs thighs hamstrings quads piriformis balance load
-tired energy sleep baby toddler pram carry stand sit kneel floor mat chair wall daily habit
-routine minutes rest notice feel gripping clenching working support joints pressure ease pain
-comfort movement moving walking stairs squat bridge hinge reach rotate side front deep light
-heavy progress progression safe safely careful doctor physio midwife check advice listen signs
-stop gradually simple small short long evening morning kitchen pushchair laundry shopping
-don't it's you're can't baby's won't that's you'll isn't
+posture gentle slow steady strength strong control tension relax release squeeze lift lower hold
+pause repeat stage pregnancy postpartum birth recovery weeks months body belly back knees feet heels
+toes shoulders neck chest arms legs thighs hamstrings quads piriformis balance load tired energy
+sleep baby toddler pram carry stand sit kneel floor mat chair wall daily habit routine minutes rest
+notice feel gripping clenching working support joints pressure ease pain comfort movement moving
+walking stairs squat bridge hinge reach rotate side front deep light heavy progress progression safe
+safely careful doctor physio midwife check advice listen signs stop gradually simple small short
+long evening morning kitchen pushchair laundry shopping don't it's you're can't baby's won't that's
+you'll isn't
 """.split()
 TITLE_WORDS = """
-gentle strong steady simple better calm deep quiet everyday small honest practical kind
-glutes core breath posture hips back floor balance recovery strength routine mornings
-habits walking stairs lifting carrying sleep rest comfort
+gentle strong steady simple better calm deep quiet everyday small honest practical kind glutes core
+breath posture hips back floor balance recovery strength routine mornings habits walking stairs
+lifting carrying sleep rest comfort
 """.split()
 
 
@@ -108,6 +150,7 @@ class Corpus:
 
 # ---- text ---------------------------------------------------------------------------------
 
+
 def sentence(rng: random.Random, low: int = 8, high: int = 18) -> str:
     """Words with the punctuation of real prose: apostrophes (in WORDS), now and then a dash, a
     comma or a quoted phrase - what typographic processing (smart quotes) has to work on."""
@@ -136,6 +179,7 @@ def word_count(text: str) -> int:
 
 
 # ---- the data -----------------------------------------------------------------------------
+
 
 def make_card(rng: random.Random, name: str, index: int) -> Card:
     return Card(
@@ -168,7 +212,9 @@ def make_article(index: int, size: int, cards: list[Card]) -> ArticleData:
     sections = []
     for number in range(5):
         body: list[object] = [
-            paragraph(rng, rng.randint(3, 5)), paragraph(rng, rng.randint(2, 4)), paragraph(rng, rng.randint(1, 3)),
+            paragraph(rng, rng.randint(3, 5)),
+            paragraph(rng, rng.randint(2, 4)),
+            paragraph(rng, rng.randint(1, 3)),
         ]
         if number == 1:
             body.insert(1, ("ul", [sentence(rng, 4, 9) for _ in range(4)]))
@@ -222,6 +268,7 @@ def png_image(width: int, height: int, variant: int) -> bytes:
 
 
 # ---- Markdown shared by the three formats -------------------------------------------------
+
 
 def markdown_block(item: object) -> str:
     if isinstance(item, tuple):
@@ -277,6 +324,7 @@ def card_by_slug(corpus: Corpus, slug: str) -> Card:
 
 # ---- ours ---------------------------------------------------------------------------------
 
+
 def ours_article(article: ArticleData, corpus: Corpus) -> str:
     def library_block(a: ArticleData) -> str:
         return f"```exercise\nref: {a.library_ref}\nreps: {a.library_reps}\nsets: {a.library_sets}\n```"
@@ -311,7 +359,7 @@ def ours_card(card: Card) -> str:
 
 def ours_issue_note() -> str:
     return (
-        "---\nsubject: \"This week: five small habits for a stronger core\"\n---\n\n"
+        '---\nsubject: "This week: five small habits for a stronger core"\n---\n\n'
         "Hello! This week we look at gentle strength you can fit around a newborn.\n"
     )
 
@@ -326,7 +374,6 @@ def write_ours(corpus: Corpus, root: Path) -> None:
     for name, data in corpus.images.items():
         write_bytes(content / "images" / name, data)
     refresh_project_files(root)
-
 
 
 # ---- Pelican ------------------------------------------------------------------------------
@@ -357,7 +404,8 @@ PAGINATION_PATTERNS = (
     (1, "{{url}}", "{{save_as}}"),
     (2, "{{base_name}}/page/{{number}}/", "{{base_name}}/page/{{number}}/index.html"),
 )
-PAGINATED_TEMPLATES = {{"index": None, "tag": {"None" if TAG_PAGES_PAGINATED else "1_000_000"}}}  # the theme needs a page object
+# the theme needs a page object
+PAGINATED_TEMPLATES = {{"index": None, "tag": {"None" if TAG_PAGES_PAGINATED else "1_000_000"}}}
 DISPLAY_PAGES_ON_MENU = False
 # Pages the other tools do not build are switched off.
 DIRECT_TEMPLATES = ["index", "tags"]
@@ -389,33 +437,43 @@ def pelican_metadata(fields: list[tuple[str, str]]) -> str:
 def pelican_article(article: ArticleData, corpus: Corpus) -> str:
     def library_block(a: ArticleData) -> str:  # no library mechanism: the card's text inline
         card = card_by_slug(corpus, a.library_ref)
-        return f"## Exercise - {card.name}\n\n*{a.library_reps} reps, {a.library_sets} sets*\n\n" + card_sections_markdown(card)
+        return (
+            f"## Exercise - {card.name}\n\n*{a.library_reps} reps, {a.library_sets} sets*\n\n"
+            + card_sections_markdown(card)
+        )
 
-    meta = pelican_metadata([
-        ("Title", article.title),
-        ("Date", article.published.strftime("%Y-%m-%d %H:%M")),
-        ("Slug", article.slug),
-        ("Category", "articles"),
-        ("Summary", article.summary),
-        ("Tags", ", ".join(article.tags)),
-        ("Author", article.author),
-        ("Image", f"{{static}}/images/{article.image}"),
-        ("Image_alt", article.image_alt),
-    ])
+    meta = pelican_metadata(
+        [
+            ("Title", article.title),
+            ("Date", article.published.strftime("%Y-%m-%d %H:%M")),
+            ("Slug", article.slug),
+            ("Category", "articles"),
+            ("Summary", article.summary),
+            ("Tags", ", ".join(article.tags)),
+            ("Author", article.author),
+            ("Image", f"{{static}}/images/{article.image}"),
+            ("Image_alt", article.image_alt),
+        ]
+    )
     body = article_body(
-        article, corpus, lambda slug: f"{{filename}}/articles/{slug}.md",
-        lambda name: f"{{static}}/images/{name}", library_block,
+        article,
+        corpus,
+        lambda slug: f"{{filename}}/articles/{slug}.md",
+        lambda name: f"{{static}}/images/{name}",
+        library_block,
     )
     return meta + body
 
 
 def pelican_card(card: Card) -> str:
-    meta = pelican_metadata([
-        ("Title", card.name),
-        ("Slug", card.slug),
-        ("Pregnancy", card.pregnancy),
-        ("Equipment", ", ".join(card.equipment) or "none"),
-    ])
+    meta = pelican_metadata(
+        [
+            ("Title", card.name),
+            ("Slug", card.slug),
+            ("Pregnancy", card.pregnancy),
+            ("Equipment", ", ".join(card.equipment) or "none"),
+        ]
+    )
     return meta + card_sections_markdown(card) + "\n"
 
 
@@ -430,8 +488,8 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
     write(root / "pelicanconf.py", PELICAN_CONF)
 
 
-
 # ---- Hugo ---------------------------------------------------------------------------------
+
 
 def hugo_config() -> str:
     return f'''# Generated by bench/corpus.py: bench/hugo_theme, the same pages as the other tools.
@@ -470,7 +528,10 @@ term = ["HTML"]
 def hugo_article(article: ArticleData, corpus: Corpus) -> str:
     def library_block(a: ArticleData) -> str:
         card = card_by_slug(corpus, a.library_ref)
-        return f"## Exercise - {card.name}\n\n*{a.library_reps} reps, {a.library_sets} sets*\n\n" + card_sections_markdown(card)
+        return (
+            f"## Exercise - {card.name}\n\n*{a.library_reps} reps, {a.library_sets} sets*\n\n"
+            + card_sections_markdown(card)
+        )
 
     front = [
         "---",
@@ -485,8 +546,11 @@ def hugo_article(article: ArticleData, corpus: Corpus) -> str:
         "",
     ]
     body = article_body(
-        article, corpus, lambda slug: f'{{{{< relref "/articles/{slug}.md" >}}}}',
-        lambda name: f"/images/{name}", library_block,
+        article,
+        corpus,
+        lambda slug: f'{{{{< relref "/articles/{slug}.md" >}}}}',
+        lambda name: f"/images/{name}",
+        library_block,
     )
     return "\n".join(front) + body
 
@@ -515,7 +579,6 @@ def write_hugo(corpus: Corpus, root: Path) -> None:
     write(content / "exercises" / "_index.md", '---\ntitle: "Exercise library"\n---\n')
     write(content / "articles" / "_index.md", "---\n_build:\n  render: never\n---\n")
     write(root / "config.toml", hugo_config())
-
 
 
 # ---- files --------------------------------------------------------------------------------

@@ -18,12 +18,14 @@ The email benchmark renders one issue in-process (Jinja -> MJML -> HTML + text) 
 compiles the very same MJML with mjml-python in-process and with the reference npm `mjml` in a
 node process that loops `mjml2html` (node startup excluded).
 
-Results go to bench/results/<date>-<host>.json and .md; a later run on the same day and host
+ResultStore go to bench/results/<date>-<host>.json and .md; a later run on the same day and host
 replaces the (size, tool) entries it measured and keeps the others, each marked with its run.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,10 +36,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -64,6 +66,7 @@ one-article rebuilds under 1 s; peak memory under Hugo's; email render under 10 
 
 # ---- tools --------------------------------------------------------------------------------
 
+
 @dataclass
 class Tool:
     """How to build one tool's copy of the corpus. `command(project, cold)` is the build."""
@@ -78,7 +81,9 @@ class Tool:
 
 
 def run_text(command: list[str], cwd: Path | None = None, env: dict | None = None) -> str:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
     return (done.stdout or done.stderr).strip()
 
 
@@ -102,8 +107,12 @@ def ours_tool() -> Tool:
         return [*our_cli(), "build", "--root", str(project), "--week", week, *flags]
 
     def available() -> str | None:
-        probe = subprocess.run([str(OUR_PYTHON), "-c", "import pipeline.build, pipeline.cli"], capture_output=True,
-                               text=True, env={**os.environ, **OUR_ENV})
+        probe = subprocess.run(
+            [str(OUR_PYTHON), "-c", "import pipeline.build.run, pipeline.cli.main"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **OUR_ENV},
+        )
         if probe.returncode != 0:
             return f"the pipeline does not import yet: {probe.stderr.strip().splitlines()[-1]}"
         return None
@@ -129,8 +138,16 @@ def ours_tool() -> Tool:
 
 def hugo_tool() -> Tool:
     def command(project: Path, cold: bool) -> list[str]:
-        return ["hugo", "--source", str(project), "--destination", "public",
-                "--cacheDir", str(project / ".hugo-cache"), "--quiet"]
+        return [
+            "hugo",
+            "--source",
+            str(project),
+            "--destination",
+            "public",
+            "--cacheDir",
+            str(project / ".hugo-cache"),
+            "--quiet",
+        ]
 
     return Tool(
         name="hugo",
@@ -160,6 +177,7 @@ TOOLS: dict[str, Callable[[], Tool]] = {"ours": ours_tool, "hugo": hugo_tool, "p
 
 
 # ---- measuring one build ------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -226,7 +244,12 @@ def measure(command: list[str], cwd: Path, log: Path, timeout: float, env: dict 
         load = os.getloadavg()[0]
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=build_environment(env)
+            command,
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=build_environment(env),
         )
         sampler = TreeMemorySampler(process.pid)
         sampler.start()
@@ -246,10 +269,8 @@ def measure(command: list[str], cwd: Path, log: Path, timeout: float, env: dict 
 
 
 def kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it may have finished just now
         os.killpg(pid, 9)
-    except ProcessLookupError:  # it finished just now
-        pass
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -257,6 +278,7 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 # ---- rounds -------------------------------------------------------------------------------
+
 
 @dataclass
 class ToolRun:
@@ -304,8 +326,9 @@ def rotated(items: list, by: int) -> list:
     return items[by:] + items[:by]
 
 
-def bench_size(size: int, tools: list[Tool], scenarios: list[str], rounds: int, timeout: float,
-               deadline: float, say) -> dict[str, ToolRun]:
+def bench_size(
+    size: int, tools: list[Tool], scenarios: list[str], rounds: int, timeout: float, deadline: float, say
+) -> dict[str, ToolRun]:
     root = corpus_module.ensure_corpus(size, WORK / f"corpus-{size}", log=say)
     article = corpus_module.article_file_name(size, EDITED_ARTICLE)
     runs = {}
@@ -329,8 +352,11 @@ def bench_size(size: int, tools: list[Tool], scenarios: list[str], rounds: int, 
                         say(f"  {run.tool.name} FAILED, left out from now on: {failure}")
                         continue
                     run.samples.setdefault(scenario, []).append(sample)
-                    say(f"  {size:>6} round {round_number} {scenario:<5} {run.tool.name:<8} "
-                        f"wall {sample.wall:7.2f} s  cpu {sample.cpu:7.2f} s  peak {mib(sample.peak_rss):6.0f} MiB  load {sample.load:4.1f}")
+                    say(
+                        f"  {size:>6} round {round_number} {scenario:<5} {run.tool.name:<8} "
+                        f"wall {sample.wall:7.2f} s  cpu {sample.cpu:7.2f} s  peak "
+                        f"{mib(sample.peak_rss):6.0f} MiB  load {sample.load:4.1f}"
+                    )
     finally:
         for run in runs.values():
             run.edited.write_text(run.original_text)
@@ -338,6 +364,7 @@ def bench_size(size: int, tools: list[Tool], scenarios: list[str], rounds: int, 
 
 
 # ---- email render -------------------------------------------------------------------------
+
 
 def timings_ms(function: Callable[[], object], iterations: int, warmup: int = 5) -> list[float]:
     for _ in range(warmup):
@@ -352,9 +379,9 @@ def timings_ms(function: Callable[[], object], iterations: int, warmup: int = 5)
 
 def our_issue(project: Path):
     sys.path.insert(0, str(REPO))
-    from pipeline.config import load_config
-    from pipeline.issue import assemble_issue
-    from pipeline.load import load_content
+    from pipeline.content.assemble import assemble_issue
+    from pipeline.content.load import load_content
+    from pipeline.core.config import load_config
 
     config = load_config(project)
     issue = assemble_issue(load_content(config), config, corpus_module.ISSUE_WEEK)
@@ -414,7 +441,10 @@ def node_mjml_timings(mjml_path: Path, iterations: int) -> list[float]:
     script = BENCH_DIR / "mjml_bench.js"
     done = subprocess.run(
         ["node", str(script), str(mjml_path), str(iterations)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "NODE_PATH": str(WORK / "node_modules")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NODE_PATH": str(WORK / "node_modules")},
     )
     if done.returncode != 0:
         raise BuildFailed(f"node mjml failed: {done.stderr.strip()[-2000:]}")
@@ -451,13 +481,16 @@ def bench_email(iterations: int, say) -> dict:
 
 # ---- machine, summary, results ------------------------------------------------------------
 
+
 def machine_info() -> dict:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    memory_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     return {
         "host": socket.gethostname(),
         "cpu": cpu,
@@ -492,15 +525,19 @@ def mib(value: float) -> float:
 def runs_to_json(runs: dict[str, ToolRun], started: str) -> dict:
     entries = {}
     for name, run in runs.items():
-        entries[name] = {"run": started, "failure": run.failure, "scenarios": {
-            scenario: {
-                "wall_s": [s.wall for s in samples],
-                "cpu_s": [s.cpu for s in samples],
-                "peak_rss_bytes": [s.peak_rss for s in samples],
-                "load_1min": [s.load for s in samples],
-            }
-            for scenario, samples in run.samples.items()
-        }}
+        entries[name] = {
+            "run": started,
+            "failure": run.failure,
+            "scenarios": {
+                scenario: {
+                    "wall_s": [s.wall for s in samples],
+                    "cpu_s": [s.cpu for s in samples],
+                    "peak_rss_bytes": [s.peak_rss for s in samples],
+                    "load_1min": [s.load for s in samples],
+                }
+                for scenario, samples in run.samples.items()
+            },
+        }
     return entries
 
 
@@ -537,25 +574,38 @@ def ratio(ours: list[float], other: list[float]) -> str:
 def report_markdown(results: dict) -> str:
     machine, lines = results["machine"], []
     lines += [f"# Build benchmark, {results['started'][:10]} on {machine['host']}", ""]
-    lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-              f"{machine['os']}, kernel {machine['kernel']}, Python {machine['python']}.", ""]
+    lines += [
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"{machine['os']}, kernel {machine['kernel']}, Python {machine['python']}.",
+        "",
+    ]
     lines += ["Versions: " + "; ".join(f"{k}: {v}" for k, v in results["versions"].items()) + ".", ""]
     lines += ["Runs (UTC start, command, load average at start):", ""]
-    lines += [f"- {started[11:19]}: `{run['command']}` (load {run['load']:.1f}"
-              f"{'; ' + run['versions']['ours'] if 'ours' in run.get('versions', {}) else ''})"
-              for started, run in sorted(results["runs"].items())]
+    lines += [
+        f"- {started[11:19]}: `{run['command']}` (load {run['load']:.1f}"
+        f"{'; ' + run['versions']['ours'] if 'ours' in run.get('versions', {}) else ''})"
+        for started, run in sorted(results["runs"].items())
+    ]
     lines += [""]
-    lines += ["Times are median (min-max) over the rounds; CPU is user+sys of the process tree; load is the "
-              f"median 1-minute load average when the builds started (above {machine['cores']}, other work on "
-              "the machine inflated wall times: trust the CPU column more).", ""]
+    lines += [
+        "Times are median (min-max) over the rounds; CPU is user+sys of the process tree; load is the "
+        f"median 1-minute load average when the builds started (above {machine['cores']}, other work on "
+        "the machine inflated wall times: trust the CPU column more).",
+        "",
+    ]
     for size, tools in sorted(results["builds"].items(), key=lambda item: int(item[0])):
-        lines += [f"## {int(size):,} articles", "",
-                  "| tool | scenario | rounds | wall | CPU | peak memory | load | run |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {int(size):,} articles",
+            "",
+            "| tool | scenario | rounds | wall | CPU | peak memory | load | run |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name in sorted(tools, key=lambda n: TOOLS_ORDER.index(n) if n in TOOLS_ORDER else 99):
             for scenario, data in tools[name]["scenarios"].items():
                 lines.append(
                     f"| {name} | {scenario} | {len(data['wall_s'])} | {format_range(data['wall_s'], 's')} | "
-                    f"{format_range(data['cpu_s'], 's')} | {format_range(data['peak_rss_bytes'], 'MiB', 1 / 1024**2)} | "
+                    f"{format_range(data['cpu_s'], 's')} | "
+                    f"{format_range(data['peak_rss_bytes'], 'MiB', 1 / 1024**2)} | "
                     f"{load_text(data)} | {tools[name]['run'][11:19]} |"
                 )
             if tools[name].get("failure"):
@@ -565,14 +615,22 @@ def report_markdown(results: dict) -> str:
     if email and "failure" in email:
         lines += ["## Email render, one issue", "", f"FAILED: {email['failure']}", ""]
     elif email:
-        lines += ["## Email render, one issue", "",
-                  f"Issue {email['issue']['week']} with {email['issue']['articles']} articles, "
-                  f"{email['iterations']} iterations each. The MJML ({email.get('mjml_bytes', 0):,} bytes, "
-                  f"{email.get('mjml_from', 'not extracted')}) keeps article HTML out as placeholders, as our compile sees it.",
-                  "", "| what | time per issue |", "|---|---|"]
-        for key, label in (("ours_render_ms", "ours: Jinja -> MJML -> HTML + text (render_email)"),
-                           ("mjml_python_compile_ms", "mjml-python compiling our MJML"),
-                           ("node_mjml_compile_ms", "npm mjml compiling our MJML (in node, no startup)")):
+        lines += [
+            "## Email render, one issue",
+            "",
+            f"Issue {email['issue']['week']} with {email['issue']['articles']} articles, "
+            f"{email['iterations']} iterations each. The MJML ({email.get('mjml_bytes', 0):,} bytes, "
+            f"{email.get('mjml_from', 'not extracted')}) keeps article HTML out as "
+            "placeholders, as our compile sees it.",
+            "",
+            "| what | time per issue |",
+            "|---|---|",
+        ]
+        for key, label in (
+            ("ours_render_ms", "ours: Jinja -> MJML -> HTML + text (render_email)"),
+            ("mjml_python_compile_ms", "mjml-python compiling our MJML"),
+            ("node_mjml_compile_ms", "npm mjml compiling our MJML (in node, no startup)"),
+        ):
             if key in email:
                 lines.append(f"| {label} | {format_range(email[key], 'ms')} |")
         if "note" in email:
@@ -603,8 +661,11 @@ def ratio_lines(tools: dict) -> list[str]:
 
 # ---- command line -------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000", help="corpus sizes, comma-separated (default 1000,10000)")
     parser.add_argument("--only", default=",".join(TOOLS_ORDER), help="tools to run: ours,hugo,pelican")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="cold,noop,touch")
@@ -635,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(exist_ok=True)
     if not args.no_setup:
         subprocess.run(["bash", str(BENCH_DIR / "setup.sh")], check=True, stdout=subprocess.DEVNULL)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     deadline = time.monotonic() + args.budget * 60
     tools = []
     for name in args.only:
@@ -648,16 +709,27 @@ def main(argv: list[str] | None = None) -> int:
     with_email = not args.no_email and "ours" in [t.name for t in tools]
     results = {
         "started": started,
-        "runs": {started: {"command": "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-                           "load": os.getloadavg()[0]}},
+        "runs": {
+            started: {
+                "command": "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                "load": os.getloadavg()[0],
+            }
+        },
         "machine": machine_info(),
         "versions": tool_versions(tools, with_email),
-        "corpus": {"version": corpus_module.CORPUS_VERSION, "seed": corpus_module.SEED,
-                   "week": corpus_module.ISSUE_WEEK, "edited_article": EDITED_ARTICLE},
+        "corpus": {
+            "version": corpus_module.CORPUS_VERSION,
+            "seed": corpus_module.SEED,
+            "week": corpus_module.ISSUE_WEEK,
+            "edited_article": EDITED_ARTICLE,
+        },
         "builds": {},
     }
     results["runs"][started]["versions"] = results["versions"]
-    say(f"{results['machine']['cpu']}, {results['machine']['cores']} cores; " + "; ".join(f"{k}: {v}" for k, v in results["versions"].items()))
+    say(
+        f"{results['machine']['cpu']}, {results['machine']['cores']} cores; "
+        + "; ".join(f"{k}: {v}" for k, v in results["versions"].items())
+    )
     if os.getloadavg()[0] > (os.cpu_count() or 1):
         say(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times will be inflated")
     if not args.no_builds and tools:

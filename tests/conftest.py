@@ -1,4 +1,5 @@
 """Shared fixtures: a throwaway project tree built from a dict, golden files."""
+
 from __future__ import annotations
 
 import importlib
@@ -7,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from clock_shift.plugin import pytest_addoption, pytest_configure, pytest_report_header  # noqa: F401  (--clock-shift-days)
 from helpers import REPO, assert_golden, copy_repo_project, write_tree
 
@@ -42,7 +42,13 @@ def golden():
 # sync_playwright() in the same process fails): Debian's Chromium driven by Playwright, never a
 # downloaded browser.
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 INSTALL_HINT = "run scripts/install-test-deps.sh (make test runs it)"
 
 

@@ -2,12 +2,13 @@
 
 They live here rather than in conftest.py because tests/quality has a conftest.py of its own,
 and `from conftest import` would pick whichever pytest imported last."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 
 
-def days_ahead(days: int, hour: int = 8, minute: int = 0, zone: timezone = timezone.utc) -> datetime:
+def days_ahead(days: int, hour: int = 8, minute: int = 0, zone: timezone = UTC) -> datetime:
     """`hour:minute` (in `zone`) on the day `days` days from now: a send time that is in the
     future whatever day the suite runs on."""
     day = datetime.now(zone).date() + timedelta(days=days)
@@ -51,3 +52,10 @@ def assert_golden(name: str, actual: str) -> None:
         pytest.fail(f"golden file tests/golden/{name} is missing: run `make golden` and review the diff")
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"output differs from tests/golden/{name}: review, then `make golden` if intended"
+
+
+def build_project(config, week, **options):
+    """A build for the project's configured list, as `newsletter build` runs it."""
+    from pipeline.cli.main import build_for_list
+
+    return build_for_list(config, week, **options)

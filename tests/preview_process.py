@@ -1,5 +1,6 @@
 """Run `newsletter preview` as the writer does, in a subprocess on a free port, for the preview
 tests and the browser test. Every wait is bounded; `running_preview` always stops the server."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,9 +14,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -55,12 +56,16 @@ class Preview:
         pytest.fail(f"no rebuild within {REBUILD_TIMEOUT} s; the preview printed:\n" + "".join(self.lines))
 
 
-def start_preview(root: Path, *args: str, as_background_job: bool = False) -> tuple[subprocess.Popen, list[str], queue.Queue]:
+def start_preview(
+    root: Path, *args: str, as_background_job: bool = False
+) -> tuple[subprocess.Popen, list[str], queue.Queue]:
     """`as_background_job`: started with SIGINT ignored, as `command &` in a script starts it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "preview", "--root", str(root), "--port", "0", *args],
         preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if as_background_job else None,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},  # see stop()
     )
     lines: list[str] = []

@@ -1,23 +1,33 @@
 """The static blog: every page, the feed, the sitemap, and what each page must carry."""
+
 from __future__ import annotations
 
 import json
 import posixpath
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import feedparser
 import lxml.html
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import ContentError
-from pipeline.load import load_content
-from pipeline.model import Article, CardLink, Content, Exercise, ExerciseBlock, Prose, Section, Source
-from pipeline.providers.base import SignupForm
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.errors import ContentError
+from pipeline.core.model import (
+    Article,
+    CardLink,
+    Content,
+    Exercise,
+    ExerciseBlock,
+    Prose,
+    Section,
+    SignupForm,
+    Source,
+)
 from pipeline.render.blog import render_site
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 BASE = "https://strongfromwithin.example/"
 SIGNUP = SignupForm(
     action="https://lists.example/subscribe",
@@ -32,25 +42,31 @@ SIGNUP = SignupForm(
 
 
 def card_block(slug: str = "hip-extension", **fields) -> ExerciseBlock:
-    values = dict(
-        name="Hip extension",
-        slug=slug,
-        source=Source(f"content/exercises/{slug}.md", 1),
-        summary="A slow, small bridge that wakes up the glutes.",
-        benefits="Trains pelvic alignment and the spinal stabilisers.",
-        steps=["Lie on your back, knees bent.", "Breathe out and lift the pelvic floor.", "Lift the hips from the hip joint."],
-        tips=["Stop when the pelvic floor lets go.", "Breathe between every repetition."],
-        progression="At 20 clean repetitions, move on to a harder version.",
-        safety="If lying on your back makes you dizzy, roll onto your side and rest.",
-        before="Stretch the [piriformis](piriformis-stretch.md) first.",
-        equipment=[],
-        muscles=["gluteus maximus", "pelvic floor"],
-        video="https://www.youtube.com/watch?v=abc123",
-        level="beginner",
-        pregnancy="safe",
-        cautions=["Stop if you feel heaviness or dragging."],
-        other_sections=[Section("Common mistakes", "Pushing up from the ribs.", Source(f"content/exercises/{slug}.md", 30))],
-    )
+    values = {
+        "name": "Hip extension",
+        "slug": slug,
+        "source": Source(f"content/exercises/{slug}.md", 1),
+        "summary": "A slow, small bridge that wakes up the glutes.",
+        "benefits": "Trains pelvic alignment and the spinal stabilisers.",
+        "steps": [
+            "Lie on your back, knees bent.",
+            "Breathe out and lift the pelvic floor.",
+            "Lift the hips from the hip joint.",
+        ],
+        "tips": ["Stop when the pelvic floor lets go.", "Breathe between every repetition."],
+        "progression": "At 20 clean repetitions, move on to a harder version.",
+        "safety": "If lying on your back makes you dizzy, roll onto your side and rest.",
+        "before": "Stretch the [piriformis](piriformis-stretch.md) first.",
+        "equipment": [],
+        "muscles": ["gluteus maximus", "pelvic floor"],
+        "video": "https://www.youtube.com/watch?v=abc123",
+        "level": "beginner",
+        "pregnancy": "safe",
+        "cautions": ["Stop if you feel heaviness or dragging."],
+        "other_sections": [
+            Section("Common mistakes", "Pushing up from the ribs.", Source(f"content/exercises/{slug}.md", 30))
+        ],
+    }
     values.update(fields)
     return ExerciseBlock(**values)
 
@@ -61,24 +77,26 @@ def library(*blocks: ExerciseBlock) -> dict[str, Exercise]:
 
 def used_in_article(block: ExerciseBlock, **fields) -> ExerciseBlock:
     """The block an article gets from a ```exercise fence: the card plus the article's dose,
-    located at the fence (as pipeline/load.py does)."""
+    located at the fence (as pipeline/content/load.py does)."""
     fence = Source("content/articles/wake-up-your-glutes.md", 20)
-    values = dict(block.__dict__, ref=block.slug, reps="Up to 20", sets="1", note="Rest as long as you need.", source=fence)
+    values = dict(
+        block.__dict__, ref=block.slug, reps="Up to 20", sets="1", note="Rest as long as you need.", source=fence
+    )
     values.update(fields)
     return ExerciseBlock(**values)
 
 
 def article(slug: str, day: date, **fields) -> Article:
     source = Source(f"content/articles/{slug}.md", 1)
-    values = dict(
-        slug=slug,
-        title=f"Article {slug}",
-        date=day,
-        summary=f"Summary of {slug}.",
-        source=source,
-        parts=[Prose(f"Body of {slug}.", Source(source.path, 6))],
-        tags=["postpartum"],
-    )
+    values = {
+        "slug": slug,
+        "title": f"Article {slug}",
+        "date": day,
+        "summary": f"Summary of {slug}.",
+        "source": source,
+        "parts": [Prose(f"Body of {slug}.", Source(source.path, 6))],
+        "tags": ["postpartum"],
+    }
     values.update(fields)
     return Article(**values)
 
@@ -90,27 +108,36 @@ def many_articles(count: int) -> list[Article]:
 
 def glute_article(**fields) -> Article:
     source = Source("content/articles/wake-up-your-glutes.md", 1)
-    values = dict(
-        title="Wake up your glutes",
-        summary="Why your glutes grip, and a gentle *hip extension* to retrain them.",
-        author="Maren Ellis",
-        tags=["glutes", "Pelvic floor"],
-        image="../images/glutes.jpg",
-        image_alt="A woman lying on a mat, lifting her hips",
-        parts=[
-            Prose("Your glutes are built for power. See the [stretch](../exercises/piriformis-stretch.md).", Source(source.path, 8)),
+    values = {
+        "title": "Wake up your glutes",
+        "summary": "Why your glutes grip, and a gentle *hip extension* to retrain them.",
+        "author": "Maren Ellis",
+        "tags": ["glutes", "Pelvic floor"],
+        "image": "../images/glutes.jpg",
+        "image_alt": "A woman lying on a mat, lifting her hips",
+        "parts": [
+            Prose(
+                "Your glutes are built for power. See the [stretch](../exercises/piriformis-stretch.md).",
+                Source(source.path, 8),
+            ),
             used_in_article(card_block()),
             Prose("## Afterwards\n\nBe patient with yourself.", Source(source.path, 40)),
         ],
-    )
+    }
     values.update(fields)
     return article("wake-up-your-glutes", date(2026, 11, 23), **values)
 
 
 def stretch_block() -> ExerciseBlock:
     return card_block(
-        "piriformis-stretch", name="Piriformis stretch", summary="A gentle stretch.", before="", video=None, other_sections=[],
-        equipment=["a mat"], pregnancy="modify",
+        "piriformis-stretch",
+        name="Piriformis stretch",
+        summary="A gentle stretch.",
+        before="",
+        video=None,
+        other_sections=[],
+        equipment=["a mat"],
+        pregnancy="modify",
     )
 
 
@@ -193,7 +220,13 @@ def test_every_page_feed_and_asset_is_rendered_at_its_path(config):
 
 
 def test_static_assets_and_content_media_are_copied_not_rendered(make_project):
-    root = make_project({"content/images/glutes.jpg": "jpeg bytes", "content/images/.DS_Store": "junk", "content/articles/notes.txt": "x"})
+    root = make_project(
+        {
+            "content/images/glutes.jpg": "jpeg bytes",
+            "content/images/.DS_Store": "junk",
+            "content/articles/notes.txt": "x",
+        }
+    )
     config = load_config(root)
     files = render(site_content(glute_article()), config)
     assert files["static/style.css"] == root / "templates/site/static/style.css"
@@ -224,7 +257,9 @@ def test_index_is_paginated_newest_first(config):
     articles = many_articles(25)
     files = render(Content(articles=list(reversed(articles)), exercises={}), config)
     pages = ["index.html", "page/2/index.html", "page/3/index.html"]
-    listed = [[a.get("href") for a in page(files, path).xpath("//main//article/*[self::h2 or self::h3]/a")] for path in pages]
+    listed = [
+        [a.get("href") for a in page(files, path).xpath("//main//article/*[self::h2 or self::h3]/a")] for path in pages
+    ]
     assert [len(hrefs) for hrefs in listed] == [10, 10, 5]
     assert listed[0][0] == "articles/post-00/" and listed[2][-1] == "../../articles/post-24/"
     assert "page/4/index.html" not in files
@@ -269,7 +304,10 @@ def test_article_page_shows_title_date_author_tags_and_image(config):
         ("Pelvic floor", "../../tags/pelvic-floor/"),
     ]
     image = document.xpath("//main//figure/img")[0]
-    assert (image.get("src"), image.get("alt")) == ("../../images/glutes.jpg", "A woman lying on a mat, lifting her hips")
+    assert (image.get("src"), image.get("alt")) == (
+        "../../images/glutes.jpg",
+        "A woman lying on a mat, lifting her hips",
+    )
 
 
 def test_article_without_author_is_signed_by_the_site(config):
@@ -319,13 +357,17 @@ def test_card_links_resolve_from_the_file_they_were_written_in(config):
     block = used_in_article(card_block(), note="Stretch [first](../exercises/piriformis-stretch.md).")
     files = render(site_content(glute_article(parts=[block])), config)
     card = page(files, "articles/wake-up-your-glutes/index.html").xpath('//section[@class="exercise"]')[0]
-    assert card.xpath('.//a[text()="piriformis"]/@href') == ["../../exercises/piriformis-stretch/"]  # written in the card
+    assert card.xpath('.//a[text()="piriformis"]/@href') == [
+        "../../exercises/piriformis-stretch/"
+    ]  # written in the card
     assert card.xpath('.//a[text()="first"]/@href') == ["../../exercises/piriformis-stretch/"]  # written in the article
 
 
 def test_safety_note_and_cautions_are_highlighted_in_the_card(config):
     files = render(site_content(glute_article()), config)
-    safety = page(files, "articles/wake-up-your-glutes/index.html").xpath('//section[@class="exercise"]//div[@class="safety"]')[0]
+    safety = page(files, "articles/wake-up-your-glutes/index.html").xpath(
+        '//section[@class="exercise"]//div[@class="safety"]'
+    )[0]
     assert safety.get("role") == "note"
     assert "roll onto your side and rest" in text_of(safety)
     assert "Stop if you feel heaviness or dragging." in text_of(safety)
@@ -361,7 +403,9 @@ def test_text_from_content_is_escaped(config):
 
 def test_article_has_blogposting_jsonld(config):
     files = render(site_content(glute_article()), config)
-    (posting,) = [d for d in jsonld(page(files, "articles/wake-up-your-glutes/index.html")) if d["@type"] == "BlogPosting"]
+    (posting,) = [
+        d for d in jsonld(page(files, "articles/wake-up-your-glutes/index.html")) if d["@type"] == "BlogPosting"
+    ]
     assert posting["headline"] == "Wake up your glutes"
     assert posting["datePublished"] == "2026-11-23"
     assert posting["author"] == {"@type": "Person", "name": "Maren Ellis"}
@@ -410,7 +454,9 @@ def test_exercise_page_lists_the_published_articles_that_use_it(config):
 
 def test_exercise_page_links_what_to_do_first_and_next(config):
     content = site_content(glute_article())
-    stretch = CardLink("piriformis-stretch", Source("content/exercises/hip-extension.md", 3), "'before'", "Piriformis stretch")
+    stretch = CardLink(
+        "piriformis-stretch", Source("content/exercises/hip-extension.md", 3), "'before'", "Piriformis stretch"
+    )
     content.exercises["hip-extension"].block.prerequisites = [stretch]
     files = render(content, config)
     related = page(files, "exercises/hip-extension/index.html").xpath('//section[@class="related"]')[0]
@@ -431,7 +477,12 @@ def test_tag_page_lists_the_articles_with_that_tag(config):
 
 
 def test_tags_index_links_every_tag_with_its_count(config):
-    files = render(site_content(article("a", date(2026, 11, 1), tags=["core", "breathing"]), article("b", date(2026, 11, 2), tags=["core"])), config)
+    files = render(
+        site_content(
+            article("a", date(2026, 11, 1), tags=["core", "breathing"]), article("b", date(2026, 11, 2), tags=["core"])
+        ),
+        config,
+    )
     items = page(files, "tags/index.html").xpath('//ul[@class="tag-index"]/li')
     assert [(li.xpath("a/@href")[0], text_of(li)) for li in items] == [
         ("../tags/breathing/", "breathing (1 article)"),
@@ -546,7 +597,10 @@ def test_every_page_has_opengraph_and_twitter_tags(every_page):
         assert meta["og:url"] == page_url(path), path
         assert meta["og:title"] and meta["og:type"] and meta["og:site_name"], path
         assert meta["twitter:card"] in ("summary", "summary_large_image"), path
-    article_meta = {m.get("property") or m.get("name"): m.get("content") for m in every_page["articles/wake-up-your-glutes/index.html"].xpath("//meta")}
+    article_meta = {
+        m.get("property") or m.get("name"): m.get("content")
+        for m in every_page["articles/wake-up-your-glutes/index.html"].xpath("//meta")
+    }
     assert (article_meta["og:type"], article_meta["og:image"]) == ("article", BASE + "images/glutes.jpg")
     assert article_meta["twitter:card"] == "summary_large_image"
 
@@ -570,7 +624,7 @@ def test_headings_never_skip_a_level(every_page):
     for path, document in every_page.items():
         levels = [int(h.tag[1]) for h in document.iter("h1", "h2", "h3", "h4", "h5", "h6")]
         assert levels[0] == 1, path
-        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (path, levels)
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), (path, levels)
 
 
 def test_ids_are_unique_and_every_image_has_alt_text(every_page):
@@ -624,7 +678,9 @@ def test_every_page_has_the_providers_signup_form(every_page):
 
 
 def test_signup_form_without_a_note_or_hidden_fields(config):
-    files = render(site_content(), config, SignupForm(action="mailto:hello@example.com?subject=Subscribe", method="get"))
+    files = render(
+        site_content(), config, SignupForm(action="mailto:hello@example.com?subject=Subscribe", method="get")
+    )
     (form,) = page(files, "index.html").xpath("//form")
     assert form.get("method") == "get"
     assert not form.xpath('.//input[@type="hidden"]') and not form.xpath('.//p[@class="signup__note"]')

@@ -5,28 +5,30 @@ from it, a picture, links to a card, a tag and an anchor, an issue note) that yi
 each case adds or replaces one file and names the findings it must produce, as
 `path:line: severity rule`.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
-from pipeline.check import CONTENT_RULES, PROJECT_RULES, check_project
-from pipeline.cli import main
+from pipeline.authoring.check.runner import CONTENT_RULES, PROJECT_RULES, check_project
+from pipeline.cli.main import main
 from pipeline.render.email import GMAIL_CLIP_BYTES
 
 # The trees below are a writer's content for week 48 of 2026 (Monday 23 to Sunday 29 November),
 # reviewed on 1 November, and every test checks them on the Thursday of that week: the clock is
 # pinned there, so the dates mean the same on any day the suite runs.
 WEEK = "2026-W48"
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def checked_in_week_48(time_machine):
     time_machine.move_to(NOW, tick=False)
+
 
 CLEAN_ARTICLE = """\
 ---
@@ -122,7 +124,7 @@ def check(make_project):
 
 
 def located(findings) -> list[str]:
-    """Findings as `path:line: severity rule`, without the safety rules (pipeline/safety.py,
+    """Findings as `path:line: severity rule`, without the safety rules (pipeline/authoring/check/rules/safety.py,
     tested in their own module) that the small exercises of these cases would also trigger."""
     return [f"{f.path}:{f.line}: {f.severity} {f.rule}" for f in findings if not f.rule.startswith("safety.")]
 
@@ -148,139 +150,181 @@ CASES = {
     # front matter: the loader's errors, each an error finding at its line
     "missing required key": (
         {"content/articles/b.md": "---\ntitle: B\ndate: 2026-11-17\n---\n\nText.\n"},
-        ["content/articles/b.md:1: error load"], "missing required key 'summary'",
+        ["content/articles/b.md:1: error load"],
+        "missing required key 'summary'",
     ),
     "wrong type": (
         {"content/articles/b.md": other_article("Text.\n", front="tags: 5\n")},
-        ["content/articles/b.md:5: error load"], "'tags' must be a list",
+        ["content/articles/b.md:5: error load"],
+        "'tags' must be a list",
     ),
     "impossible date": (
         {"content/articles/b.md": "---\ntitle: B\ndate: 2026-02-30\nsummary: S.\n---\n\nText.\n"},
-        ["content/articles/b.md:3: error load"], "is not a real date",
+        ["content/articles/b.md:3: error load"],
+        "is not a real date",
     ),
     "duplicate slug": (
         {"content/articles/later.md": other_article("Text.\n", front="slug: clean\n")},
-        ["content/articles/later.md:5: error load"], "the slug 'clean' is already used by the article content/articles/clean.md",
+        ["content/articles/later.md:5: error load"],
+        "the slug 'clean' is already used by the article content/articles/clean.md",
     ),
     "unknown key with a suggestion": (
         {"content/articles/b.md": other_article("Text.\n", front="tagz: [core]\n")},
-        ["content/articles/b.md:5: error load"], "unknown key 'tagz' in the front matter: did you mean 'tags'?",
+        ["content/articles/b.md:5: error load"],
+        "unknown key 'tagz' in the front matter: did you mean 'tags'?",
     ),
     # exercises
     "exercise block without tips": (
         {"content/articles/b.md": other_article("## Exercise - wall push\n\n### Safety\n\nGo gently.\n")},
-        ["content/articles/b.md:7: warning exercise.no-tips"], "exercise 'wall push' has no tips",
+        ["content/articles/b.md:7: warning exercise.no-tips"],
+        "exercise 'wall push' has no tips",
     ),
     "exercise block without safety, outside the week": (
         {"content/articles/b.md": other_article("## Exercise - wall push\n\n### Tips\n\n1. Go slowly.\n")},
-        ["content/articles/b.md:7: warning exercise.no-safety"], "has no safety section",
+        ["content/articles/b.md:7: warning exercise.no-safety"],
+        "has no safety section",
     ),
     "exercise block without safety, in the week's email": (
-        {"content/articles/b.md": other_article("## Exercise - wall push\n\n### Tips\n\n1. Go slowly.\n", day="2026-11-25")},
+        {
+            "content/articles/b.md": other_article(
+                "## Exercise - wall push\n\n### Tips\n\n1. Go slowly.\n", day="2026-11-25"
+            )
+        },
         ["content/articles/b.md:7: error render.email", "content/articles/b.md:7: warning exercise.no-safety"],
         "before it can go in an email",
     ),
     "library card without a pregnancy value": (
         {"content/exercises/clam.md": CLEAN_CARD.replace("pregnancy: safe\n", "")},
-        ["content/exercises/clam.md:1: error exercise.no-pregnancy"], "add  pregnancy: safe | modify | avoid",
+        ["content/exercises/clam.md:1: error exercise.no-pregnancy"],
+        "add  pregnancy: safe | modify | avoid",
     ),
     "library card without tips": (
         {"content/exercises/clam.md": CLEAN_CARD.replace("### Tips\n\n1. Keep your feet together.\n\n", "")},
-        ["content/exercises/clam.md:1: warning exercise.no-tips"], "exercise card 'Side-lying clam' has no tips",
+        ["content/exercises/clam.md:1: warning exercise.no-tips"],
+        "exercise card 'Side-lying clam' has no tips",
     ),
     "unknown exercise ref": (
         {"content/articles/b.md": other_article("```exercise\nref: clams\n```\n")},
-        ["content/articles/b.md:7: error load"], "unknown exercise 'clams': did you mean 'clam'?",
+        ["content/articles/b.md:7: error load"],
+        "unknown exercise 'clams': did you mean 'clam'?",
     ),
     # links
     "link to an article file that does not exist": (
         {"content/articles/b.md": other_article("See [the clean one](claen.md).\n")},
-        ["content/articles/b.md:7: error links.unknown-article"], "which does not exist: did you mean content/articles/clean.md?",
+        ["content/articles/b.md:7: error links.unknown-article"],
+        "which does not exist: did you mean content/articles/clean.md?",
     ),
     "link to an exercise file that does not exist": (
         {"content/articles/b.md": other_article("Text.\n\nDo [the bridge](../exercises/bridge.md).\n")},
-        ["content/articles/b.md:9: error links.unknown-exercise"], "the exercise card content/exercises/bridge.md, which does not exist",
+        ["content/articles/b.md:9: error links.unknown-exercise"],
+        "the exercise card content/exercises/bridge.md, which does not exist",
     ),
     "link to a page of an article that does not exist": (
         {"content/articles/b.md": other_article("See [it](/articles/clen/).\n")},
-        ["content/articles/b.md:7: error links.unknown-article"], "no published article 'clen': did you mean 'clean'?",
+        ["content/articles/b.md:7: error links.unknown-article"],
+        "no published article 'clen': did you mean 'clean'?",
     ),
     "link to a tag nobody uses": (
         {"content/articles/b.md": other_article("More [on the core](/tags/cores/).\n")},
-        ["content/articles/b.md:7: error links.unknown-tag"], "no published article has that tag: did you mean 'core'?",
+        ["content/articles/b.md:7: error links.unknown-tag"],
+        "no published article has that tag: did you mean 'core'?",
     ),
     "link to an anchor that is not on the page": (
         {"content/articles/b.md": other_article("Try\n[the bridge](clean.md#exercise-bridge).\n")},
-        ["content/articles/b.md:8: error links.unknown-anchor"], "'#exercise-bridge' is not an anchor on content/articles/clean.md: did you mean #exercise-clam?",
+        ["content/articles/b.md:8: error links.unknown-anchor"],
+        "'#exercise-bridge' is not an anchor on content/articles/clean.md: did you mean #exercise-clam?",
     ),
     "link to an anchor missing on its own page": (
         {"content/articles/b.md": other_article("Jump [down](#the-end).\n")},
-        ["content/articles/b.md:7: error links.unknown-anchor"], "'#the-end' is not an anchor on this page",
+        ["content/articles/b.md:7: error links.unknown-anchor"],
+        "'#the-end' is not an anchor on this page",
     ),
     "link to a draft": (
         {
             "content/articles/b.md": other_article("See [the plan](c.md).\n"),
             "content/articles/c.md": other_article("Not yet.\n", front="draft: true\n"),
         },
-        ["content/articles/b.md:7: error links.draft"], "links to the draft content/articles/c.md",
+        ["content/articles/b.md:7: error links.draft"],
+        "links to the draft content/articles/c.md",
     ),
     "picture that does not exist": (
         {"content/articles/b.md": other_article("![A mat](../images/mats.jpg)\n")},
-        ["content/articles/b.md:7: error images.missing"], "there is no content/images/mats.jpg: did you mean content/images/mat.jpg?",
+        ["content/articles/b.md:7: error images.missing"],
+        "there is no content/images/mats.jpg: did you mean content/images/mat.jpg?",
     ),
     "picture without alt text": (
         {"content/articles/b.md": other_article("Text.\n\n![](../images/mat.jpg)\n")},
-        ["content/articles/b.md:9: error images.no-alt"], "has no alt text",
+        ["content/articles/b.md:9: error images.no-alt"],
+        "has no alt text",
     ),
     "picture in the front matter that does not exist": (
         {"content/articles/b.md": other_article("Text.\n", front="image: ../images/nope.jpg\nimage_alt: A mat\n")},
-        ["content/articles/b.md:5: error images.missing"], "there is no content/images/nope.jpg",
+        ["content/articles/b.md:5: error images.missing"],
+        "there is no content/images/nope.jpg",
     ),
     "http link": (
         {"content/articles/b.md": other_article("Read [the study](http://journal.example/study).\n")},
-        ["content/articles/b.md:7: warning links.http"], "use https://journal.example/study",
+        ["content/articles/b.md:7: warning links.http"],
+        "use https://journal.example/study",
     ),
     # accessibility
     "skipped heading level": (
         {"content/articles/b.md": other_article("## Part one\n\nText.\n\n#### A detail\n\nMore.\n")},
-        ["content/articles/b.md:11: warning a11y.heading-level"], "jumps from heading level 2 to 4",
+        ["content/articles/b.md:11: warning a11y.heading-level"],
+        "jumps from heading level 2 to 4",
     ),
     "a level-1 heading in the body": (
         {"content/articles/b.md": other_article("# Big\n\nText.\n")},
-        ["content/articles/b.md:7: warning a11y.heading-level"], "the article's title is the page's only one",
+        ["content/articles/b.md:7: warning a11y.heading-level"],
+        "the article's title is the page's only one",
     ),
     "click here": (
         {"content/articles/b.md": other_article("For the card [click here](../exercises/clam.md).\n")},
-        ["content/articles/b.md:7: warning a11y.link-text"], "'click here' does not say where it leads",
+        ["content/articles/b.md:7: warning a11y.link-text"],
+        "'click here' does not say where it leads",
     ),
     "here": (
         {"content/articles/b.md": other_article("The card is [here](../exercises/clam.md).\n")},
-        ["content/articles/b.md:7: warning a11y.link-text"], "'here' does not say where it leads",
+        ["content/articles/b.md:7: warning a11y.link-text"],
+        "'here' does not say where it leads",
     ),
     # unfinished text
     "TODO left in": (
         {"content/articles/b.md": other_article("Text.\n\nTODO: the ending.\n")},
-        ["content/articles/b.md:9: error content.todo"], "unfinished text",
+        ["content/articles/b.md:9: error content.todo"],
+        "unfinished text",
     ),
     "TODO in a draft": (
         {"content/articles/b.md": other_article("TODO: all of it.\n", front="draft: true\n")},
-        ["content/articles/b.md:8: warning content.todo"], "unfinished text",
+        ["content/articles/b.md:8: warning content.todo"],
+        "unfinished text",
     ),
     # the week's email
     "subject over 60 characters": (
-        {"content/issues/2026-W48.md": "---\nsubject: " + "A subject that goes on and on and on, far past what a phone shows" + "\n---\n"},
-        ["content/issues/2026-W48.md:2: warning email.subject-length"], "the email subject is 65 characters long",
+        {
+            "content/issues/2026-W48.md": "---\nsubject: "
+            + "A subject that goes on and on and on, far past what a phone shows"
+            + "\n---\n"
+        },
+        ["content/issues/2026-W48.md:2: warning email.subject-length"],
+        "the email subject is 65 characters long",
     ),
     "article title as subject over 60 characters": (
         {
             "content/issues/2026-W48.md": "---\n---\n",
             "content/articles/clean.md": CLEAN_ARTICLE.replace("title: A clean article", "title: " + "Long " * 13),
         },
-        ["content/articles/clean.md:2: warning email.subject-length"], "the email subject is 64 characters long",
+        ["content/articles/clean.md:2: warning email.subject-length"],
+        "the email subject is 64 characters long",
     ),
     "preview text over 140 characters": (
-        {"content/articles/clean.md": CLEAN_ARTICLE.replace("summary: A short summary that fits in any inbox.", "summary: " + "Words go here. " * 10)},
-        ["content/articles/clean.md:4: warning email.preview-text-length"], "is 149 characters long",
+        {
+            "content/articles/clean.md": CLEAN_ARTICLE.replace(
+                "summary: A short summary that fits in any inbox.", "summary: " + "Words go here. " * 10
+            )
+        },
+        ["content/articles/clean.md:4: warning email.preview-text-length"],
+        "is 149 characters long",
     ),
 }
 
@@ -303,7 +347,8 @@ def test_an_email_over_gmails_clipping_limit_is_an_error(check):
     long_summary = "A long summary of a long article that goes on. " * 600  # ~28 KB, shown in an excerpt
     long_body = "\n\n".join(["A paragraph of ordinary length that says something useful. " * 8] * 60)  # ~30 KB
     files = {
-        f"content/articles/long-{n}.md": f"---\ntitle: Long {n}\ndate: 2026-11-25\nsummary: {long_summary}\n---\n\n{long_body}\n"
+        f"content/articles/long-{n}.md": f"---\ntitle: Long {n}\ndate: 2026-11-25\nsummary: "
+        f"{long_summary}\n---\n\n{long_body}\n"
         for n in range(5)
     }
     report = check(files)
@@ -316,7 +361,8 @@ def test_an_email_over_gmails_clipping_limit_is_an_error(check):
 def test_articles_cut_to_excerpts_for_size_are_warned_about(check):
     long_body = "\n\n".join(["A paragraph of ordinary length that says something useful. " * 8] * 40)  # ~20 KB each
     files = {
-        f"content/articles/big-{n}.md": f"---\ntitle: Big {n}\ndate: 2026-11-2{n}\nsummary: Short.\n---\n\n{long_body}\n"
+        f"content/articles/big-{n}.md": f"---\ntitle: Big {n}\ndate: 2026-11-2{n}\nsummary: "
+        f"Short.\n---\n\n{long_body}\n"
         for n in range(3, 9)
     }
     report = check(files)
@@ -328,9 +374,18 @@ def test_articles_cut_to_excerpts_for_size_are_warned_about(check):
 def test_every_stage_version_of_the_email_is_checked(check):
     """Only the pregnant version is too long; its findings say so, the other versions have none."""
     long_part = "\n\n".join(["A paragraph for pregnant readers that says something useful. " * 8] * 250)  # ~120 KB
-    report = check({"content/articles/big.md": other_article(f"For everyone.\n\n::: only pregnant\n{long_part}\n:::\n", day="2026-11-25")})
+    report = check(
+        {
+            "content/articles/big.md": other_article(
+                f"For everyone.\n\n::: only pregnant\n{long_part}\n:::\n", day="2026-11-25"
+            )
+        }
+    )
     excerpted = [f for f in report.findings if f.rule == "email.excerpted"]
-    assert located(excerpted) == ["content/articles/big.md:1: warning email.excerpted", "content/articles/clean.md:1: warning email.excerpted"]
+    assert located(excerpted) == [
+        "content/articles/big.md:1: warning email.excerpted",
+        "content/articles/clean.md:1: warning email.excerpted",
+    ]
     assert all("the 2026-W48 email (pregnant version) is too long" in f.message for f in excerpted)
 
 
@@ -338,10 +393,12 @@ def test_every_stage_version_of_the_email_is_checked(check):
 
 
 def test_a_file_that_does_not_load_does_not_hide_the_others_findings(check):
-    report = check({
-        "content/articles/broken.md": "---\ntitle: Broken\ndate: 2026-13-01\nsummary: S.\n---\n\nText.\n",
-        "content/articles/b.md": other_article("See [it](nowhere.md).\n"),
-    })
+    report = check(
+        {
+            "content/articles/broken.md": "---\ntitle: Broken\ndate: 2026-13-01\nsummary: S.\n---\n\nText.\n",
+            "content/articles/b.md": other_article("See [it](nowhere.md).\n"),
+        }
+    )
     assert located(report.findings) == [
         "content/articles/b.md:7: error links.unknown-article",
         "content/articles/broken.md:3: error load",
@@ -349,24 +406,31 @@ def test_a_file_that_does_not_load_does_not_hide_the_others_findings(check):
 
 
 def test_links_into_a_file_that_did_not_load_are_left_to_that_files_errors(check):
-    report = check({
-        "content/articles/broken.md": "---\ntitle: Broken\ndate: 2026-13-01\nsummary: S.\n---\n\nText.\n",
-        "content/articles/b.md": other_article("See [the broken one](broken.md#part).\n"),
-    })
+    report = check(
+        {
+            "content/articles/broken.md": "---\ntitle: Broken\ndate: 2026-13-01\nsummary: S.\n---\n\nText.\n",
+            "content/articles/b.md": other_article("See [the broken one](broken.md#part).\n"),
+        }
+    )
     assert located(report.findings) == ["content/articles/broken.md:3: error load"]
 
 
 def test_an_article_that_needs_a_broken_card_is_still_checked(check):
     broken_card = CLEAN_CARD.replace("pregnancy: safe", "pregnancy: sometimes")
-    report = check({"content/exercises/clam.md": broken_card, "content/articles/b.md": other_article("![](../images/mat.jpg)\n")})
+    report = check(
+        {"content/exercises/clam.md": broken_card, "content/articles/b.md": other_article("![](../images/mat.jpg)\n")}
+    )
     assert located(report.findings) == [
         "content/articles/b.md:7: error images.no-alt",
-        "content/articles/clean.md:38: error load",  # the loader: "unknown exercise 'clam'", since the card did not load
+        # the loader: "unknown exercise 'clam'", since the card did not load
+        "content/articles/clean.md:38: error load",
         "content/exercises/clam.md:3: error load",
     ]
 
 
-@pytest.mark.parametrize("template, rule", [("site/tags.html.j2", "render.site"), ("email/issue.mjml.j2", "render.email")])
+@pytest.mark.parametrize(
+    "template, rule", [("site/tags.html.j2", "render.site"), ("email/issue.mjml.j2", "render.email")]
+)
 def test_a_template_that_does_not_render_is_an_error_at_its_line(make_project, template, rule):
     root = make_project(CLEAN)
     path = root / "templates" / template
@@ -401,7 +465,10 @@ def test_text_output_is_one_line_per_finding_then_a_count(make_project):
     root = make_project({**CLEAN, "content/articles/b.md": other_article("See [x](nowhere.md) or [here](clean.md).\n")})
     result = run_cli(root)
     lines = result.output.splitlines()
-    assert lines[0] == "content/articles/b.md:7: error: links to the article content/articles/nowhere.md, which does not exist"
+    assert (
+        lines[0]
+        == "content/articles/b.md:7: error: links to the article content/articles/nowhere.md, which does not exist"
+    )
     assert lines[1].startswith("content/articles/b.md:7: warning: the link text 'here' does not say where it leads")
     assert lines[2].startswith(f"1 error, 1 warning in 4 content files and the {WEEK} email (")
     assert len(lines) == 3

@@ -1,4 +1,5 @@
 """End to end: the `newsletter` command run as the writer runs it, in a temporary copy of the repo."""
+
 from __future__ import annotations
 
 import email
@@ -10,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import days_ahead
 
 PINNED_EPOCH = "1795680000"  # 2026-11-26T08:00:00Z
@@ -20,7 +20,10 @@ def newsletter(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SOURCE_DATE_EPOCH": PINNED_EPOCH}
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args, "--root", str(root)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -39,7 +42,9 @@ def test_build_writes_the_blog_and_the_weeks_email(project):
     site = project / "dist" / "site"
     for page in ("index.html", "feed.xml", "sitemap.xml", "404.html", "exercises/index.html", "tags/index.html"):
         assert (site / page).is_file(), page
-    week = project / "dist" / "email" / "2026-W48"  # a week with stage content: the general version, and one folder per stage
+    week = (
+        project / "dist" / "email" / "2026-W48"
+    )  # a week with stage content: the general version, and one folder per stage
     stages = {"pregnant", "postpartum-0-6w", "postpartum-6w-plus"}
     assert {p.name for p in week.iterdir()} == {"index.html", "email.txt", "email.eml"} | stages
     for stage in stages:
@@ -90,15 +95,26 @@ def test_bad_content_fails_with_file_line_and_leaves_dist_as_it_was(project):
 
 BROKEN_ARTICLES = {  # issue 2, section 7: each mistake -> (the line it is reported at, what the message says)
     "malformed YAML": ("---\ntitle: Broken\ndate: 2026-11-24\nsummary: [unclosed\n---\nBody\n", 4, "invalid YAML"),
-    "missing required field": ("---\ntitle: Broken\ndate: 2026-11-24\n---\nBody\n", 1, "missing required key 'summary'"),
+    "missing required field": (
+        "---\ntitle: Broken\ndate: 2026-11-24\n---\nBody\n",
+        1,
+        "missing required key 'summary'",
+    ),
     "bad date": ("---\ntitle: Broken\ndate: 24/11/2026\nsummary: S.\n---\nBody\n", 3, "date"),
     "unknown exercise ref": (
-        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\nBody\n\n```exercise\nref: side-lying-clamm\n```\n", 8,
+        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\nBody\n\n```exercise\nref: side-lying-clamm\n```\n",
+        8,
         "did you mean 'side-lying-clam'",
     ),
-    "exercise heading with no name": ("---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise -\n\nText.\n", 7, "has no name"),
+    "exercise heading with no name": (
+        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise -\n\nText.\n",
+        7,
+        "has no name",
+    ),
     "empty tips section": (
-        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise - the squat\n\n### Tips\n\n### Safety\n\nGo gently.\n", 9,
+        "---\ntitle: Broken\ndate: 2026-11-24\nsummary: S.\n---\n\n## Exercise - "
+        "the squat\n\n### Tips\n\n### Safety\n\nGo gently.\n",
+        9,
         "tips section '### Tips' is empty",
     ),
 }
@@ -150,7 +166,9 @@ def test_push_to_the_outbox_once_then_does_nothing(project):
 
 def test_pushing_a_changed_issue_is_refused_unless_forced(project):
     assert newsletter(project, "push", "--week", "2026-W48").returncode == 0
-    article = next(p for p in (project / "content" / "articles").glob("*.md") if "2026-11-2" in p.read_text(encoding="utf-8"))
+    article = next(
+        p for p in (project / "content" / "articles").glob("*.md") if "2026-11-2" in p.read_text(encoding="utf-8")
+    )
     article.write_text(article.read_text(encoding="utf-8") + "\nOne more sentence for this week.\n", encoding="utf-8")
 
     refused = newsletter(project, "push", "--week", "2026-W48")
@@ -170,7 +188,7 @@ def test_export_prints_the_model_as_json(project):
 
 def test_an_unknown_config_key_is_named(project):
     config = project / "newsletter.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("[site]", "[site]\ntitel = \"x\""), encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]", '[site]\ntitel = "x"'), encoding="utf-8")
     result = newsletter(project, "build")
     assert result.returncode == 2
     assert "titel" in result.stderr
@@ -179,7 +197,15 @@ def test_an_unknown_config_key_is_named(project):
 def test_push_plan_describes_the_push_and_changes_nothing(project):
     result = newsletter(project, "push", "--week", "2026-W48", "--plan", "--schedule", days_ahead(2, 7, 30).isoformat())
     assert result.returncode == 0, result.stderr
-    for label in ("Provider:     outbox", "Subject:", "Preview text:", "Size:", "Audience:", "create a new draft", "schedule it for"):
+    for label in (
+        "Provider:     outbox",
+        "Subject:",
+        "Preview text:",
+        "Size:",
+        "Audience:",
+        "create a new draft",
+        "schedule it for",
+    ):
         assert label in result.stdout
     assert not (project / "outbox").exists()
 
@@ -199,7 +225,11 @@ def send_now_on_a_terminal(root: Path, answer: str) -> tuple[int, str]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": PINNED_EPOCH}
     with subprocess.Popen(
         [sys.executable, "-m", "pipeline", "push", "--week", "2026-W48", "--send-now", "--root", str(root)],
-        stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     ) as process:
         os.close(terminal)
         os.write(controller, answer.encode() + b"\n")

@@ -1,6 +1,7 @@
 """`newsletter push` to an HTTP provider, end to end through the command: exit code 1 when the
 provider refuses, 2 when the config or environment is wrong, and the API key never shown -
 `--verbose` included - even when the provider echoes it back."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ Lie on your back and breathe.
 def refusing_server():
     """Buttondown's address, answering every call with a 401 that quotes the key it was given."""
     server = HTTPServer(host="127.0.0.1", port=0)
-    server.expect_request("/v1/emails").respond_with_json({"detail": f"Invalid token: {KEY}", "code": "invalid_token"}, status=401)
+    server.expect_request("/v1/emails").respond_with_json(
+        {"detail": f"Invalid token: {KEY}", "code": "invalid_token"}, status=401
+    )
     server.start()
     yield server
     server.clear()
@@ -39,12 +42,15 @@ def refusing_server():
 def project(make_project, refusing_server):
     root = make_project({"content/articles/glutes.md": ARTICLE})
     config = root / "newsletter.toml"
-    provider = f'[provider]\nname = "buttondown"\nbase_url = "{refusing_server.url_for("/v1")}"\nusername = "strongfromwithin"\n'
+    provider = (
+        '[provider]\nname = "buttondown"\nbase_url = '
+        f'"{refusing_server.url_for("/v1")}"\nusername = "strongfromwithin"\n'
+    )
     text = config.read_text(encoding="utf-8")
     start = text.find("[provider]")
     if start >= 0:  # replace the repo's [provider] table, up to the next table
         end = text.find("\n[", start + 1)
-        text = text[:start] + text[end + 1 if end >= 0 else len(text):]
+        text = text[:start] + text[end + 1 if end >= 0 else len(text) :]
     config.write_text(text + "\n" + provider, encoding="utf-8")
     return root
 
@@ -55,7 +61,10 @@ def push(root: Path, *args: str, key: str | None = KEY) -> subprocess.CompletedP
         env[KEY_ENV] = key
     return subprocess.run(
         [sys.executable, "-m", "pipeline", "--verbose", "push", "--week", "2026-W48", "--root", str(root), *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -77,9 +86,10 @@ def test_a_missing_key_is_a_config_error_exit_2(project, refusing_server):
 
 def test_a_missing_provider_option_is_a_config_error_exit_2(project):
     config = project / "newsletter.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('username = "strongfromwithin"\n', ""), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('username = "strongfromwithin"\n', ""), encoding="utf-8"
+    )
     result = push(project)
     assert result.returncode == 2
     assert "set username in [provider]" in result.stderr
     assert KEY not in result.stdout + result.stderr
-

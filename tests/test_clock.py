@@ -1,27 +1,27 @@
-"""The one clock (pipeline/clock.py): "now", "today" in the writer's time zone, SOURCE_DATE_EPOCH,
+"""The one clock (pipeline/core/clock.py): "now", "today" in the writer's time zone, SOURCE_DATE_EPOCH,
 and what the demo and the safety reviews do as the calendar moves on."""
+
 from __future__ import annotations
 
 import filecmp
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from clock_shift.plugin import shifted_environment
-from helpers import REPO, copy_repo_project
-from pipeline import clock
-from pipeline.build import build
-from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.errors import ConfigError
+from helpers import REPO, build_project, copy_repo_project
+
+from pipeline.cli.main import main
+from pipeline.core import clock
+from pipeline.core.config import load_config
+from pipeline.core.errors import ConfigError
 
 # 11:00 UTC on a Thursday: already Friday on Kiritimati (UTC+14), still Thursday on Adak (UTC-10).
-THURSDAY_MORNING_UTC = datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc)
+THURSDAY_MORNING_UTC = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 
 
 def test_now_is_aware_and_in_utc(time_machine):
@@ -30,7 +30,9 @@ def test_now_is_aware_and_in_utc(time_machine):
     assert clock.now().utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("zone, day", [("UTC", 26), ("Pacific/Kiritimati", 27), ("America/Adak", 26), ("Asia/Kolkata", 26)])
+@pytest.mark.parametrize(
+    "zone, day", [("UTC", 26), ("Pacific/Kiritimati", 27), ("America/Adak", 26), ("Asia/Kolkata", 26)]
+)
 def test_today_is_the_date_in_the_writers_time_zone(time_machine, zone, day):
     time_machine.move_to(THURSDAY_MORNING_UTC, tick=False)
     assert clock.today(zone) == date(2026, 11, day)
@@ -70,7 +72,7 @@ def test_a_malformed_source_date_epoch_stops_the_build_with_exit_2(make_project,
 def built_tree(root: Path, at: datetime, time_machine) -> Path:
     copy_repo_project(root)
     time_machine.move_to(at, tick=False)
-    build(load_config(root), None, use_cache=False)
+    build_project(load_config(root), None, use_cache=False)
     return root / "dist"
 
 
@@ -80,7 +82,9 @@ def same_tree(left: Path, right: Path) -> list[str]:
     left_files = {p.relative_to(left) for p in left.rglob("*") if p.is_file()}
     right_files = {p.relative_to(right) for p in right.rglob("*") if p.is_file()}
     differences += sorted(str(p) for p in left_files ^ right_files)
-    differences += sorted(str(p) for p in left_files & right_files if not filecmp.cmp(left / p, right / p, shallow=False))
+    differences += sorted(
+        str(p) for p in left_files & right_files if not filecmp.cmp(left / p, right / p, shallow=False)
+    )
     return differences
 
 
@@ -101,7 +105,7 @@ def test_without_source_date_epoch_this_week_follows_the_clock(tmp_path, monkeyp
     assert (dist / "email" / "2026-W48").is_dir()
 
     time_machine.move_to(THURSDAY_MORNING_UTC + timedelta(days=7), tick=False)
-    result = build(load_config(tmp_path / "project"), None)
+    result = build_project(load_config(tmp_path / "project"), None)
     assert result.week == "2026-W49" and result.emails == []
 
 
@@ -110,8 +114,8 @@ def test_this_week_is_the_writers_week_not_the_machines(make_project, time_machi
     root = make_project(with_repo_content=True)
     config = load_config(root)
     config.email.timezone = "Pacific/Kiritimati"
-    time_machine.move_to(datetime(2026, 11, 29, 22, 0, tzinfo=timezone.utc), tick=False)
-    assert build(config, None).week == "2026-W49"
+    time_machine.move_to(datetime(2026, 11, 29, 22, 0, tzinfo=UTC), tick=False)
+    assert build_project(config, None).week == "2026-W49"
 
 
 # ---------------------------------------------------------------- the calendar moves on
@@ -132,7 +136,10 @@ def test_the_demo_still_builds_and_pushes_years_from_now(tmp_path, years):
     for command in demo_commands():
         result = subprocess.run(
             [sys.executable, "-m", "pipeline", *command, "--root", str(root)],
-            capture_output=True, text=True, timeout=120, env=shifted_environment(365 * years),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=shifted_environment(365 * years),
         )
         assert result.returncode == 0, result.stdout + result.stderr
         outputs.append(result.stdout)
@@ -144,7 +151,7 @@ def test_the_demo_still_builds_and_pushes_years_from_now(tmp_path, years):
 
 
 REVIEWED = "2026-11-10"  # the day the repo's sample content says it was reviewed
-THIRTEEN_MONTHS_LATER = datetime(2027, 12, 10, 9, 0, tzinfo=timezone.utc)
+THIRTEEN_MONTHS_LATER = datetime(2027, 12, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -161,15 +168,23 @@ def run(root: Path, *args: str):
 
 def test_a_stale_review_is_a_warning_in_check_that_does_not_fail_it(stale_project):
     result = run(stale_project, "check", "--week", "2026-W48")
-    assert "content/exercises/heel-slides.md:11: warning: exercise card 'Heel slides' was last reviewed on 2026-11-10, more than 12 months ago" in result.output
+    assert (
+        "content/exercises/heel-slides.md:11: warning: exercise card 'Heel "
+        "slides' was last reviewed on 2026-11-10, more than 12 months ago" in result.output
+    )
     assert result.exit_code == 0
 
 
 def test_build_names_each_stale_review_in_the_weeks_email_and_still_builds(stale_project):
     result = run(stale_project, "build", "--week", "2026-W48")
     assert result.exit_code == 0
-    assert "content/exercises/heel-slides.md:11: warning: exercise card 'Heel slides' was last reviewed" in result.output
-    assert "content/articles/why-your-glutes-grip.md:8: warning: this article's exercise ('The hip extension')" in result.output
+    assert (
+        "content/exercises/heel-slides.md:11: warning: exercise card 'Heel slides' was last reviewed" in result.output
+    )
+    assert (
+        "content/articles/why-your-glutes-grip.md:8: warning: this article's exercise ('The hip extension')"
+        in result.output
+    )
     assert result.output.count("heel-slides.md:11") == 1, "one line per file, not one per stage version"
     assert re.search(r"Built in .*, \d+ warnings\.", result.output)
 
@@ -179,13 +194,15 @@ def test_push_and_its_plan_name_each_stale_review(stale_project):
     pushed = run(stale_project, "push", "--week", "2026-W48")
     for result in (planned, pushed):
         assert result.exit_code == 0, result.output
-        assert "heel-slides.md:11: warning: exercise card 'Heel slides' was last reviewed on 2026-11-10" in result.output
+        assert (
+            "heel-slides.md:11: warning: exercise card 'Heel slides' was last reviewed on 2026-11-10" in result.output
+        )
     assert (stale_project / "outbox" / "2026-W48").is_dir()
 
 
 def test_a_fresh_review_says_nothing(make_project, time_machine):
     root = make_project(with_repo_content=True)
-    time_machine.move_to(datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc), tick=False)  # two weeks after the review
+    time_machine.move_to(datetime(2026, 11, 26, 9, 0, tzinfo=UTC), tick=False)  # two weeks after the review
     result = run(root, "build", "--week", "2026-W48")
     assert result.exit_code == 0
     assert "reviewed" not in result.output

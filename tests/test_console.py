@@ -1,5 +1,6 @@
 """What the command prints: plain text off a terminal, colours and progress bars on one, and
 --quiet / --verbose."""
+
 from __future__ import annotations
 
 import io
@@ -9,9 +10,10 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.console import MANY_ITEMS, NORMAL, QUIET, VERBOSE, Output, track
-from pipeline.model import Finding
+from pipeline.cli.main import main
+from pipeline.core.model import Finding
+from pipeline.tools.console import NORMAL, QUIET, VERBOSE, Console
+from pipeline.tools.progress import MANY_ITEMS, track
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -25,7 +27,7 @@ class Terminal(io.StringIO):
 
 def output_to(stream_class=io.StringIO, verbosity=NORMAL, color=None):
     out, err = stream_class(), stream_class()
-    return Output(verbosity=verbosity, color=color, stdout=out, stderr=err), out, err
+    return Console(verbosity=verbosity, color=color, stdout=out, stderr=err), out, err
 
 
 @pytest.fixture(autouse=True)
@@ -130,7 +132,9 @@ def test_no_progress_bar_for_a_few_items():
     assert "Rendering" not in err.getvalue()
 
 
-@pytest.mark.parametrize("stream_class, verbosity", [(io.StringIO, NORMAL), (Terminal, QUIET)], ids=["off a terminal", "quiet"])
+@pytest.mark.parametrize(
+    "stream_class, verbosity", [(io.StringIO, NORMAL), (Terminal, QUIET)], ids=["off a terminal", "quiet"]
+)
 def test_no_progress_bar_off_a_terminal_or_when_quiet(stream_class, verbosity):
     output, out, err = output_to(stream_class, verbosity=verbosity)
     items = list(range(MANY_ITEMS * 2))
@@ -191,7 +195,9 @@ def test_quiet_and_verbose_together_are_refused(project):
     assert "--quiet and --verbose cannot be used together" in result.output
 
 
-@pytest.mark.parametrize("command", ["", "build", "push", "check", "preview", "new", "new article", "new exercise", "export"])
+@pytest.mark.parametrize(
+    "command", ["", "build", "push", "check", "preview", "new", "new article", "new exercise", "export"]
+)
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command.split(), "--help"])
     assert result.exit_code == 0

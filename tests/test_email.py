@@ -1,4 +1,5 @@
 """The weekly email: what the HTML and the text part show, safety notes, links, size, errors."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,14 +12,28 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
-
 from helpers import REPO, assert_golden
-from pipeline.config import load_config
-from pipeline.errors import ContentError, PipelineError
-from pipeline.issue import assemble_issue
-from pipeline.load import load_content
-from pipeline.model import Article, Content, ExerciseBlock, IssueNote, Prose, Source
-from pipeline.render.email import GMAIL_CLIP_BYTES, NO_EQUIPMENT, SIZE_BUDGET_BYTES, content_hash, render_email, youtube_id
+
+from pipeline.content.assemble import assemble_issue
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.errors import ContentError, PipelineError
+from pipeline.core.model import (
+    Article,
+    Content,
+    ExerciseBlock,
+    IssueNote,
+    Prose,
+    Source,
+)
+from pipeline.render.email import (
+    GMAIL_CLIP_BYTES,
+    NO_EQUIPMENT,
+    SIZE_BUDGET_BYTES,
+    content_hash,
+    render_email,
+    youtube_id,
+)
 
 WEEK = "2026-W48"
 UNSUBSCRIBE = "https://strongfromwithin.example/unsubscribe/"
@@ -165,7 +180,12 @@ def long_article(number: int) -> Article:
     )
     prose = [Prose(f"## Part {n}\n\n" + "\n\n".join([paragraph] * 3), Source(path, 10 * n)) for n in range(1, 4)]
     cards = [
-        hip_extension(name=f"Exercise {number}.{n}", slug=f"exercise-{n}", steps=hip_extension().steps * 2, tips=hip_extension().tips * 2)
+        hip_extension(
+            name=f"Exercise {number}.{n}",
+            slug=f"exercise-{n}",
+            steps=hip_extension().steps * 2,
+            tips=hip_extension().tips * 2,
+        )
         for n in range(1, 3)
     ]
     parts = [prose[0], cards[0], prose[1], cards[1], prose[2]]
@@ -239,11 +259,16 @@ class TestHtml:
         assert preheader.group(1) == "Why your glutes grip, and how to wake them up."
 
     def test_shows_the_intro_of_the_issue_note(self):
-        assert "Hello, and welcome to this week." in visible_text(render(intro="Hello, and *welcome* to this week.").html)
+        assert "Hello, and welcome to this week." in visible_text(
+            render(intro="Hello, and *welcome* to this week.").html
+        )
 
     def test_the_article_title_links_to_the_article_on_the_blog(self):
         html = render().html
-        assert re.search(r'<a href="https://strongfromwithin.example/articles/wake-up-your-glutes/"[^>]*>Wake up your glutes</a>', html)
+        assert re.search(
+            r'<a href="https://strongfromwithin.example/articles/wake-up-your-glutes/"[^>]*>Wake up your glutes</a>',
+            html,
+        )
 
     def test_shows_the_whole_article_in_full_mode(self):
         text = visible_text(render().html)
@@ -300,13 +325,17 @@ class TestHtml:
         thumbnail = next(image for image in Links(html).images if "/media/video/" in image["src"])
         assert thumbnail["src"] == "https://strongfromwithin.example/media/video/wake-up-your-glutes/hip-extension.png"
         assert thumbnail["alt"] == "Play the video: Hip extension (opens YouTube)"
-        assert re.search(r'<a href="https://youtu.be/dQw4w9WgXcQ"[^>]*><img src="https://strongfromwithin.example/media/video/', html)
+        assert re.search(
+            r'<a href="https://youtu.be/dQw4w9WgXcQ"[^>]*><img src="https://strongfromwithin.example/media/video/', html
+        )
         assert not re.search(r"<(iframe|video|embed|object)\b", html)
         assert "youtube.com" not in " ".join(image["src"] for image in Links(html).images)
 
     def test_another_video_host_gets_a_text_link(self):
         html = render(article(parts=[hip_extension(video="https://videos.example.org/hip-extension")])).html
-        assert re.search(r'<a class="video-link" href="https://videos.example.org/hip-extension"[^>]*>▶ Watch the video</a>', html)
+        assert re.search(
+            r'<a class="video-link" href="https://videos.example.org/hip-extension"[^>]*>▶ Watch the video</a>', html
+        )
         assert not any("/media/video/" in image["src"] for image in Links(html).images)
 
     def test_the_footer_says_why_how_to_leave_where_we_are_and_the_disclaimer(self, config):
@@ -326,7 +355,9 @@ class TestHtml:
         assert [url for url in links if not url.startswith(("https://", "mailto:"))] == []
 
     def test_every_image_has_alt_text(self):
-        page = article(image="../images/glutes.jpg", parts=[hip_extension(video="https://www.youtube.com/watch?v=dQw4w9WgXcQ")])
+        page = article(
+            image="../images/glutes.jpg", parts=[hip_extension(video="https://www.youtube.com/watch?v=dQw4w9WgXcQ")]
+        )
         images = Links(render(page).html).images
         assert len(images) == 2 and all(image.get("alt") for image in images)
 
@@ -348,7 +379,9 @@ class TestHtml:
         assert 'name="color-scheme"' not in html
 
     def test_hand_written_html_in_an_article_cannot_break_the_email(self):
-        messy = Prose('<p>An unclosed paragraph<p>and <img src="images/x.jpg" alt="x"> a second', Source(ARTICLE_PATH, 3))
+        messy = Prose(
+            '<p>An unclosed paragraph<p>and <img src="images/x.jpg" alt="x"> a second', Source(ARTICLE_PATH, 3)
+        )
         html = render(article(parts=[messy])).html
         assert "An unclosed paragraph" in html and "a second" in html
 
@@ -366,7 +399,10 @@ class TestText:
     def test_has_the_title_article_and_link(self):
         text = render().text
         assert text.startswith("Strong From Within\nWeek of 23 November 2026\n")
-        assert "Wake up your glutes\n===================\n24 November 2026\nhttps://strongfromwithin.example/articles/wake-up-your-glutes/\n" in text
+        assert (
+            "Wake up your glutes\n===================\n24 November 2026\nhttps://strongfromwithin.example/articles/wake-up-your-glutes/\n"
+            in text
+        )
 
     def test_steps_and_tips_stay_numbered(self):
         text = render().text
@@ -393,14 +429,20 @@ class TestText:
 
     def test_wraps_at_72_columns_without_breaking_urls(self):
         long_url = "https://strongfromwithin.example/articles/a-very-long-address-that-is-longer-than-one-line-of-text/"
-        prose = Prose(f"Read [this piece]({long_url}) and also <{long_url}> before you start. " * 3, Source(ARTICLE_PATH, 3))
+        prose = Prose(
+            f"Read [this piece]({long_url}) and also <{long_url}> before you start. " * 3, Source(ARTICLE_PATH, 3)
+        )
         text = render(article(parts=[prose])).text
         too_long = [line for line in text.splitlines() if len(line) > 72]
         assert too_long and all(long_url in line for line in too_long)
         assert text.count(long_url) == 6
 
     def test_needs_no_markdown_to_read(self):
-        text = render(article(parts=[Prose("Lift from the **hip**, not the back.\n\n2\\. is not a list", Source(ARTICLE_PATH, 3))])).text
+        text = render(
+            article(
+                parts=[Prose("Lift from the **hip**, not the back.\n\n2\\. is not a list", Source(ARTICLE_PATH, 3))]
+            )
+        ).text
         assert "Lift from the hip, not the back." in text
         assert "\n2. is not a list" in text
 
@@ -414,15 +456,24 @@ class TestExcerpt:
         html = email.html
         assert email.excerpted == []  # the writer chose excerpts; nothing was cut for size
         assert "Why your glutes grip, and how to wake them up." in visible_text(html)
-        assert re.search(r'<a href="https://strongfromwithin.example/articles/wake-up-your-glutes/"[^>]*>\s*Read on the blog\s*</a>', html)
+        assert re.search(
+            r'<a href="https://strongfromwithin.example/articles/wake-up-your-glutes/"[^>]*>\s*Read on the blog\s*</a>',
+            html,
+        )
         assert "Your gluteus maximus" not in html
 
     def test_names_each_exercise_with_a_link_to_its_card_in_the_article_and_no_instructions(self, config):
-        library = hip_extension(name="Side-lying clam", slug="side-lying-clam", ref="side-lying-clam", note="Keep it small.")
+        library = hip_extension(
+            name="Side-lying clam", slug="side-lying-clam", ref="side-lying-clam", note="Keep it small."
+        )
         email = render(article(parts=[hip_extension(), library, hip_extension()]), config=excerpt_config(config))
         article_url = "https://strongfromwithin.example/articles/wake-up-your-glutes/"
         exercise_links = [url for url in Links(email.html).urls if "#" in url]
-        assert exercise_links == [f"{article_url}#exercise-hip-extension", f"{article_url}#exercise-side-lying-clam", f"{article_url}#exercise-hip-extension-2"]
+        assert exercise_links == [
+            f"{article_url}#exercise-hip-extension",
+            f"{article_url}#exercise-side-lying-clam",
+            f"{article_url}#exercise-hip-extension-2",
+        ]
         for instruction in ("Lie on your back with your knees bent", "Only do as many as you can", "Safety first"):
             assert instruction not in email.html
             assert instruction not in email.text
@@ -431,7 +482,10 @@ class TestExcerpt:
         text = render(config=excerpt_config(config)).text
         assert "Why your glutes grip, and how to wake them up." in text
         words = " ".join(text.split())
-        assert "- Hip extension (https://strongfromwithin.example/articles/wake-up-your-glutes/#exercise-hip-extension)" in words
+        assert (
+            "- Hip extension (https://strongfromwithin.example/articles/wake-up-your-glutes/#exercise-hip-extension)"
+            in words
+        )
         assert "Read on the blog: https://strongfromwithin.example/articles/wake-up-your-glutes/" in words
 
 
@@ -447,9 +501,12 @@ def test_subject_and_preview_are_plain_text():
 def test_content_hash_covers_subject_preview_html_and_text():
     email = render()
     assert email.content_hash == content_hash(email.subject, email.preview_text, email.html, email.text)
-    assert email.content_hash == hashlib.sha256(
-        b"\0".join(part.encode() for part in (email.subject, email.preview_text, email.html, email.text)) + b"\0"
-    ).hexdigest()
+    assert (
+        email.content_hash
+        == hashlib.sha256(
+            b"\0".join(part.encode() for part in (email.subject, email.preview_text, email.html, email.text)) + b"\0"
+        ).hexdigest()
+    )
 
 
 def test_rendering_twice_gives_the_same_email():
@@ -539,7 +596,9 @@ class TestTemplateErrors:
         assert str(error.value).startswith(f"templates/email/email.txt.j2:{line}: 'postal_address' is undefined")
 
     def test_an_unclosed_mjml_tag_names_the_line_that_opens_it(self, project_config):
-        edit_template(project_config, "issue.mjml.j2", "        </mj-text>\n{% if article.excerpt %}", "{% if article.excerpt %}")
+        edit_template(
+            project_config, "issue.mjml.j2", "        </mj-text>\n{% if article.excerpt %}", "{% if article.excerpt %}"
+        )
         with pytest.raises(ContentError) as error:
             render_with(project_config)
         message = str(error.value)

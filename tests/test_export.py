@@ -1,4 +1,5 @@
 """`newsletter export`: the whole model as JSON data."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,10 +7,10 @@ import json
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.export import content_to_json
-from pipeline.load import load_content
-from pipeline.model import Article, Exercise, ExerciseBlock, IssueNote, Prose
+from pipeline.content.export import content_to_json
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.model import Article, Exercise, ExerciseBlock, IssueNote, Prose
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_dates_are_iso_strings(content, exported):
 
 
 def test_parts_say_what_they_are_and_carry_every_field(content, exported):
-    for article, data in zip(content.articles, exported["articles"]):
+    for article, data in zip(content.articles, exported["articles"], strict=True):
         assert [p["type"] for p in data["parts"]] == [
             "exercise" if isinstance(p, ExerciseBlock) else "prose" for p in article.parts
         ]
@@ -77,4 +78,9 @@ def test_issue_notes(content, exported):
     note = content.issue_notes["2026-W48"]
     data = exported["issue_notes"]["2026-W48"]
     assert set(data) == field_names(IssueNote)
-    assert (data["week"], data["subject"], data["order"], data["intro"]) == (note.week, note.subject, note.order, note.intro)
+    assert (data["week"], data["subject"], data["order"], data["intro"]) == (
+        note.week,
+        note.subject,
+        note.order,
+        note.intro,
+    )

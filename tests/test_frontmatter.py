@@ -1,10 +1,15 @@
 """Front matter: split exactly, keep line numbers, and explain every mistake at its line."""
+
 from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import ContentError
-from pipeline.frontmatter import key_lines, read_front_matter, split_front_matter
+from pipeline.content.frontmatter import (
+    key_lines,
+    read_front_matter,
+    split_front_matter,
+)
+from pipeline.core.errors import ContentError
 
 PATH = "content/articles/example.md"
 
@@ -59,11 +64,15 @@ class TestSplitting:
 class TestErrors:
     def test_a_file_without_front_matter_is_told_to_add_it(self):
         assert error_of("# Just a heading\n") == (
-            f"{PATH}:1: no front matter: start the file with a '---' line, then 'key: value' lines, then a closing '---' line"
+            f"{PATH}:1: no front matter: start the file with a '---' line, then 'key: "
+            "value' lines, then a closing '---' line"
         )
 
     def test_an_unclosed_front_matter(self):
-        assert error_of("---\ntitle: x\n\nBody\n") == f"{PATH}:1: front matter is not closed: add a '---' line after the last key"
+        assert (
+            error_of("---\ntitle: x\n\nBody\n")
+            == f"{PATH}:1: front matter is not closed: add a '---' line after the last key"
+        )
 
     def test_malformed_yaml_is_reported_at_its_line_in_the_file(self):
         text = "---\ntitle: fine\nsummary: Glutes: why they grip\n---\n"
@@ -76,16 +85,21 @@ class TestErrors:
     def test_a_control_character_pasted_into_a_value_is_reported_at_its_line(self, character):
         text = f"---\ntitle: fine\nsummary: Glutes{character} and why they grip\n---\n"
         assert error_of(text) == (
-            f"{PATH}:3: invalid character U+{ord(character):04X} (special characters are not allowed): delete it, or retype the text around it"
+            f"{PATH}:3: invalid character U+{ord(character):04X} (special characters "
+            "are not allowed): delete it, or retype the text around it"
         )
 
     def test_an_unclosed_quote_is_reported_where_it_opens(self):
         text = '---\ntitle: "Why your glutes grip\ndate: 2026-11-26\n---\n'
-        assert error_of(text).startswith(f"{PATH}:2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar)")
+        assert error_of(text).startswith(
+            f"{PATH}:2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar)"
+        )
 
     def test_an_unclosed_list_is_reported_where_it_opens(self):
         text = "---\ntitle: fine\ntags: [glutes, core\ndraft: false\n---\n"
-        assert error_of(text).startswith(f"{PATH}:3: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)")
+        assert error_of(text).startswith(
+            f"{PATH}:3: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)"
+        )
 
     def test_front_matter_that_is_not_key_value_lines(self):
         assert error_of("---\n- title\n- date\n---\n") == f"{PATH}:2: expected 'key: value' lines here"

@@ -1,20 +1,21 @@
 """Incremental builds: a rebuild after a change writes exactly what a cold build would, byte for
-byte, and renders only the pages that show what changed (pipeline/cache.py)."""
+byte, and renders only the pages that show what changed (pipeline/build/cache.py)."""
+
 from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import build_project
 
-from pipeline import parallel
-from pipeline.build import build
-from pipeline.config import load_config
-from pipeline.errors import ContentError
+from pipeline.core.config import load_config
+from pipeline.core.errors import ContentError
+from pipeline.tools import parallel
 
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 WEEK = "2026-W48"
 EDITED = "content/articles/the-first-weeks-after-birth.md"
 EDITED_PAGE = "site/articles/the-first-weeks-after-birth/index.html"
@@ -33,12 +34,14 @@ def filler_article(number: int) -> str:
 def project(make_project):
     root = make_project(with_repo_content=True)
     for number in range(FILLER_COUNT):
-        (root / "content" / "articles" / f"quiet-note-{number:02}.md").write_text(filler_article(number), encoding="utf-8")
+        (root / "content" / "articles" / f"quiet-note-{number:02}.md").write_text(
+            filler_article(number), encoding="utf-8"
+        )
     return root
 
 
 def run_build(root: Path, use_cache: bool = True):
-    return build(load_config(root), WEEK, now=NOW, use_cache=use_cache)
+    return build_project(load_config(root), WEEK, now=NOW, use_cache=use_cache)
 
 
 def dist_snapshot(root: Path) -> dict[str, bytes]:
@@ -83,10 +86,16 @@ def rewritten(before: dict[str, int], after: dict[str, int]) -> set[str]:
 def test_a_rebuild_with_no_change_renders_nothing_and_leaves_dist_as_it_was(project, monkeypatch):
     first = run_build(project)
     before, files = inodes(project), dist_snapshot(project)
-    monkeypatch.setattr("pipeline.build.render_site", lambda *args, **kwargs: pytest.fail("a no-change rebuild rendered the blog"))
+    monkeypatch.setattr(
+        "pipeline.render.blog.render_site", lambda *args, **kwargs: pytest.fail("a no-change rebuild rendered the blog")
+    )
     again = run_build(project)
     assert inodes(project) == before and dist_snapshot(project) == files
-    assert (again.week, again.site_files, again.email.email.subject) == (first.week, first.site_files, first.email.email.subject)
+    assert (again.week, again.site_files, again.email.email.subject) == (
+        first.week,
+        first.site_files,
+        first.email.email.subject,
+    )
 
 
 def test_a_deleted_output_file_is_written_again(project):
@@ -136,14 +145,22 @@ def test_a_week_left_with_nothing_to_send_loses_its_email_folder_as_in_a_cold_bu
 def test_a_template_change_reaches_every_page(project, tmp_path):
     run_build(project)
     template = project / "templates" / "site" / "base.html.j2"
-    template.write_text(template.read_text(encoding="utf-8").replace("</footer>", "<p>Printed with care</p>\n</footer>", 1), encoding="utf-8")
+    template.write_text(
+        template.read_text(encoding="utf-8").replace("</footer>", "<p>Printed with care</p>\n</footer>", 1),
+        encoding="utf-8",
+    )
     snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"Printed with care" in snapshot["site/articles/quiet-note-03/index.html"]
 
 
 def test_a_config_change_reaches_every_page(project, tmp_path):
     run_build(project)
-    edit(project, "newsletter.toml", re.search(r'title = "[^"]*"', (project / "newsletter.toml").read_text()).group(), 'title = "Strong Again"')
+    edit(
+        project,
+        "newsletter.toml",
+        re.search(r'title = "[^"]*"', (project / "newsletter.toml").read_text()).group(),
+        'title = "Strong Again"',
+    )
     snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"Strong Again" in snapshot["site/articles/quiet-note-03/index.html"]
 
@@ -189,7 +206,7 @@ def test_no_cache_rebuilds_every_page(project):
     assert not any(before.get(path) == inode for path, inode in inodes(project).items())
 
 
-# -- the quick rebuild (pipeline/rebuild.py): only article bodies changed ----------------------
+# -- the quick rebuild (pipeline/build/rebuild.py): only article bodies changed ----------------------
 
 IN_THE_WEEK = "content/articles/why-your-glutes-grip.md"  # 2026-11-26: in the feed and in the W48 email
 IN_THE_FEED_ONLY = EDITED  # 2026-11-18: the week before
@@ -204,7 +221,10 @@ BODY_EDITS = {
 def quick_build(root: Path):
     """A rebuild that fails the test if it loads every article - what the quick rebuild must not do."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pipeline.build.load_content", lambda *args, **kwargs: pytest.fail("the rebuild loaded every article"))
+        patch.setattr(
+            "pipeline.content.load.load_content",
+            lambda *args, **kwargs: pytest.fail("the rebuild loaded every article"),
+        )
         return run_build(root)
 
 
@@ -217,7 +237,9 @@ def page_of(relative: str) -> str:
     [(IN_THE_WEEK, True, True), (IN_THE_FEED_ONLY, True, False), (IN_NEITHER, False, False)],
     ids=["in the week", "in the feed", "in neither"],
 )
-def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(project, tmp_path, article, in_feed, in_email):
+def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(
+    project, tmp_path, article, in_feed, in_email
+):
     run_build(project)
     before = inodes(project)
     edit(project, article, *BODY_EDITS[article])
@@ -274,7 +296,12 @@ def test_a_file_saved_without_a_change_rewrites_nothing(project):
 
 def test_a_body_edit_that_uses_another_card_updates_that_cards_page(project, tmp_path):
     run_build(project)
-    edit(project, IN_THE_FEED_ONLY, "The first weeks with a new baby", "```exercise\nref: side-lying-clam\n```\n\nThe first weeks with a new baby")
+    edit(
+        project,
+        IN_THE_FEED_ONLY,
+        "The first weeks with a new baby",
+        "```exercise\nref: side-lying-clam\n```\n\nThe first weeks with a new baby",
+    )
     snapshot = rebuilt_as_cold(project, tmp_path)
     assert b"articles/the-first-weeks-after-birth/" in snapshot["site/exercises/side-lying-clam/index.html"]
 
@@ -282,10 +309,18 @@ def test_a_body_edit_that_uses_another_card_updates_that_cards_page(project, tmp
 def test_a_body_edit_with_an_error_is_reported_with_its_line_and_changes_nothing(project, tmp_path):
     run_build(project)
     files = dist_snapshot(project)
-    edit(project, IN_THE_WEEK, "producing power instead of holding on.", "producing power.\n\n```exercise\nref: no-such-card\n```\n")
+    edit(
+        project,
+        IN_THE_WEEK,
+        "producing power instead of holding on.",
+        "producing power.\n\n```exercise\nref: no-such-card\n```\n",
+    )
     with pytest.raises(Exception, match=r"unknown exercise 'no-such-card'") as raised:
         run_build(project)
-    assert (raised.value.errors[0].path, raised.value.errors[0].line) == (IN_THE_WEEK, _line_of(project / IN_THE_WEEK, "no-such-card") - 1)
+    assert (raised.value.errors[0].path, raised.value.errors[0].line) == (
+        IN_THE_WEEK,
+        _line_of(project / IN_THE_WEEK, "no-such-card") - 1,
+    )
     assert dist_snapshot(project) == files
     edit(project, IN_THE_WEEK, "```exercise\nref: no-such-card\n```\n", "")
     run_build(project)
@@ -303,7 +338,9 @@ def test_a_video_added_to_an_articles_own_exercise_gets_its_thumbnail_as_in_a_co
 def test_a_body_edit_that_breaks_the_email_changes_nothing_in_dist(project):
     run_build(project)
     files = dist_snapshot(project)
-    edit(project, IN_THE_WEEK, "## Exercise - The hip extension", "::: only pregnant\n\n## Exercise - The hip extension")
+    edit(
+        project, IN_THE_WEEK, "## Exercise - The hip extension", "::: only pregnant\n\n## Exercise - The hip extension"
+    )
     edit(project, IN_THE_WEEK, "pregnancy: safe", "pregnancy: avoid")
     edit(project, IN_THE_WEEK, "## When the hip extension feels easy", ":::\n\n## When the hip extension feels easy")
     with pytest.raises(ContentError, match="marked pregnancy: avoid but sits in a '::: only pregnant' block"):

@@ -1,4 +1,5 @@
 """Which articles go into a week's issue, in what order, under which subject."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Config, SiteConfig
-from pipeline.errors import ContentError
-from pipeline.issue import assemble_issue, issue_key, latest_week
-from pipeline.model import Article, Content, IssueNote, Source
+from pipeline.content.assemble import assemble_issue, issue_key, latest_week
+from pipeline.core.config import Config, SiteConfig
+from pipeline.core.errors import ContentError
+from pipeline.core.model import Article, Content, IssueNote, Source
 
 WEEK = "2026-W48"  # Monday 23 to Sunday 29 November 2026
-CONFIG = Config(root=Path("."), site=SiteConfig(title="Strong From Within", base_url="https://strongfromwithin.example"))
+CONFIG = Config(
+    root=Path("."), site=SiteConfig(title="Strong From Within", base_url="https://strongfromwithin.example")
+)
 
 
 def article(slug: str, day: date, **fields) -> Article:
@@ -47,13 +50,17 @@ class TestWeekSelection:
 
     def test_leaves_out_drafts(self):
         issue = assemble_issue(
-            content(article("ready", date(2026, 11, 24)), article("unfinished", date(2026, 11, 25), draft=True)), CONFIG, WEEK
+            content(article("ready", date(2026, 11, 24)), article("unfinished", date(2026, 11, 25), draft=True)),
+            CONFIG,
+            WEEK,
         )
         assert slugs(issue) == ["ready"]
 
     def test_leaves_out_articles_marked_newsletter_false(self):
         issue = assemble_issue(
-            content(article("for-email", date(2026, 11, 24)), article("blog-only", date(2026, 11, 25), newsletter=False)),
+            content(
+                article("for-email", date(2026, 11, 24)), article("blog-only", date(2026, 11, 25), newsletter=False)
+            ),
             CONFIG,
             WEEK,
         )
@@ -63,7 +70,10 @@ class TestWeekSelection:
         assert assemble_issue(content(article("last-week", date(2026, 11, 20))), CONFIG, WEEK) is None
 
     def test_a_week_with_only_drafts_and_blog_only_articles_gives_no_issue(self):
-        articles = [article("draft", date(2026, 11, 24), draft=True), article("blog", date(2026, 11, 25), newsletter=False)]
+        articles = [
+            article("draft", date(2026, 11, 24), draft=True),
+            article("blog", date(2026, 11, 25), newsletter=False),
+        ]
         assert assemble_issue(content(*articles), CONFIG, WEEK) is None
 
     def test_an_issue_note_alone_gives_no_issue(self):
@@ -89,7 +99,9 @@ class TestOrder:
         assert slugs(issue) == ["oldest", "newest", "middle"]
 
     def test_the_note_can_order_every_article(self):
-        issue = assemble_issue(content(*self.ARTICLES, notes=[note(order=["middle", "oldest", "newest"])]), CONFIG, WEEK)
+        issue = assemble_issue(
+            content(*self.ARTICLES, notes=[note(order=["middle", "oldest", "newest"])]), CONFIG, WEEK
+        )
         assert slugs(issue) == ["middle", "oldest", "newest"]
 
     def test_a_slug_listed_twice_appears_once(self):
@@ -149,12 +161,18 @@ class TestIssueKey:
 
     def test_does_not_change_when_the_content_changes(self):
         before = assemble_issue(content(article("a", date(2026, 11, 24))), CONFIG, WEEK)
-        after = assemble_issue(content(article("a", date(2026, 11, 24), title="New title"), article("b", date(2026, 11, 26))), CONFIG, WEEK)
+        after = assemble_issue(
+            content(article("a", date(2026, 11, 24), title="New title"), article("b", date(2026, 11, 26))), CONFIG, WEEK
+        )
         assert before.key == after.key
 
     @pytest.mark.parametrize(
         "base_url",
-        ["https://www.strongfromwithin.example/", "https://strongfromwithin.example/blog/", "http://StrongFromWithin.example:8080"],
+        [
+            "https://www.strongfromwithin.example/",
+            "https://strongfromwithin.example/blog/",
+            "http://StrongFromWithin.example:8080",
+        ],
     )
     def test_ignores_www_path_port_and_case(self, base_url):
         config = Config(root=Path("."), site=SiteConfig(base_url=base_url))

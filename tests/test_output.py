@@ -1,4 +1,5 @@
 """output.py: a build's files reach the disk all at once or not at all."""
+
 from __future__ import annotations
 
 import os
@@ -6,12 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.output import OutputError, OutputSet, atomic_write, safe_relative_path, write_tree
+from pipeline.core.errors import PipelineError
+from pipeline.tools.files import (
+    OutputError,
+    OutputSet,
+    atomic_write,
+    safe_relative_path,
+    write_tree,
+)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def siblings(folder: Path) -> list[str]:
@@ -84,8 +93,11 @@ def test_an_in_place_update_failing_half_way_leaves_the_tree_untouched(previous_
 
 
 def test_an_in_place_update_replaces_changed_files_and_removes_stale_ones(previous_build):
-    write_tree(previous_build, {"index.html": b"new", "articles/b/index.html": b"b"},
-               previous={"index.html", "articles/a/index.html", "feed.xml"})
+    write_tree(
+        previous_build,
+        {"index.html": b"new", "articles/b/index.html": b"b"},
+        previous={"index.html", "articles/a/index.html", "feed.xml"},
+    )
 
     assert snapshot(previous_build) == {"index.html": b"new", "articles/b/index.html": b"b"}
 
@@ -139,7 +151,10 @@ def test_two_outputs_for_one_path_are_refused_naming_both_producers():
     outputs = OutputSet()
     outputs.add("articles/a/index.html", b"one", producer="content/articles/a.md")
 
-    with pytest.raises(OutputError, match=r"two outputs claim articles/a/index\.html: content/articles/a\.md and content/articles/b\.md"):
+    with pytest.raises(
+        OutputError,
+        match=r"two outputs claim articles/a/index\.html: content/articles/a\.md and content/articles/b\.md",
+    ):
         outputs.add("articles/a/index.html", b"two", producer="content/articles/b.md")
 
 
@@ -173,7 +188,9 @@ def test_write_tree_accepts_a_collected_output_set(tmp_path):
     assert "about//index.html" in outputs and len(outputs) == 2
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", "../outside.html", "articles/../../outside.html", "a/..", "", ".", "a/", "a\\b"])
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../outside.html", "articles/../../outside.html", "a/..", "", ".", "a/", "a\\b"]
+)
 def test_unsafe_paths_are_refused(path):
     with pytest.raises(OutputError):
         safe_relative_path(path)

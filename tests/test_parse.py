@@ -1,15 +1,18 @@
 """The authoring format: articles, exercise blocks, library cards and issue notes."""
+
 from __future__ import annotations
 
 import textwrap
 from datetime import date
 
 import pytest
-
 from helpers import REPO
-from pipeline.errors import ContentErrors
-from pipeline.model import ExerciseBlock, Prose
-from pipeline.parse import exercise_slug, parse_article, parse_exercise, parse_issue_note, section_kind
+
+from pipeline.content.exercise_blocks import section_kind
+from pipeline.content.fields import exercise_slug
+from pipeline.content.parse import parse_article, parse_exercise, parse_issue_note
+from pipeline.core.errors import ContentErrors
+from pipeline.core.model import ExerciseBlock, Prose
 
 ARTICLE_PATH = "content/articles/glutes.md"
 CARD_PATH = "content/exercises/side-lying-clam.md"
@@ -68,7 +71,9 @@ def article():
 
 @pytest.fixture(scope="module")
 def hip_extension(article):
-    (block,) = [block for block in article.exercises if block.ref is None]  # the other one is a card, for one stage (tests/test_stages.py)
+    (block,) = [
+        block for block in article.exercises if block.ref is None
+    ]  # the other one is a card, for one stage (tests/test_stages.py)
     return block
 
 
@@ -85,7 +90,10 @@ class TestTheGluteArticle:
     def test_prose_then_the_inline_exercise(self, article):
         assert [type(part) for part in article.parts][:2] == [Prose, ExerciseBlock]
         assert "kneel" in article.parts[0].markdown.lower()
-        assert article.parts[0].source.line == real(self.PATH).splitlines().index(article.parts[0].markdown.splitlines()[0]) + 1
+        assert (
+            article.parts[0].source.line
+            == real(self.PATH).splitlines().index(article.parts[0].markdown.splitlines()[0]) + 1
+        )
 
     def test_the_exercise_heading_names_the_block(self, hip_extension):
         assert hip_extension.name == "The hip extension"
@@ -108,7 +116,9 @@ class TestTheGluteArticle:
         assert hip_extension.summary and hip_extension.other_sections == []
 
 
-@pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "content/exercises").glob("*.md")))
+@pytest.mark.parametrize(
+    "path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "content/exercises").glob("*.md"))
+)
 def test_every_real_card_is_complete(path):
     card = parse_exercise(real(path), path).block
     assert card.pregnancy in ("safe", "modify", "avoid")
@@ -126,7 +136,13 @@ class TestArticleFrontMatter:
         article = parse_article(article_text("Hello.\n"), "content/articles/why-glutes-grip.md")
         assert article.slug == "why-glutes-grip"
         assert (article.title, article.date, article.summary) == ("Glutes", date(2026, 11, 26), "Why they grip.")
-        assert (article.tags, article.author, article.image, article.draft, article.newsletter) == ([], None, None, False, True)
+        assert (article.tags, article.author, article.image, article.draft, article.newsletter) == (
+            [],
+            None,
+            None,
+            False,
+            True,
+        )
         assert article.meta == {}
         assert article.source.path == "content/articles/why-glutes-grip.md" and article.source.line == 1
 
@@ -149,7 +165,11 @@ class TestArticleFrontMatter:
             """
         article = parse_article(textwrap.dedent(front) + "Body.\n", ARTICLE_PATH)
         assert article.tags == ["glutes", "pelvic floor"]
-        assert (article.author, article.image, article.image_alt) == ("Maren Ellis", "images/kneeling.jpg", "A woman kneeling on a mat")
+        assert (article.author, article.image, article.image_alt) == (
+            "Maren Ellis",
+            "images/kneeling.jpg",
+            "A woman kneeling on a mat",
+        )
         assert (article.slug, article.draft, article.newsletter) == ("glutes-that-grip", True, False)
         assert article.meta == {"reviewed_by": "A. Physio", "last_reviewed": date(2026, 11, 1)}
 
@@ -158,12 +178,14 @@ class TestArticleFrontMatter:
 
     def test_a_missing_required_key(self):
         assert front_errors("title: Glutes\ndate: 2026-11-26\n") == [
-            f"{ARTICLE_PATH}:1: missing required key 'summary' in the front matter: add a line  summary: One or two sentences; also the email preview text"
+            f"{ARTICLE_PATH}:1: missing required key 'summary' in the front matter: "
+            "add a line  summary: One or two sentences; also the email preview text"
         ]
 
     def test_an_empty_required_key(self):
         assert front_errors("title: Glutes\ndate: 2026-11-26\nsummary:\n") == [
-            f"{ARTICLE_PATH}:4: 'summary' is empty: write it like  summary: One or two sentences; also the email preview text"
+            f"{ARTICLE_PATH}:4: 'summary' is empty: write it like  summary: One or "
+            "two sentences; also the email preview text"
         ]
 
     def test_an_unknown_key_suggests_the_closest(self):
@@ -173,7 +195,9 @@ class TestArticleFrontMatter:
 
     def test_an_unknown_key_with_nothing_close_lists_the_known_keys(self):
         (message,) = front_errors("title: Glutes\ndate: 2026-11-26\nsummary: x\ncolour: red\n")
-        assert message.startswith(f"{ARTICLE_PATH}:5: unknown key 'colour' in the front matter (known keys: title, date, summary, tags,")
+        assert message.startswith(
+            f"{ARTICLE_PATH}:5: unknown key 'colour' in the front matter (known keys: title, date, summary, tags,"
+        )
 
     def test_tags_must_be_a_list(self):
         assert front_errors("title: Glutes\ndate: 2026-11-26\nsummary: x\ntags: glutes, core\n") == [
@@ -192,7 +216,8 @@ class TestArticleFrontMatter:
 
     def test_a_date_that_does_not_exist(self):
         assert front_errors("title: Glutes\ndate: 2026-11-31\nsummary: x\n") == [
-            f"{ARTICLE_PATH}:3: 'date' 2026-11-31 is not a real date (day is out of range for month): write it as YYYY-MM-DD, e.g. 2026-11-26"
+            f"{ARTICLE_PATH}:3: 'date' 2026-11-31 is not a real date (day is out of "
+            "range for month): write it as YYYY-MM-DD, e.g. 2026-11-26"
         ]
 
     def test_a_date_in_another_format(self):
@@ -207,7 +232,8 @@ class TestArticleFrontMatter:
 
     def test_a_slug_must_be_a_slug(self):
         assert front_errors("title: G\ndate: 2026-11-26\nsummary: x\nslug: Glutes Grip\n") == [
-            f"{ARTICLE_PATH}:5: 'slug' must be a slug (lowercase letters, digits and hyphens) like 'glutes-grip', not 'Glutes Grip'"
+            f"{ARTICLE_PATH}:5: 'slug' must be a slug (lowercase letters, digits and "
+            "hyphens) like 'glutes-grip', not 'Glutes Grip'"
         ]
 
     def test_an_image_needs_alt_text(self):
@@ -217,14 +243,16 @@ class TestArticleFrontMatter:
 
     def test_every_problem_of_a_file_is_reported_together(self):
         assert front_errors("title: G\ndate: someday\ndraft: 1\n") == [
-            f"{ARTICLE_PATH}:1: missing required key 'summary' in the front matter: add a line  summary: One or two sentences; also the email preview text",
+            f"{ARTICLE_PATH}:1: missing required key 'summary' in the front matter: "
+            "add a line  summary: One or two sentences; also the email preview text",
             f"{ARTICLE_PATH}:3: 'date' must be a date written YYYY-MM-DD, e.g. 2026-11-26, not 'someday'",
             f"{ARTICLE_PATH}:4: 'draft' must be true or false, not a number (1)",
         ]
 
     def test_a_file_without_front_matter(self):
         assert errors(parse_article, "# Glutes\n\nText.\n", ARTICLE_PATH) == [
-            f"{ARTICLE_PATH}:1: no front matter: start the file with a '---' line, then 'key: value' lines, then a closing '---' line"
+            f"{ARTICLE_PATH}:1: no front matter: start the file with a '---' line, "
+            "then 'key: value' lines, then a closing '---' line"
         ]
 
 
@@ -286,7 +314,9 @@ class TestArticleParts:
         block = only_exercise(f"{heading}\n\nSummary.\n")
         assert (block.name, block.slug) == ("the hip extension", "hip-extension")
 
-    @pytest.mark.parametrize("heading", ["## Exercises for week one", "## Exercise and sleep", "### Exercise - not level 2"])
+    @pytest.mark.parametrize(
+        "heading", ["## Exercises for week one", "## Exercise and sleep", "### Exercise - not level 2"]
+    )
     def test_headings_that_are_not_exercise_blocks(self, heading):
         assert parse_body(f"{heading}\n\nText.\n").exercises == []
 
@@ -318,12 +348,15 @@ class TestArticleParts:
     def test_an_exercise_heading_with_no_name(self, heading):
         body = f"Intro.\n\n{heading}\n\nText.\n"
         assert article_errors(body) == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: exercise heading '{heading.strip()}' has no name: write it like  ## Exercise - the hip extension"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: exercise heading '{heading.strip()}' "
+            "has no name: write it like  ## Exercise - the hip extension"
         ]
 
     def test_two_inline_exercises_with_the_same_slug(self):
         assert article_errors("## Exercise - clams\n\nOne.\n\n## Exercise - the clams\n\nTwo.\n") == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 5}: a second exercise with the slug 'clams' in this article (first on line {FRONT_LINES + 1}): give it a different name"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 5}: a second exercise with the slug "
+            f"'clams' in this article (first on line {FRONT_LINES + 1}): give it a "
+            "different name"
         ]
 
 
@@ -401,12 +434,17 @@ PASTED_TIPS = {
     "hyphen": "1 - Breathe out as you lift.\n\n2 - Lift from the hip,\nnot the ribs.\n\n3 - Stop when it slips.",
     "en dash": "1 – Breathe out as you lift.\n\n2 – Lift from the hip,\nnot the ribs.\n\n3 – Stop when it slips.",
     "em dash": "1 — Breathe out as you lift.\n\n2 — Lift from the hip,\nnot the ribs.\n\n3 — Stop when it slips.",
-    "no space before the dash": "1- Breathe out as you lift.\n\n2– Lift from the hip,\nnot the ribs.\n\n3— Stop when it slips.",
-    "numbered with a dot": "1. Breathe out as you lift.\n\n2. Lift from the hip,\nnot the ribs.\n\n3. Stop when it slips.",
-    "tight ordered list": "1. Breathe out as you lift.\n2. Lift from the hip,\n   not the ribs.\n3. Stop when it slips.",
-    "ordered list, lazy lines": "1) Breathe out as you lift.\n2) Lift from the hip,\nnot the ribs.\n3) Stop when it slips.",
+    "no space before the dash": "1- Breathe out as you lift.\n\n2– Lift from the hip,\nnot the "
+    "ribs.\n\n3— Stop when it slips.",
+    "numbered with a dot": "1. Breathe out as you lift.\n\n2. Lift from the hip,\nnot the "
+    "ribs.\n\n3. Stop when it slips.",
+    "tight ordered list": "1. Breathe out as you lift.\n2. Lift from the hip,\n   not the "
+    "ribs.\n3. Stop when it slips.",
+    "ordered list, lazy lines": "1) Breathe out as you lift.\n2) Lift from the hip,\nnot the ribs.\n3) "
+    "Stop when it slips.",
     "bullet list": "- Breathe out as you lift.\n- Lift from the hip,\n  not the ribs.\n- Stop when it slips.",
-    "pasted, no blank lines": "1 - Breathe out as you lift.\n2 - Lift from the hip,\nnot the ribs.\n3 - Stop when it slips.",
+    "pasted, no blank lines": "1 - Breathe out as you lift.\n2 - Lift from the hip,\nnot the ribs.\n3 "
+    "- Stop when it slips.",
     "plain paragraphs": "Breathe out as you lift.\n\nLift from the hip,\nnot the ribs.\n\nStop when it slips.",
 }
 EXPECTED_TIPS = ["Breathe out as you lift.", "Lift from the hip,\nnot the ribs.", "Stop when it slips."]
@@ -432,19 +470,23 @@ class TestListSections:
         assert block.tips == ["Go slowly.\n\nReally slowly.", "Breathe."]
 
     def test_a_number_inside_a_tip_does_not_start_a_new_one(self):
-        block = only_exercise("## Exercise - bridge\n\n### Tips\n\n1 - Rest for\n2 minutes.\n\n2 - Use a 1.5 kg weight.\n")
+        block = only_exercise(
+            "## Exercise - bridge\n\n### Tips\n\n1 - Rest for\n2 minutes.\n\n2 - Use a 1.5 kg weight.\n"
+        )
         assert block.tips == ["Rest for\n2 minutes.", "Use a 1.5 kg weight."]
 
     def test_an_empty_tips_section(self):
         body = "## Exercise - bridge\n\n### Top tips\n\n### Safety\n\nCareful.\n"
         assert article_errors(body) == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the tips section '### Top tips' is empty: write it, or remove the heading"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the tips section '### Top tips' is "
+            "empty: write it, or remove the heading"
         ]
 
     def test_an_empty_safety_section(self):
         body = "## Exercise - bridge\n\n### Safety\n\n## Next\n"
         assert article_errors(body) == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the safety section '### Safety' is empty: write it, or remove the heading"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the safety section '### Safety' is "
+            "empty: write it, or remove the heading"
         ]
 
 
@@ -456,13 +498,24 @@ class TestOtherSections:
     def test_a_block_without_sections(self):
         block = only_exercise("## Exercise - bridge\n\nJust a summary.\n")
         assert (block.summary, block.tips, block.steps, block.safety, block.equipment, block.video) == (
-            "Just a summary.", [], [], "", None, None
+            "Just a summary.",
+            [],
+            [],
+            "",
+            None,
+            None,
         )
 
     def test_unknown_sections_are_kept_as_free_text(self):
-        block = only_exercise("## Exercise - bridge\n\n### Muscles worked\n\nGlutes, *hamstrings*.\n\n### Tips\n\n- Slowly.\n")
+        block = only_exercise(
+            "## Exercise - bridge\n\n### Muscles worked\n\nGlutes, *hamstrings*.\n\n### Tips\n\n- Slowly.\n"
+        )
         (section,) = block.other_sections
-        assert (section.title, section.markdown, section.source.line) == ("Muscles worked", "Glutes, *hamstrings*.", FRONT_LINES + 3)
+        assert (section.title, section.markdown, section.source.line) == (
+            "Muscles worked",
+            "Glutes, *hamstrings*.",
+            FRONT_LINES + 3,
+        )
         assert block.tips == ["Slowly."]
 
     def test_text_sections(self):
@@ -487,7 +540,11 @@ class TestOtherSections:
             Stretch the [piriformis](../exercises/piriformis-stretch.md).
             """
         )
-        assert (block.benefits, block.progression, block.safety) == ("Wakes up the **glutes**.", "At 20 reps.", "Any stage.")
+        assert (block.benefits, block.progression, block.safety) == (
+            "Wakes up the **glutes**.",
+            "At 20 reps.",
+            "Any stage.",
+        )
         assert block.before == "Stretch the [piriformis](../exercises/piriformis-stretch.md)."
 
     def test_two_sections_of_one_kind_are_joined(self):
@@ -510,7 +567,8 @@ class TestOtherSections:
 
     def test_a_video_section_without_an_address(self):
         assert article_errors("## Exercise - bridge\n\n### Video\n\nComing soon.\n") == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the video section '### Video' has no web address: paste the video's https:// link"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 3}: the video section '### Video' has no "
+            "web address: paste the video's https:// link"
         ]
 
 
@@ -534,14 +592,26 @@ class TestExerciseFences:
             """
         )
         before, fence, after = article.parts
-        assert (fence.ref, fence.slug, fence.reps, fence.sets, fence.note) == ("hip-extension", "hip-extension", "10", "2", "Slowly today.")
+        assert (fence.ref, fence.slug, fence.reps, fence.sets, fence.note) == (
+            "hip-extension",
+            "hip-extension",
+            "10",
+            "2",
+            "Slowly today.",
+        )
         assert fence.source.line == FRONT_LINES + 3
-        assert (before.markdown, after.markdown, after.source.line) == ("Warm up first.", "Then rest.", FRONT_LINES + 10)
+        assert (before.markdown, after.markdown, after.source.line) == (
+            "Warm up first.",
+            "Then rest.",
+            FRONT_LINES + 10,
+        )
 
     def test_a_fence_ends_an_inline_exercise_block(self):
         article = parse_body("## Exercise - bridge\n\nSummary.\n\n```exercise\nref: clam\n```\n\nAfter.\n")
         assert [(type(p).__name__, getattr(p, "ref", None)) for p in article.parts] == [
-            ("ExerciseBlock", None), ("ExerciseBlock", "clam"), ("Prose", None)
+            ("ExerciseBlock", None),
+            ("ExerciseBlock", "clam"),
+            ("Prose", None),
         ]
         assert article.parts[0].summary == "Summary."
 
@@ -551,7 +621,8 @@ class TestExerciseFences:
 
     def test_a_fence_without_ref(self):
         assert article_errors("```exercise\nreps: 10\n```\n") == [
-            f"{ARTICLE_PATH}:{FRONT_LINES + 1}: missing required key 'ref' in the ```exercise block: add a line  ref: hip-extension"
+            f"{ARTICLE_PATH}:{FRONT_LINES + 1}: missing required key 'ref' in the "
+            "```exercise block: add a line  ref: hip-extension"
         ]
 
     def test_an_unknown_key_in_a_fence(self):
@@ -561,7 +632,9 @@ class TestExerciseFences:
 
     def test_invalid_yaml_in_a_fence_is_reported_at_its_file_line(self):
         (message,) = article_errors("Intro.\n\n```exercise\nref: clam\nnote: Slowly: really\n```\n")
-        assert message.startswith(f"{ARTICLE_PATH}:{FRONT_LINES + 5}: invalid YAML: mapping values are not allowed here")
+        assert message.startswith(
+            f"{ARTICLE_PATH}:{FRONT_LINES + 5}: invalid YAML: mapping values are not allowed here"
+        )
 
     def test_an_unclosed_fence(self):
         assert article_errors("```exercise\nref: clam\n\nMore text.\n") == [
@@ -606,10 +679,22 @@ class TestExerciseCards:
         assert (card.slug, card.name, card.source.path) == ("side-lying-clam", "Side-lying clam", CARD_PATH)
         block = card.block
         assert (block.slug, block.summary, block.tips, block.safety) == (
-            "side-lying-clam", "Opens the hips.", ["Hand on the hip.", "Slowly down."], "Fine in pregnancy."
+            "side-lying-clam",
+            "Opens the hips.",
+            ["Hand on the hip.", "Slowly down."],
+            "Fine in pregnancy.",
         )
-        assert (block.muscles, block.equipment, block.level, block.video) == (["glute medius"], [], "beginner", "https://videos.example.com/clam")
-        assert (block.pregnancy, block.cautions, block.ref) == ("safe", ["Keep it small with pelvic girdle pain."], None)
+        assert (block.muscles, block.equipment, block.level, block.video) == (
+            ["glute medius"],
+            [],
+            "beginner",
+            "https://videos.example.com/clam",
+        )
+        assert (block.pregnancy, block.cautions, block.ref) == (
+            "safe",
+            ["Keep it small with pelvic girdle pain."],
+            None,
+        )
         assert card.meta == {
             "reviewed_by": "A. Physio",
             "last_reviewed": date(2026, 11, 1),
@@ -652,12 +737,14 @@ class TestExerciseCards:
 
     def test_cautions_must_be_a_list(self):
         assert errors(parse_exercise, "---\nname: Clam\ncautions: Go gently\n---\n", CARD_PATH) == [
-            f"{CARD_PATH}:3: 'cautions' must be a list, not 'Go gently': write it like  cautions: [Stop if you feel pins and needles]"
+            f"{CARD_PATH}:3: 'cautions' must be a list, not 'Go gently': write it "
+            "like  cautions: [Stop if you feel pins and needles]"
         ]
 
     def test_before_must_list_slugs(self):
         assert errors(parse_exercise, "---\nname: Clam\nbefore: [Diaphragmatic breathing]\n---\n", CARD_PATH) == [
-            f"{CARD_PATH}:3: 'before' must be a slug (lowercase letters, digits and hyphens) like 'diaphragmatic-breathing', not 'Diaphragmatic breathing'"
+            f"{CARD_PATH}:3: 'before' must be a slug (lowercase letters, digits and "
+            "hyphens) like 'diaphragmatic-breathing', not 'Diaphragmatic breathing'"
         ]
 
     def test_an_empty_tips_section_in_a_card(self):
@@ -679,7 +766,12 @@ class TestIssueNotes:
 
     def test_a_note(self):
         note = parse_issue_note("---\nsubject: Glutes week\norder: [glutes, breathing]\n---\n\nHello!\n", self.PATH)
-        assert (note.week, note.subject, note.order, note.intro) == ("2026-W48", "Glutes week", ["glutes", "breathing"], "Hello!")
+        assert (note.week, note.subject, note.order, note.intro) == (
+            "2026-W48",
+            "Glutes week",
+            ["glutes", "breathing"],
+            "Hello!",
+        )
         assert note.source.path == self.PATH
 
     def test_everything_is_optional(self):
@@ -690,12 +782,14 @@ class TestIssueNotes:
     def test_a_file_name_that_is_not_an_iso_week(self, name):
         path = f"content/issues/{name}.md"
         assert errors(parse_issue_note, "---\n---\n", path) == [
-            f"{path}:1: the file name '{name}' is not an ISO week: name the file like 2026-W48.md (year, W, week number)"
+            f"{path}:1: the file name '{name}' is not an ISO week: name the file like "
+            "2026-W48.md (year, W, week number)"
         ]
 
     def test_order_must_be_a_list(self):
         assert errors(parse_issue_note, "---\norder: glutes\n---\n", self.PATH) == [
-            f"{self.PATH}:2: 'order' must be a list, not 'glutes': write it like  order: [why-glutes-grip, breathing-and-your-pelvic-floor]"
+            f"{self.PATH}:2: 'order' must be a list, not 'glutes': write it like  "
+            "order: [why-glutes-grip, breathing-and-your-pelvic-floor]"
         ]
 
     def test_an_unknown_key(self):

@@ -1,5 +1,6 @@
 """`newsletter push --plan` says who a push reaches, in each provider's own terms: the list,
 audience or account it goes to, and for smtp how many subscribers that is today."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import describe_email
-from pipeline.config import config_from_dict
-from pipeline.errors import ConfigError
-from pipeline.model import Issue, RenderedEmail
-from pipeline.providers import get_provider
-from pipeline.subscribers import Subscriber, SubscriberStore, store_path
+from pipeline.cli.main import describe_email
+from pipeline.core.config import config_from_dict
+from pipeline.core.errors import ConfigError
+from pipeline.core.model import Issue, RenderedEmail
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.subscribers import Subscriber, SubscriberStore, store_path
 
 OPTIONS = {
     "buttondown": {"username": "strongfromwithin"},
@@ -66,13 +67,19 @@ def test_smtp_counts_the_readers_of_each_stage_version(tmp_path):
     provider = provider_for(tmp_path, "smtp")
     with SubscriberStore(store_path(provider.config)) as store:
         store.import_subscribers(READERS)
-    assert provider.stage_audience("pregnant").endswith(": 2 active subscribers in .newsletter/subscribers.sqlite3")  # Eve's first stage
-    assert provider.stage_audience("postpartum-0-6w").endswith(": 1 active subscriber in .newsletter/subscribers.sqlite3")
+    assert provider.stage_audience("pregnant").endswith(
+        ": 2 active subscribers in .newsletter/subscribers.sqlite3"
+    )  # Eve's first stage
+    assert provider.stage_audience("postpartum-0-6w").endswith(
+        ": 1 active subscriber in .newsletter/subscribers.sqlite3"
+    )
     assert provider.stage_audience("general").endswith(": 1 active subscriber in .newsletter/subscribers.sqlite3")
 
 
 def test_smtp_counts_a_csv_list_without_creating_the_subscriber_table(tmp_path):
-    (tmp_path / "readers.csv").write_text("email,name,tags\nana@example.com,Ana,pregnant\nbea@example.com,Bea,\n", encoding="utf-8")
+    (tmp_path / "readers.csv").write_text(
+        "email,name,tags\nana@example.com,Ana,pregnant\nbea@example.com,Bea,\n", encoding="utf-8"
+    )
     provider = provider_for(tmp_path, "smtp", subscribers="readers.csv")
     assert provider.audience() == "2 active subscribers in readers.csv"
     assert not store_path(provider.config).exists()
@@ -86,6 +93,8 @@ def test_smtp_with_nobody_subscribed_says_so_and_creates_nothing(tmp_path):
 
 def test_the_plan_shows_the_providers_audience(tmp_path):
     provider = provider_for(tmp_path, "listmonk")
-    issue = Issue(week="2026-W48", key="k", subject="S", preview_text="P", intro="", articles=[], monday=date(2026, 11, 23))
+    issue = Issue(
+        week="2026-W48", key="k", subject="S", preview_text="P", intro="", articles=[], monday=date(2026, 11, 23)
+    )
     email = RenderedEmail(issue=issue, subject="S", preview_text="P", html="<p>x</p>", text="x", content_hash="h")
     assert "Audience:     the subscribers of lists 3, 7" in describe_email(email, provider)

@@ -3,6 +3,7 @@ its pages fetched over HTTP, files changed on disk and the rebuilt pages served.
 
 Every wait is bounded; the server is stopped (Ctrl+C) after each test.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -13,8 +14,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from preview_process import REBUILD_TIMEOUT, START_TIMEOUT, running_preview, start_preview, stop, url_from
+from preview_process import (
+    REBUILD_TIMEOUT,
+    START_TIMEOUT,
+    running_preview,
+    start_preview,
+    stop,
+    url_from,
+)
 
 WEEK = "2026-W48"
 
@@ -101,7 +108,9 @@ def test_each_stage_version_of_the_week_can_be_previewed(preview):
     assert 'src="/email/index.html?version=pregnant&amp;v=' in page
     pregnant = preview.get("/email/index.html?version=pregnant")[2]
     later = preview.get("/email/index.html?version=postpartum-6w-plus")[2]
-    assert "make the hip extension a little harder" in pregnant and "make the hip extension a little harder" not in later
+    assert (
+        "make the hip extension a little harder" in pregnant and "make the hip extension a little harder" not in later
+    )
     assert "prone leg lift" in later.lower() and "prone leg lift" not in pregnant.lower()
     assert "This week has no version 'twins'" in preview.get("/?version=twins")[2]
 
@@ -165,7 +174,7 @@ def test_the_event_stream_announces_each_finished_build(preview):
         def next_data() -> str:
             for line in iter(stream.readline, b""):
                 if line.startswith(b"data: "):
-                    return line[len(b"data: "):].decode().strip()
+                    return line[len(b"data: ") :].decode().strip()
             pytest.fail("the event stream ended")
 
         current = next_data()
@@ -203,7 +212,9 @@ def test_a_port_in_use_is_a_clear_error(project):
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "pipeline", "preview", "--root", str(project), "--port", str(port)],
-            capture_output=True, text=True, timeout=START_TIMEOUT,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
         )
     assert result.returncode == 2
     assert f"port {port} is already in use" in result.stderr

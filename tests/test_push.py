@@ -4,39 +4,49 @@ Most cases run against the real outbox provider on disk. `MemoryProvider` below 
 held in memory, for what the outbox cannot show: an answer lost after the provider did the work,
 a provider that cannot store our content hash, one that lacks a feature.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
 
-from pipeline.config import config_from_dict
-from pipeline.errors import PipelineError, ProviderError, PushRefused
-from pipeline.ledger import Ledger, ledger_path
-from pipeline.model import Issue, RenderedEmail
-from pipeline.providers import get_provider
-from pipeline.providers.base import Campaign, Provider
-from pipeline.providers.outbox import OutboxProvider
-from pipeline.push import plan, push_issue
+from pipeline.core.config import config_from_dict
+from pipeline.core.errors import PipelineError, ProviderError, PushRefused
+from pipeline.core.model import Issue, RenderedEmail
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.providers.base import Campaign, Provider
+from pipeline.deliver.providers.outbox import OutboxProvider
+from pipeline.deliver.push import plan, push_issue
 
 WEEK = "2026-W48"
 KEY = f"strongfromwithin-example-{WEEK}"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
 SEND_AT = NOW + timedelta(days=1)
 
 
 def make_email(html: str = "<p>Squeeze, then lift.</p>", week: str = WEEK, key: str = KEY) -> RenderedEmail:
-    issue = Issue(week=week, key=key, subject="Stronger glutes", preview_text="One move", intro="",
-                  articles=[], monday=date.fromisocalendar(2026, int(week[-2:]), 1))
+    issue = Issue(
+        week=week,
+        key=key,
+        subject="Stronger glutes",
+        preview_text="One move",
+        intro="",
+        articles=[],
+        monday=date.fromisocalendar(2026, int(week[-2:]), 1),
+    )
     text = "Squeeze, then lift."
     digest = hashlib.sha256("\0".join([issue.subject, issue.preview_text, html, text]).encode()).hexdigest()
-    return RenderedEmail(issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest)
+    return RenderedEmail(
+        issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest
+    )
 
 
 def make_eml(email: RenderedEmail) -> bytes:
@@ -97,7 +107,9 @@ class MemoryProvider(Provider):
 
     def _campaign(self, campaign_id: str) -> Campaign:
         stored = self.campaigns[campaign_id]
-        return Campaign(id=campaign_id, status=stored["status"], content_hash=stored["hash"] if self.stores_hash else None)
+        return Campaign(
+            id=campaign_id, status=stored["status"], content_hash=stored["hash"] if self.stores_hash else None
+        )
 
 
 class NoTestSendProvider(MemoryProvider):
@@ -194,7 +206,7 @@ def test_changed_issue_is_updated_with_force(outbox, ledger, config):
 def test_times_in_messages_are_in_the_writers_time_zone(tmp_path, ledger):
     london = config_from_dict({"email": {"timezone": "Europe/London"}}, tmp_path)
     provider = OutboxProvider(london, env={})
-    june = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+    june = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     email = make_email(week="2026-W23", key="strongfromwithin-example-2026-W23")
     push_issue(provider, ledger, email, make_eml(email), now=june)
 
@@ -223,7 +235,11 @@ def test_lost_ledger_does_not_create_a_second_campaign(outbox, ledger, config):
     assert (result.action, result.campaign_id) == ("unchanged", WEEK)
     assert "lost track of campaign 2026-W48; recorded it now" in result.message
     assert [p.name for p in config.outbox_dir.iterdir()] == [WEEK]
-    assert (state.campaign_id, state.content_hash, state.steps[0].detail) == (WEEK, make_email().content_hash, "found at outbox, missing from the ledger")
+    assert (state.campaign_id, state.content_hash, state.steps[0].detail) == (
+        WEEK,
+        make_email().content_hash,
+        "found at outbox, missing from the ledger",
+    )
 
 
 def test_crash_after_create_before_the_ledger_write_reuses_the_campaign(outbox, ledger, monkeypatch):
@@ -259,7 +275,9 @@ def test_draft_found_without_a_known_hash_is_only_replaced_with_force(config, le
     provider = MemoryProvider(config, stores_hash=False)
     provider.campaigns["c7"] = {"key": KEY, "status": "draft", "hash": "someone else's"}
 
-    with pytest.raises(PushRefused, match=r"memory already has a draft for issue 2026-W48 \(campaign c7\) .* run with --force"):
+    with pytest.raises(
+        PushRefused, match=r"memory already has a draft for issue 2026-W48 \(campaign c7\) .* run with --force"
+    ):
         push(provider, ledger)
     result = push(provider, ledger, force=True)
 
@@ -284,7 +302,10 @@ def test_sent_issue_gone_from_the_provider_is_never_created_again(memory, ledger
     push(memory, ledger, send_now=True)
     memory.campaigns.clear()
 
-    with pytest.raises(PushRefused, match="the ledger says it was sent on 2026-11-23 08:00 UTC as campaign c1; not creating another one"):
+    with pytest.raises(
+        PushRefused,
+        match="the ledger says it was sent on 2026-11-23 08:00 UTC as campaign c1; not creating another one",
+    ):
         push(memory, ledger, force=True, send_now=True, now=LATER)
 
     assert memory.calls.count("send_now") == 1
@@ -342,7 +363,9 @@ def test_send_now_of_a_sent_issue_is_a_noop(memory, ledger):
 def test_changed_content_of_a_sent_issue_is_refused_even_with_force(memory, ledger):
     push(memory, ledger, send_now=True)
 
-    with pytest.raises(PushRefused, match="already sent by memory on 2026-11-23 08:00 UTC .*cannot be changed, not even with --force"):
+    with pytest.raises(
+        PushRefused, match="already sent by memory on 2026-11-23 08:00 UTC .*cannot be changed, not even with --force"
+    ):
         push(memory, ledger, make_email(html="<p>typo fixed</p>"), force=True, now=LATER)
 
     assert "update_draft" not in memory.calls
@@ -495,9 +518,18 @@ def test_outbox_stores_the_issue_as_eml_and_campaign_json(outbox, ledger, config
 
     assert (config.outbox_dir / WEEK / "email.eml").read_bytes() == make_eml(email)
     stored = campaign_json(config)
-    assert {key: stored[key] for key in ("id", "issue_key", "subject", "preview_text", "html", "text", "content_hash", "status")} == {
-        "id": WEEK, "issue_key": KEY, "subject": "Stronger glutes", "preview_text": "One move",
-        "html": email.html, "text": email.text, "content_hash": email.content_hash, "status": "draft",
+    assert {
+        key: stored[key]
+        for key in ("id", "issue_key", "subject", "preview_text", "html", "text", "content_hash", "status")
+    } == {
+        "id": WEEK,
+        "issue_key": KEY,
+        "subject": "Stronger glutes",
+        "preview_text": "One move",
+        "html": email.html,
+        "text": email.text,
+        "content_hash": email.content_hash,
+        "status": "draft",
     }
 
 
@@ -506,18 +538,29 @@ def test_outbox_test_send_writes_one_message_per_address(outbox, ledger, config)
     push(outbox, ledger, test_to=["ada@example.com"])
 
     tests = config.outbox_dir / WEEK / "tests"
-    assert sorted(p.name for p in tests.iterdir()) == ["1-ada@example.com.eml", "2-bea@example.com.eml", "3-ada@example.com.eml"]
+    assert sorted(p.name for p in tests.iterdir()) == [
+        "1-ada@example.com.eml",
+        "2-bea@example.com.eml",
+        "3-ada@example.com.eml",
+    ]
     message = message_from_bytes((tests / "2-bea@example.com.eml").read_bytes(), policy=policy.default)
     assert (message["To"], message["Subject"]) == ("bea@example.com", "[Test] Stronger glutes")
     assert message.get_body(("html",)).get_content().strip() == make_email().html
     assert b"\r\n" in (tests / "1-ada@example.com.eml").read_bytes()  # line endings of the built message kept
-    assert [test["to"] for test in campaign_json(config)["tests"]] == ["ada@example.com", "bea@example.com", "ada@example.com"]
+    assert [test["to"] for test in campaign_json(config)["tests"]] == [
+        "ada@example.com",
+        "bea@example.com",
+        "ada@example.com",
+    ]
 
 
 def test_outbox_schedule_records_the_time(outbox, ledger, config):
     push(outbox, ledger, schedule_at=SEND_AT)
 
-    assert (campaign_json(config)["status"], campaign_json(config)["scheduled_for"]) == ("scheduled", "2026-11-24T08:00:00+00:00")
+    assert (campaign_json(config)["status"], campaign_json(config)["scheduled_for"]) == (
+        "scheduled",
+        "2026-11-24T08:00:00+00:00",
+    )
 
 
 def test_outbox_send_marks_the_campaign_as_handed_over_once(outbox, ledger, config):

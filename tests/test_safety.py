@@ -1,9 +1,10 @@
 """Safety rules: every exercise states its pregnancy suitability, prolapse and diastasis guidance
 and progression rule, and has a current review; no content file makes a claim we never make.
 
-Each test loads a small content tree (pipeline.load.build_content, as `newsletter check` does)
+Each test loads a small content tree (pipeline.content.load.content_from_texts, as `newsletter check` does)
 and reads the findings of `safety_findings` as `path:line: severity rule`.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -12,11 +13,12 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.config import ConfigError, load_config
-from pipeline.errors import ContentErrors
-from pipeline.load import build_content, load_content
-from pipeline.safety import claim_pattern, months_before, safety_findings
+from pipeline.authoring.check.rules.safety import safety_findings
+from pipeline.cli.main import main
+from pipeline.content.load import content_from_texts, load_content
+from pipeline.content.reviews import months_before
+from pipeline.core.config import ConfigError, claim_pattern, load_config
+from pipeline.core.errors import ContentErrors
 
 TODAY = date(2026, 11, 27)
 
@@ -27,8 +29,12 @@ With a prolapse, keep it small and stop at any heaviness. With a diastasis (tumm
 middle of your tummy and stop if it domes."""
 
 
-def card(name="Side-lying clam", front="", safety=GOOD_SAFETY, progression="At 15 easy repetitions, add a band.", review=True) -> str:
-    reviewed = "reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist\nlast_reviewed: 2026-11-01\n" if review else ""
+def card(
+    name="Side-lying clam", front="", safety=GOOD_SAFETY, progression="At 15 easy repetitions, add a band.", review=True
+) -> str:
+    reviewed = (
+        "reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist\nlast_reviewed: 2026-11-01\n" if review else ""
+    )
     progression_section = f"### Progression\n\n{progression}\n\n" if progression else ""
     return (
         f"---\nname: {name}\npregnancy: safe\n{reviewed}{front}---\n\nA gentle exercise.\n\n"
@@ -37,8 +43,14 @@ def card(name="Side-lying clam", front="", safety=GOOD_SAFETY, progression="At 1
     )
 
 
-def article(body: str, front: str = "reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist\nlast_reviewed: 2026-11-01\n") -> str:
-    return f"---\ntitle: Wake up your glutes\ndate: 2026-11-24\nsummary: A short summary.\n{front}---\n\n{textwrap.dedent(body).lstrip()}"
+def article(
+    body: str,
+    front: str = "reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist\nlast_reviewed: 2026-11-01\n",
+) -> str:
+    return (
+        "---\ntitle: Wake up your glutes\ndate: 2026-11-24\nsummary: A short "
+        f"summary.\n{front}---\n\n{textwrap.dedent(body).lstrip()}"
+    )
 
 
 INLINE_EXERCISE = """\
@@ -69,7 +81,7 @@ GLUTES = "content/articles/glutes.md"
 
 
 def findings(files: dict[str, str], make_project=None, today: date = TODAY, config=None) -> list[str]:
-    content = build_content(files)
+    content = content_from_texts(files)
     config = config or load_config(make_project())
     return sorted(f"{f.path}:{f.line}: {f.severity} {f.rule}" for f in safety_findings(content, config, today=today))
 
@@ -95,7 +107,7 @@ def test_a_complete_card_and_article_have_no_findings(check):
 
 
 def test_an_exercise_written_in_an_article_states_pregnancy_suitability_with_a_line(check):
-    content = build_content({GLUTES: article(INLINE_EXERCISE)})
+    content = content_from_texts({GLUTES: article(INLINE_EXERCISE)})
     (block,) = content.articles[0].exercises
     assert block.pregnancy == "safe"
     assert "pregnancy: safe" not in block.safety  # the line is data, not text readers see
@@ -110,18 +122,20 @@ def test_an_exercise_in_an_article_without_a_pregnancy_line_is_an_error(check):
 def test_a_pregnancy_line_with_an_unknown_value_is_a_content_error():
     body = INLINE_EXERCISE.replace("pregnancy: safe", "pregnancy: sometimes")
     with pytest.raises(ContentErrors) as error:
-        build_content({GLUTES: article(body)})
+        content_from_texts({GLUTES: article(body)})
     assert str(error.value) == f"{GLUTES}:25: 'pregnancy' must be one of safe, modify, avoid, not 'sometimes'"
 
 
 def test_a_card_cannot_state_pregnancy_twice():
-    with pytest.raises(ContentErrors, match=r"side-lying-clam.md:3: 'pregnancy' is in the front matter and in a section"):
-        build_content({CLAM: card(safety="pregnancy: safe\n\n" + GOOD_SAFETY)})
+    with pytest.raises(
+        ContentErrors, match=r"side-lying-clam.md:3: 'pregnancy' is in the front matter and in a section"
+    ):
+        content_from_texts({CLAM: card(safety="pregnancy: safe\n\n" + GOOD_SAFETY)})
 
 
 def test_a_sentence_starting_with_pregnancy_is_still_text():
     safety = "Pregnancy: fine in early pregnancy, then prop yourself up.\n\n" + GOOD_SAFETY.split("\n\n")[1]
-    content = build_content({CLAM: card(safety=safety)})
+    content = content_from_texts({CLAM: card(safety=safety)})
     assert content.exercises["side-lying-clam"].block.safety.startswith("Pregnancy: fine in early pregnancy")
 
 
@@ -184,7 +198,12 @@ def test_a_review_older_than_twelve_months_is_a_warning_at_its_line(check):
 
 
 def test_the_review_age_is_configurable(make_project, check):
-    root = make_project({"newsletter.toml": (make_project() / "newsletter.toml").read_text() + "\n[safety]\nreview_max_age_months = 6\n"})
+    root = make_project(
+        {
+            "newsletter.toml": (make_project() / "newsletter.toml").read_text()
+            + "\n[safety]\nreview_max_age_months = 6\n"
+        }
+    )
     config = load_config(root)
     assert findings({CLAM: card()}, config=config, today=date(2027, 5, 2)) == [f"{CLAM}:5: warning safety.review-stale"]
     assert findings({CLAM: card()}, config=config, today=date(2027, 5, 1)) == []
@@ -196,7 +215,12 @@ def test_a_review_dated_in_the_future_is_a_warning(check):
 
 @pytest.mark.parametrize(
     "day, months, expected",
-    [(date(2026, 11, 27), 12, date(2025, 11, 27)), (date(2026, 3, 31), 1, date(2026, 2, 28)), (date(2024, 3, 31), 1, date(2024, 2, 29)), (date(2026, 1, 15), 13, date(2024, 12, 15))],
+    [
+        (date(2026, 11, 27), 12, date(2025, 11, 27)),
+        (date(2026, 3, 31), 1, date(2026, 2, 28)),
+        (date(2024, 3, 31), 1, date(2024, 2, 29)),
+        (date(2026, 1, 15), 13, date(2024, 12, 15)),
+    ],
 )
 def test_months_before_counts_calendar_months(day, months, expected):
     assert months_before(day, months) == expected
@@ -209,7 +233,7 @@ def test_months_before_counts_calendar_months(day, months, expected):
     "sentence",
     [
         "This stretch will cure your back pain.",
-        "Results guaranteed.",
+        "ResultStore guaranteed.",
         "A painless way back to running.",
         "A miracle move for new mums.",
         "Completely safe for everyone.",
@@ -225,7 +249,10 @@ def test_each_default_banned_claim_is_an_error_where_it_is_written(check, senten
     assert check({GLUTES: article(body, front="")}) == [f"{GLUTES}:9: error safety.banned-claim"]
 
 
-@pytest.mark.parametrize("sentence", ["Keep your back secure.", "A curated list.", "Safe in every trimester.", "Lose the habit of holding your breath."])
+@pytest.mark.parametrize(
+    "sentence",
+    ["Keep your back secure.", "A curated list.", "Safe in every trimester.", "Lose the habit of holding your breath."],
+)
 def test_ordinary_words_are_not_banned_claims(check, sentence):
     assert check({GLUTES: article(f"{sentence}\n", front="")}) == []
 
@@ -249,21 +276,30 @@ def test_claims_in_front_matter_cards_and_issue_notes_count_too(check):
 
 
 def test_the_message_quotes_the_claim_and_the_pattern(make_project):
-    content = build_content({GLUTES: article("Results GUARANTEED.\n", front="")})
+    content = content_from_texts({GLUTES: article("ResultStore GUARANTEED.\n", front="")})
     (finding,) = safety_findings(content, load_config(make_project()), today=TODAY)
-    assert str(finding).startswith(f"{GLUTES}:7: error: 'GUARANTEED' is a claim we never make ([safety] banned_claims: /\\bguarantee")
+    assert str(finding).startswith(
+        f"{GLUTES}:7: error: 'GUARANTEED' is a claim we never make ([safety] banned_claims: /\\bguarantee"
+    )
 
 
 def test_the_banned_claims_are_configurable_as_phrases_or_regular_expressions(make_project):
-    toml = (make_project() / "newsletter.toml").read_text() + '\n[safety]\nbanned_claims = ["tone up in N weeks", "/\\\\bdetox\\\\w*/"]\n'
+    toml = (
+        make_project() / "newsletter.toml"
+    ).read_text() + '\n[safety]\nbanned_claims = ["tone up in N weeks", "/\\\\bdetox\\\\w*/"]\n'
     config = load_config(make_project({"newsletter.toml": toml}))
     files = {GLUTES: article("Tone up in 6 weeks.\n\nA detoxing tea.\n\nA miracle.\n", front="")}
-    assert findings(files, config=config) == [f"{GLUTES}:7: error safety.banned-claim", f"{GLUTES}:9: error safety.banned-claim"]
+    assert findings(files, config=config) == [
+        f"{GLUTES}:7: error safety.banned-claim",
+        f"{GLUTES}:9: error safety.banned-claim",
+    ]
 
 
 def test_a_banned_claim_that_is_not_a_valid_regular_expression_is_a_config_error(make_project):
     toml = (make_project() / "newsletter.toml").read_text() + '\n[safety]\nbanned_claims = ["/(unclosed/"]\n'
-    with pytest.raises(ConfigError, match=r"\[safety\] banned_claims: '/\(unclosed/' is not a valid regular expression"):
+    with pytest.raises(
+        ConfigError, match=r"\[safety\] banned_claims: '/\(unclosed/' is not a valid regular expression"
+    ):
         load_config(make_project({"newsletter.toml": toml}))
 
 
@@ -281,18 +317,31 @@ def test_newsletter_check_reports_safety_findings_with_file_and_line(make_projec
     clean = make_project({CLAM: card(), GLUTES: article(INLINE_EXERCISE)})
     result = CliRunner().invoke(main, ["check", "--root", str(clean), "--week", "2026-W48"])
     assert result.exit_code == 0, result.output
-    (clean / GLUTES).write_text(article(INLINE_EXERCISE.replace("Some prose first.", "A guaranteed fix.")), encoding="utf-8")
+    (clean / GLUTES).write_text(
+        article(INLINE_EXERCISE.replace("Some prose first.", "A guaranteed fix.")), encoding="utf-8"
+    )
     (clean / CLAM).write_text(card(safety="Fine in pregnancy.", review=False), encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--root", str(clean), "--week", "2026-W48"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"{GLUTES}:9: error: 'guaranteed' is a claim we never make ([safety] banned_claims: /\\bguarantee(?:s|d)?\\b/): say what the exercise can do, without promises" in lines
-    assert f"{CLAM}:1: error: 'reviewed_by' is missing: exercise card 'Side-lying clam' must be checked by a professional; add  reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist  to the front matter" in lines
-    assert any(line.startswith(f"{CLAM}:17: error: exercise card 'Side-lying clam' gives no prolapse guidance") for line in lines)
+    assert (
+        f"{GLUTES}:9: error: 'guaranteed' is a claim we never make ([safety] "
+        "banned_claims: /\\bguarantee(?:s|d)?\\b/): say what the exercise can "
+        "do, without promises" in lines
+    )
+    assert (
+        f"{CLAM}:1: error: 'reviewed_by' is missing: exercise card 'Side-lying "
+        "clam' must be checked by a professional; add  reviewed_by: Dr Anouk "
+        "Verhoeven, pelvic health physiotherapist  to the front matter" in lines
+    )
+    assert any(
+        line.startswith(f"{CLAM}:17: error: exercise card 'Side-lying clam' gives no prolapse guidance")
+        for line in lines
+    )
 
 
 def test_newsletter_check_reports_a_card_without_pregnancy_suitability_once(make_project):
-    # Cards' `pregnancy` is checked by pipeline/checks/exercises.py; the safety rules do not repeat it.
+    # Cards' `pregnancy` is checked by pipeline/authoring/check/rules/exercises.py; the safety rules do not repeat it.
     root = make_project({CLAM: card().replace("pregnancy: safe\n", "")})
     result = CliRunner().invoke(main, ["check", "--root", str(root), "--week", "2026-W48"])
     assert result.exit_code == 1

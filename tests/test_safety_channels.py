@@ -5,29 +5,29 @@ HTML email before the point where Gmail clips it, and in the plain-text part.
 Text is compared after normalising: Markdown rendered the way the site renders it, tags removed,
 whitespace collapsed, the text part's "!! " safety markers and spelled-out links dropped.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import lxml.html
 import pytest
-
 from helpers import REPO
-from pipeline.config import load_config
-from pipeline.issue import assemble_issues, is_sendable
-from pipeline.load import load_content
-from pipeline.model import Article, ExerciseBlock
-from pipeline.providers.base import SignupForm
+
+from pipeline.content.assemble import assemble_issues, is_sendable
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.model import Article, ExerciseBlock, SignupForm
+from pipeline.core.urls import exercise_anchor
+from pipeline.core.weeks import week_of
 from pipeline.render import blog, email
 from pipeline.render.email import GMAIL_CLIP_BYTES, render_email
 from pipeline.render.markdown import MarkdownRenderer
-from pipeline.urls import exercise_anchor
-from pipeline.weeks import week_of
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SIGNUP = SignupForm(action="https://lists.example/subscribe", method="post", email_field="email")
 
 
@@ -89,15 +89,17 @@ def deliveries(config, content) -> list[Delivery]:
                 seen: Counter[str] = Counter()
                 for block in article.exercises:
                     seen[block.slug] += 1
-                    found.append(Delivery(
-                        id=f"{week}-{issue.stage or 'all'}-{article.slug}-{block.slug}",
-                        article=article,
-                        block=block,
-                        anchor=exercise_anchor(block.slug, seen[block.slug]),
-                        email_html_before_clip=before_clip,
-                        email_text=rendered.text,
-                        excerpted=article.slug in rendered.excerpted,
-                    ))
+                    found.append(
+                        Delivery(
+                            id=f"{week}-{issue.stage or 'all'}-{article.slug}-{block.slug}",
+                            article=article,
+                            block=block,
+                            anchor=exercise_anchor(block.slug, seen[block.slug]),
+                            email_html_before_clip=before_clip,
+                            email_text=rendered.text,
+                            excerpted=article.slug in rendered.excerpted,
+                        )
+                    )
     return found
 
 

@@ -1,5 +1,6 @@
 """`newsletter new article|exercise`: a correctly named file with complete front matter and the
 authoring format's headings, which builds as it is, and is never written over an existing file."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,12 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from pipeline.check import check_project
-from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.frontmatter import read_front_matter
-from pipeline.parse import ARTICLE_FIELDS, EXERCISE_FIELDS, parse_article, parse_exercise
-from pipeline.scaffold import article_text, new_article, new_exercise, yaml_value
+from pipeline.authoring.check.runner import check_project
+from pipeline.authoring.scaffold import (
+    article_text,
+    new_article,
+    new_exercise,
+    yaml_value,
+)
+from pipeline.cli.main import main
+from pipeline.content.fields import ARTICLE_FIELDS, EXERCISE_FIELDS
+from pipeline.content.frontmatter import read_front_matter
+from pipeline.content.parse import parse_article, parse_exercise
+from pipeline.core.config import load_config
 
 
 def new(root, *args: str):
@@ -25,7 +32,11 @@ def test_new_article_is_named_after_its_slug_and_dated_today(make_project):
     path = new_article(load_config(root), "Why Your Glutes Grip!", today=date(2026, 11, 25))
     assert path == root / "content" / "articles" / "why-your-glutes-grip.md"
     article = parse_article(path.read_text(encoding="utf-8"), "content/articles/why-your-glutes-grip.md")
-    assert (article.title, article.date, article.slug) == ("Why Your Glutes Grip!", date(2026, 11, 25), "why-your-glutes-grip")
+    assert (article.title, article.date, article.slug) == (
+        "Why Your Glutes Grip!",
+        date(2026, 11, 25),
+        "why-your-glutes-grip",
+    )
 
 
 def test_new_article_lists_every_front_matter_key(make_project):
@@ -52,7 +63,9 @@ def test_new_exercise_is_a_card_named_after_its_slug(make_project):
     assert set(read_front_matter(path.read_text(encoding="utf-8"), "x").meta) == set(EXERCISE_FIELDS)
 
 
-@pytest.mark.parametrize("title", ["Glutes: why they grip", "2026", "yes", "#1 tip", "\"Quoted\" words", "Crème brûlée core"])
+@pytest.mark.parametrize(
+    "title", ["Glutes: why they grip", "2026", "yes", "#1 tip", '"Quoted" words', "Crème brûlée core"]
+)
 def test_titles_that_yaml_would_misread_are_quoted(title):
     text = article_text(title, "t", date(2026, 11, 25))
     assert read_front_matter(text, "content/articles/t.md").meta["title"] == title

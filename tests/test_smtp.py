@@ -1,5 +1,6 @@
 """The smtp provider against a real SMTP server (aiosmtpd on 127.0.0.1): one personalised
 message per subscriber, exactly once, over plain, STARTTLS or SSL connections with login."""
+
 from __future__ import annotations
 
 import fcntl
@@ -13,7 +14,7 @@ import sys
 import textwrap
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser, Parser
@@ -24,22 +25,23 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from pipeline.config import load_config
-from pipeline.errors import ConfigError, ProviderError, PushRefused
-from pipeline.issue import assemble_issue
-from pipeline.ledger import Ledger, ledger_path
-from pipeline.load import load_content
-from pipeline.providers import get_provider
-from pipeline.providers.smtp import SmtpProvider, Throttle
-from pipeline.push import push_issue
+from pipeline.content.assemble import assemble_issue
+from pipeline.content.load import load_content
+from pipeline.core.config import load_config
+from pipeline.core.errors import ConfigError, ProviderError, PushRefused
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.providers.smtp import SmtpProvider
+from pipeline.deliver.push import push_issue
+from pipeline.deliver.smtp.relay import Throttle
+from pipeline.deliver.subscribers import Subscriber, SubscriberStore
+from pipeline.deliver.tokens import TOKEN_PLACEHOLDER, read_token
 from pipeline.render.email import render_email
-from pipeline.render.mime import build_eml
-from pipeline.subscribers import Subscriber, SubscriberStore
-from pipeline.unsubscribe import TOKEN_PLACEHOLDER, read_token
+from pipeline.render.mime import make_eml
 
 REPO = Path(__file__).resolve().parent.parent
 WEEK = "2026-W48"
-BUILT_AT = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+BUILT_AT = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SECRET = "unsubscribe-secret-for-the-smtp-tests"
 PASSWORD = "correct horse battery staple"
 ENV = {"NEWSLETTER_UNSUBSCRIBE_SECRET": SECRET, "NEWSLETTER_SMTP_PASSWORD": PASSWORD}
@@ -136,7 +138,7 @@ def rendered(provider: SmtpProvider):
     config = provider.config
     issue = assemble_issue(load_content(config), config, WEEK)
     email = render_email(issue, config, provider.unsubscribe_url())
-    return email, build_eml(email, config, BUILT_AT)
+    return email, make_eml(email, config, BUILT_AT)
 
 
 def drafted(provider: SmtpProvider) -> str:
@@ -221,7 +223,7 @@ def test_send_now_sends_each_subscriber_one_personal_message(project):
         campaign = provider.send_now(drafted(provider))
     assert campaign.status == "sent"
     assert sorted(mailbox.recipients()) == ["reader000@example.com", "reader001@example.com", "reader002@example.com"]
-    for (mail_from, [recipient], raw), message in zip(mailbox.messages, mailbox.parsed()):
+    for (mail_from, [recipient], raw), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
         assert mail_from == "hello@strongfromwithin.example"
         assert_personal_and_complete(message, recipient)
         assert_headers_readable_as_sent(raw)
@@ -326,7 +328,11 @@ def test_each_recipient_is_recorded_in_the_ledger(project):
         provider = provider_for(root)
         campaign_id = drafted(provider)
         provider.send_now(campaign_id)
-    assert sorted(sent_to(root, campaign_id)) == ["reader000@example.com", "reader001@example.com", "reader002@example.com"]
+    assert sorted(sent_to(root, campaign_id)) == [
+        "reader000@example.com",
+        "reader001@example.com",
+        "reader002@example.com",
+    ]
 
 
 def test_a_sent_campaign_is_never_sent_again(project):
@@ -452,7 +458,7 @@ def test_push_cannot_schedule_over_smtp(project):
     provider = provider_for(root)
     email, eml = rendered(provider)
     with Ledger(ledger_path(root / ".newsletter")) as ledger, pytest.raises(PushRefused, match="smtp cannot schedule"):
-        push_issue(provider, ledger, email, eml, schedule_at=datetime.now(timezone.utc) + timedelta(days=1))
+        push_issue(provider, ledger, email, eml, schedule_at=datetime.now(UTC) + timedelta(days=1))
 
 
 def test_sending_needs_the_unsubscribe_secret(project):
@@ -502,7 +508,9 @@ def test_send_now_waits_as_the_configured_rate_asks(project):
     time = FakeTime()
     with smtp_server(Mailbox()) as server:
         root = project(server.port, people=5, rate_per_second=2)
-        provider = provider_for(root, throttle=Throttle(load_config(root).provider.options["rate_per_second"], time.clock, time.sleep))
+        provider = provider_for(
+            root, throttle=Throttle(load_config(root).provider.options["rate_per_second"], time.clock, time.sleep)
+        )
         provider.send_now(drafted(provider))
     assert time.sleeps == [0.5] * 4
 
@@ -515,7 +523,9 @@ def test_the_configured_rate_is_what_the_provider_paces_to(project):
 def test_starttls_with_login(project, certificates):
     server_context, ca_file = certificates
     mailbox = Mailbox()
-    with smtp_server(mailbox, tls_context=server_context, require_starttls=True, authenticator=accept_login, auth_require_tls=True) as server:
+    with smtp_server(
+        mailbox, tls_context=server_context, require_starttls=True, authenticator=accept_login, auth_require_tls=True
+    ) as server:
         root = project(server.port, people=2, security="starttls", username="writer", ca_file=str(ca_file))
         provider = provider_for(root)
         provider.send_now(drafted(provider))
@@ -534,7 +544,9 @@ def test_ssl_with_login(project, certificates):
 
 def test_a_wrong_password_is_a_provider_error_that_never_shows_the_password(project, certificates):
     server_context, ca_file = certificates
-    with smtp_server(Mailbox(), tls_context=server_context, require_starttls=True, authenticator=accept_login) as server:
+    with smtp_server(
+        Mailbox(), tls_context=server_context, require_starttls=True, authenticator=accept_login
+    ) as server:
         root = project(server.port, security="starttls", username="writer", ca_file=str(ca_file))
         wrong = "not-the-password-1234"
         provider = provider_for(root, env={**ENV, "NEWSLETTER_SMTP_PASSWORD": wrong})
@@ -586,7 +598,10 @@ def test_nothing_listening_is_a_provider_error_naming_the_server(project):
         ({"port": "587"}, "port must be a whole number"),
         ({"rate_per_second": 0}, "rate_per_second must be a number above 0"),
         ({"from_address": "news"}, "from_address 'news' is not an email address"),
-        ({"host": "smtp.example.com", "username": "writer"}, "would send the SMTP password to smtp.example.com unencrypted"),
+        (
+            {"host": "smtp.example.com", "username": "writer"},
+            "would send the SMTP password to smtp.example.com unencrypted",
+        ),
         ({"api_key": "x"}, "unknown key 'api_key' in [provider] for provider 'smtp'"),
     ],
 )
@@ -599,7 +614,9 @@ def test_bad_settings_are_config_errors(project, options, message):
 def test_the_port_defaults_to_the_one_of_the_security_mode(project):
     root = project(free_port())
     text = (root / "newsletter.toml").read_text()
-    (root / "newsletter.toml").write_text(re.sub(r"port = \d+\n", "", text).replace('security = "none"', 'security = "ssl"'))
+    (root / "newsletter.toml").write_text(
+        re.sub(r"port = \d+\n", "", text).replace('security = "none"', 'security = "ssl"')
+    )
     assert provider_for(root).settings.port == 465
 
 
@@ -609,11 +626,11 @@ SUBSCRIBERS = 200
 PUSH_SCRIPT = textwrap.dedent("""
     # What `newsletter push --send-now` does: build the week, then push it exactly once.
     import sys
-    from pipeline.build import build
-    from pipeline.config import load_config
-    from pipeline.ledger import Ledger, ledger_path
-    from pipeline.providers import get_provider
-    from pipeline.push import push_issue
+    from pipeline.build.run import build
+    from pipeline.core.config import load_config
+    from pipeline.deliver.ledger import Ledger, ledger_path
+    from pipeline.deliver.providers import get_provider
+    from pipeline.deliver.push import push_issue
 
     config = load_config(sys.argv[1])
     provider = get_provider(config)
@@ -625,8 +642,9 @@ PUSH_SCRIPT = textwrap.dedent("""
 
 def push_in_a_process(root: Path) -> subprocess.Popen:
     env = {**os.environ, **ENV, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-c", PUSH_SCRIPT, str(root), WEEK], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", PUSH_SCRIPT, str(root), WEEK], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_a_send_killed_half_way_and_run_again_reaches_everyone_exactly_once(project):
@@ -642,7 +660,9 @@ def test_a_send_killed_half_way_and_run_again_reaches_everyone_exactly_once(proj
     with smtp_server(mailbox) as server:
         root = project(server.port, people=SUBSCRIBERS)
         provider = provider_for(root)
-        campaign_id = rendered(provider)[0].issue.key  # the real week has stage versions: untagged readers get `general`
+        campaign_id = rendered(provider)[
+            0
+        ].issue.key  # the real week has stage versions: untagged readers get `general`
 
         first = sender["first"] = push_in_a_process(root)
         assert first.wait(timeout=120) == -signal.SIGKILL, first.stderr.read().decode()
@@ -657,7 +677,7 @@ def test_a_send_killed_half_way_and_run_again_reaches_everyone_exactly_once(proj
 
     everyone = [f"reader{n:03d}@example.com" for n in range(SUBSCRIBERS)]
     assert sorted(mailbox.recipients()) == everyone  # each exactly once
-    for (_, [recipient], raw), message in zip(mailbox.messages, mailbox.parsed()):
+    for (_, [recipient], raw), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
         assert_personal_and_complete(message, recipient)
         assert_headers_readable_as_sent(raw)
     assert len({tuple(unsubscribe_tokens(message)["text"]) for message in mailbox.parsed()}) == SUBSCRIBERS

@@ -5,6 +5,7 @@ pushed to its own audience exactly once.
 Provider targeting is tested against each provider's fake in tests/providers/test_stage_versions.py
 and over real SMTP in tests/test_stages_smtp.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,29 +13,29 @@ import re
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import REPO, assert_golden, build_project
 
-from helpers import REPO, assert_golden
-from pipeline.build import build
-from pipeline.config import config_from_dict, load_config
-from pipeline.errors import ConfigError, ContentError, ContentErrors, PushRefused
-from pipeline.issue import assemble_issue, assemble_issues
-from pipeline.ledger import Ledger, ledger_path
-from pipeline.load import build_content, load_content
-from pipeline.model import ExerciseBlock, Prose, Source
-from pipeline.providers import get_provider
-from pipeline.providers.base import Provider
-from pipeline.push import plan, push_issue
+from pipeline.build.run import build
+from pipeline.content.assemble import assemble_issue, assemble_issues
+from pipeline.content.load import content_from_texts, load_content
+from pipeline.core.config import config_from_dict, load_config
+from pipeline.core.errors import ConfigError, ContentError, ContentErrors, PushRefused
+from pipeline.core.model import ExerciseBlock, Prose, Source
+from pipeline.core.stages import GENERAL_STAGE, targeting, version_for_tags
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.providers.base import Provider
+from pipeline.deliver.push import plan, push_issue
 from pipeline.render.email import render_email
-from pipeline.stages import GENERAL_STAGE, targeting, version_for_tags
 
 WEEK = "2026-W48"
 STAGES = ("pregnant", "postpartum-0-6w", "postpartum-6w-plus")
 VERSIONS = (*STAGES, GENERAL_STAGE)
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 CONFIG = config_from_dict({"site": {"base_url": "https://strongfromwithin.example"}}, Path("."))
 ARTICLE = "content/articles/wake-up.md"
 ARTICLE_SOURCE = Source(ARTICLE, 20)
@@ -67,14 +68,17 @@ def article(body: str, day: str = "2026-11-25", slug: str = "wake-up") -> dict[s
 
 
 def cards() -> dict[str, str]:
-    return {"content/exercises/side-lying-clam.md": SIDE_LYING_CLAM, "content/exercises/prone-leg-lift.md": PRONE_LEG_LIFT}
+    return {
+        "content/exercises/side-lying-clam.md": SIDE_LYING_CLAM,
+        "content/exercises/prone-leg-lift.md": PRONE_LEG_LIFT,
+    }
 
 
 def content_of(*files: dict[str, str], stages=STAGES):
     merged = {**cards()}
     for more in files:
         merged |= more
-    return build_content(merged, stages=stages)
+    return content_from_texts(merged, stages=stages)
 
 
 def versions_of(*files: dict[str, str], config=CONFIG) -> dict[str | None, object]:
@@ -100,7 +104,8 @@ def parse_errors(body: str, stages=STAGES) -> list[str]:
 
 class TestStageBlocks:
     def test_a_block_limits_its_prose_to_the_stages_it_names(self):
-        content = content_of(article("""
+        content = content_of(
+            article("""
             For everyone.
 
             ::: only pregnant, postpartum-0-6w
@@ -108,7 +113,8 @@ class TestStageBlocks:
             :::
 
             For everyone again.
-        """))
+        """)
+        )
         parts = content.articles[0].parts
         assert [(part.markdown, part.stages) for part in parts] == [
             ("For everyone.", None),
@@ -117,17 +123,20 @@ class TestStageBlocks:
         ]
 
     def test_the_source_line_of_a_part_in_a_block_is_where_its_text_starts(self):
-        content = content_of(article("""
+        content = content_of(
+            article("""
             Intro.
 
             ::: only pregnant
             Bump note.
             :::
-        """))
+        """)
+        )
         assert content.articles[0].parts[1].source.line == 10  # 5 front matter lines, a blank, then the body
 
     def test_a_block_can_hold_an_exercise_written_in_place_and_a_library_card(self):
-        content = content_of(article("""
+        content = content_of(
+            article("""
             ::: only postpartum-6w-plus
             ## Exercise - the bridge
 
@@ -142,13 +151,20 @@ class TestStageBlocks:
             reps: 6
             ```
             :::
-        """))
+        """)
+        )
         bridge, lift = content.articles[0].parts
         assert (bridge.slug, bridge.stages) == ("bridge", ("postpartum-6w-plus",))
-        assert (lift.ref, lift.pregnancy, lift.reps, lift.stages) == ("prone-leg-lift", "avoid", "6", ("postpartum-6w-plus",))
+        assert (lift.ref, lift.pregnancy, lift.reps, lift.stages) == (
+            "prone-leg-lift",
+            "avoid",
+            "6",
+            ("postpartum-6w-plus",),
+        )
 
     def test_the_end_of_a_block_ends_an_exercise_written_before_it(self):
-        content = content_of(article("""
+        content = content_of(
+            article("""
             ## Exercise - the bridge
 
             ### Safety
@@ -158,33 +174,51 @@ class TestStageBlocks:
             ::: only pregnant
             From the second trimester, prop your shoulders up on pillows.
             :::
-        """))
+        """)
+        )
         bridge, note = content.articles[0].parts
         assert isinstance(bridge, ExerciseBlock) and bridge.stages is None
         assert "pillows" not in bridge.safety
-        assert (note.markdown, note.stages) == ("From the second trimester, prop your shoulders up on pillows.", ("pregnant",))
+        assert (note.markdown, note.stages) == (
+            "From the second trimester, prop your shoulders up on pillows.",
+            ("pregnant",),
+        )
 
     def test_colons_inside_code_are_code(self):
-        content = content_of(article("""
+        content = content_of(
+            article("""
             ```
             ::: only nobody
             ```
-        """))
+        """)
+        )
         (part,) = content.articles[0].parts
         assert "::: only nobody" in part.markdown and part.stages is None
 
     def test_the_stages_come_from_newsletter_toml(self, make_project):
-        root = make_project({
-            "newsletter.toml": (REPO / "newsletter.toml").read_text() + '\n[audience]\nstages = ["trying", "pregnant"]\n',
-            **article("::: only trying\nFor those trying to conceive.\n:::\n"),
-        })  # fmt: skip
+        root = make_project(
+            {
+                "newsletter.toml": (REPO / "newsletter.toml").read_text()
+                + '\n[audience]\nstages = ["trying", "pregnant"]\n',
+                **article("::: only trying\nFor those trying to conceive.\n:::\n"),
+            }
+        )
         (part,) = load_content(load_config(root)).articles[0].parts
         assert part.stages == ("trying",)
 
     def test_an_issue_intro_can_have_blocks_too(self):
-        content = content_of(article("Text."), {"content/issues/2026-W48.md": "---\nsubject: Hi\n---\n\nHello all.\n\n::: only postpartum-0-6w\nRest first.\n:::\n"})
+        content = content_of(
+            article("Text."),
+            {
+                "content/issues/2026-W48.md": "---\nsubject: Hi\n---\n\nHello all.\n\n::: only postpartum-0-6w\nRest "
+                "first.\n:::\n"
+            },
+        )
         note = content.issue_notes[WEEK]
-        assert [(part.markdown, part.stages) for part in note.intro_parts] == [("Hello all.", None), ("Rest first.", ("postpartum-0-6w",))]
+        assert [(part.markdown, part.stages) for part in note.intro_parts] == [
+            ("Hello all.", None),
+            ("Rest first.", ("postpartum-0-6w",)),
+        ]
         assert note.intro == "Hello all.\n\nRest first."
 
 
@@ -217,7 +251,10 @@ class TestStageBlockErrors:
 
     def test_an_empty_block_is_an_error(self):
         (error,) = parse_errors("Text.\n\n::: only pregnant\n:::\n")
-        assert error == f"{ARTICLE}:9: the '::: only pregnant' block is empty: write what those readers should see, or remove it"
+        assert (
+            error
+            == f"{ARTICLE}:9: the '::: only pregnant' block is empty: write what those readers should see, or remove it"
+        )
 
     def test_a_stage_of_the_default_list_is_unknown_when_newsletter_toml_changes_the_list(self):
         (error,) = parse_errors("::: only postpartum-0-6w\nText.\n:::\n", stages=("trying", "pregnant"))
@@ -227,7 +264,9 @@ class TestStageBlockErrors:
         content = content_of(article("::: only pregnant\n```exercise\nref: prone-leg-lift\n```\n:::\n"))
         with pytest.raises(ContentError) as caught:
             assemble_issues(content, CONFIG, WEEK)
-        assert str(caught.value).startswith(f"{ARTICLE}:8: exercise 'Prone leg lift' is marked pregnancy: avoid but sits in a '::: only pregnant' block")
+        assert str(caught.value).startswith(
+            f"{ARTICLE}:8: exercise 'Prone leg lift' is marked pregnancy: avoid but sits in a '::: only pregnant' block"
+        )
 
 
 class TestAudienceConfig:
@@ -237,7 +276,10 @@ class TestAudienceConfig:
             ({"stages": ["Pregnant"]}, "'Pregnant' is not a stage name"),
             ({"stages": ["pregnant", "general"]}, "'general' is reserved for readers with no stage tag"),
             ({"stages": ["pregnant", "pregnant"]}, "lists 'pregnant' twice"),
-            ({"stages": ["postpartum"], "pregnant_stage": "pregnant"}, "pregnant_stage 'pregnant' is not one of the stages (postpartum)"),
+            (
+                {"stages": ["postpartum"], "pregnant_stage": "pregnant"},
+                "pregnant_stage 'pregnant' is not one of the stages (postpartum)",
+            ),
             ({"stages": "pregnant"}, "[audience] stages must be a list"),
         ],
     )
@@ -261,27 +303,40 @@ class TestVersions:
     def test_a_week_with_a_stage_block_is_one_version_per_stage_then_general(self):
         versions = versions_of(article("Text.\n\n::: only pregnant\nBump note.\n:::\n"))
         assert list(versions) == list(VERSIONS)
-        assert [issue.key for issue in versions.values()] == [f"strongfromwithin-example-2026-W48-{v}" for v in VERSIONS]
+        assert [issue.key for issue in versions.values()] == [
+            f"strongfromwithin-example-2026-W48-{v}" for v in VERSIONS
+        ]
         assert {issue.subject for issue in versions.values()} == {"Wake up, wake-up"}
 
     def test_a_block_reaches_only_the_stages_it_names(self):
         versions = versions_of(article("Text.\n\n::: only pregnant, postpartum-0-6w\nEarly note.\n:::\n"))
-        assert {stage for stage, issue in versions.items() if "Early note." in words(issue)} == {"pregnant", "postpartum-0-6w"}
+        assert {stage for stage, issue in versions.items() if "Early note." in words(issue)} == {
+            "pregnant",
+            "postpartum-0-6w",
+        }
 
     def test_an_avoid_exercise_alone_makes_the_week_staged_and_never_reaches_pregnant_or_untagged_readers(self):
         versions = versions_of(article("Text.\n\n```exercise\nref: prone-leg-lift\n```\n"))
         assert list(versions) == list(VERSIONS)
-        assert {stage for stage, issue in versions.items() if "Prone leg lift" in words(issue)} == {"postpartum-0-6w", "postpartum-6w-plus"}
+        assert {stage for stage, issue in versions.items() if "Prone leg lift" in words(issue)} == {
+            "postpartum-0-6w",
+            "postpartum-6w-plus",
+        }
 
     def test_an_inline_exercise_marked_avoid_is_left_out_too(self):
-        block = ExerciseBlock(name="Plank", slug="plank", source=ARTICLE_SOURCE, safety="Not in pregnancy.", pregnancy="avoid")
+        block = ExerciseBlock(
+            name="Plank", slug="plank", source=ARTICLE_SOURCE, safety="Not in pregnancy.", pregnancy="avoid"
+        )
         content = content_of(article("Text."))
         content.articles[0].parts.append(block)
         versions = {issue.stage: issue for issue in assemble_issues(content, CONFIG, WEEK)}
-        assert "[exercise Plank]" not in words(versions["pregnant"]) and "[exercise Plank]" in words(versions["postpartum-6w-plus"])
+        assert "[exercise Plank]" not in words(versions["pregnant"]) and "[exercise Plank]" in words(
+            versions["postpartum-6w-plus"]
+        )
 
     def test_the_general_version_holds_nothing_stage_specific(self):
-        versions = versions_of(article("""
+        versions = versions_of(
+            article("""
             Everyone.
 
             ::: only pregnant
@@ -295,11 +350,14 @@ class TestVersions:
             ```exercise
             ref: prone-leg-lift
             ```
-        """))
+        """)
+        )
         assert words(versions[GENERAL_STAGE]).strip() == "Everyone."
 
     def test_the_intros_blocks_are_filtered_the_same_way(self):
-        note = {"content/issues/2026-W48.md": "---\nsubject: Hi\n---\n\nHello.\n\n::: only pregnant\nFor the bump.\n:::\n"}
+        note = {
+            "content/issues/2026-W48.md": "---\nsubject: Hi\n---\n\nHello.\n\n::: only pregnant\nFor the bump.\n:::\n"
+        }
         versions = versions_of(article("Text."), note)
         assert versions["pregnant"].intro == "Hello.\n\nFor the bump."
         assert versions["postpartum-0-6w"].intro == versions[GENERAL_STAGE].intro == "Hello."
@@ -316,7 +374,9 @@ class TestVersions:
         assert list(versions) == ["pregnant"]
 
     def test_without_a_pregnant_stage_an_avoid_exercise_is_left_out_of_general_only(self):
-        config = config_from_dict({"site": {"base_url": "https://strongfromwithin.example"}, "audience": {"pregnant_stage": ""}}, Path("."))
+        config = config_from_dict(
+            {"site": {"base_url": "https://strongfromwithin.example"}, "audience": {"pregnant_stage": ""}}, Path(".")
+        )
         versions = versions_of(article("Text.\n\n```exercise\nref: prone-leg-lift\n```\n"), config=config)
         assert {stage for stage, issue in versions.items() if "Prone leg lift" in words(issue)} == set(STAGES)
 
@@ -343,7 +403,9 @@ class TestWhoGetsWhichVersion:
     def test_a_reader_gets_the_version_of_her_first_stage_tag_or_general(self, tags, version):
         assert version_for_tags(tags, STAGES) == version
 
-    @pytest.mark.parametrize("tags", [(), ("pregnant",), ("pregnant", "postpartum-0-6w"), STAGES, ("postpartum-6w-plus", "x")])
+    @pytest.mark.parametrize(
+        "tags", [(), ("pregnant",), ("pregnant", "postpartum-0-6w"), STAGES, ("postpartum-6w-plus", "x")]
+    )
     def test_every_tag_set_matches_exactly_one_versions_audience(self, tags):
         def matches(rule):
             return (rule.include is None or rule.include in tags) and not set(rule.exclude) & set(tags)
@@ -425,11 +487,13 @@ def staged_project(make_project):
 
 
 def test_build_writes_general_at_the_top_and_each_stage_in_its_folder(staged_project):
-    result = build(load_config(staged_project), WEEK, now=NOW)
+    result = build_project(load_config(staged_project), WEEK, now=NOW)
 
     week = staged_project / "dist" / "email" / WEEK
     assert sorted(p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file()) == sorted(
-        f"{folder}{name}" for folder in ("", *(f"{stage}/" for stage in STAGES)) for name in ("email.eml", "email.txt", "index.html")
+        f"{folder}{name}"
+        for folder in ("", *(f"{stage}/" for stage in STAGES))
+        for name in ("email.eml", "email.txt", "index.html")
     )
     assert [built.stage for built in result.emails] == list(VERSIONS)
     assert result.email.stage == GENERAL_STAGE and result.email.directory == week
@@ -439,10 +503,10 @@ def test_build_writes_general_at_the_top_and_each_stage_in_its_folder(staged_pro
 
 
 def test_a_rebuild_without_stage_content_leaves_no_stage_folder_behind(staged_project):
-    build(load_config(staged_project), WEEK, now=NOW)
+    build_project(load_config(staged_project), WEEK, now=NOW)
     (staged_project / "content" / "articles" / "wake-up.md").write_text(article("Text.")["content/articles/wake-up.md"])
 
-    result = build(load_config(staged_project), WEEK, now=NOW)
+    result = build_project(load_config(staged_project), WEEK, now=NOW)
 
     week = staged_project / "dist" / "email" / WEEK
     assert sorted(p.name for p in week.iterdir()) == ["email.eml", "email.txt", "index.html"]
@@ -451,11 +515,15 @@ def test_a_rebuild_without_stage_content_leaves_no_stage_folder_behind(staged_pr
 
 def test_the_blog_shows_every_stage_block_labelled(make_project):
     root = make_project(with_repo_content=True)
-    build(load_config(root), WEEK, now=NOW)
+    build_project(load_config(root), WEEK, now=NOW)
 
     page = " ".join((root / "dist" / "site" / "articles" / "why-your-glutes-grip" / "index.html").read_text().split())
     lead_in = "Once 20 clean hip extensions feel easy and lying on your front is comfortable"
-    for stage, sentence in (("pregnant", PREGNANT_NOTE), ("postpartum-0-6w", EARLY_NOTE), ("postpartum-6w-plus", lead_in)):
+    for stage, sentence in (
+        ("pregnant", PREGNANT_NOTE),
+        ("postpartum-0-6w", EARLY_NOTE),
+        ("postpartum-6w-plus", lead_in),
+    ):
         label = f'<p class="only-stages__label">For: {stage}</p>'
         assert label in page and page.index(label) < page.index(sentence)
     assert page.count('class="only-stages__label"') == 3  # the card and its lead-in share one label
@@ -489,9 +557,13 @@ def test_each_version_is_pushed_to_the_outbox_as_its_own_campaign_once(staged_pr
 def test_a_week_sent_as_one_email_is_not_sent_again_as_versions(make_project):
     root = make_project({**cards(), **article("Text.")})
     push_all(root, send_now=True)
-    (root / "content" / "articles" / "wake-up.md").write_text(article("Text.\n\n::: only pregnant\nBump note.\n:::\n")["content/articles/wake-up.md"])
+    (root / "content" / "articles" / "wake-up.md").write_text(
+        article("Text.\n\n::: only pregnant\nBump note.\n:::\n")["content/articles/wake-up.md"]
+    )
 
-    with pytest.raises(PushRefused, match=r"already sent by outbox as one email for everyone .* would give readers a second email"):
+    with pytest.raises(
+        PushRefused, match=r"already sent by outbox as one email for everyone .* would give readers a second email"
+    ):
         push_all(root, send_now=True)
     assert not (root / "outbox" / WEEK / "pregnant").exists()
 
@@ -507,7 +579,9 @@ def test_a_week_sent_as_versions_is_not_sent_again_as_one_email(staged_project):
 def test_a_leftover_draft_of_the_other_kind_is_pointed_out(make_project):
     root = make_project({**cards(), **article("Text.")})
     push_all(root)
-    (root / "content" / "articles" / "wake-up.md").write_text(article("Text.\n\n::: only pregnant\nBump note.\n:::\n")["content/articles/wake-up.md"])
+    (root / "content" / "articles" / "wake-up.md").write_text(
+        article("Text.\n\n::: only pregnant\nBump note.\n:::\n")["content/articles/wake-up.md"]
+    )
 
     results = push_all(root)
 
@@ -529,10 +603,12 @@ class _EveryoneOnly(Provider):
 def test_a_provider_that_cannot_target_a_stage_refuses_before_anything_changes(staged_project):
     config = load_config(staged_project)
     provider = _EveryoneOnly(config)
-    built = build(config, WEEK, now=NOW).emails[0]
+    built = build_project(config, WEEK, now=NOW).emails[0]
     with Ledger(ledger_path(config.state_dir)) as ledger:
         described = plan(provider, ledger, built.email).describe()
-        with pytest.raises(PushRefused, match="provider 'everyone-only' cannot send a version of the issue to one stage"):
+        with pytest.raises(
+            PushRefused, match="provider 'everyone-only' cannot send a version of the issue to one stage"
+        ):
             push_issue(provider, ledger, built.email, built.eml)
     assert "- refused: provider 'everyone-only' cannot send a version" in described
 
@@ -540,8 +616,10 @@ def test_a_provider_that_cannot_target_a_stage_refuses_before_anything_changes(s
 def test_push_plan_lists_each_version_with_its_key_audience_and_action(staged_project):
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "push", "--plan", "--week", WEEK, "--root", str(staged_project)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stderr
     out = result.stdout

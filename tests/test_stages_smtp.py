@@ -1,22 +1,23 @@
 """Stage versions over real SMTP (aiosmtpd on 127.0.0.1): each subscriber gets exactly one
 version of the week - the one of her first stage tag, or `general` without one - counted per
 recipient at the server."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
-from pipeline.build import build
-from pipeline.config import load_config
-from pipeline.ledger import Ledger, ledger_path
-from pipeline.providers import get_provider
-from pipeline.push import push_issue
-from pipeline.subscribers import Subscriber, SubscriberStore
 from test_smtp import ENV, Mailbox, smtp_server, toml
 
+from pipeline.build.run import build
+from pipeline.core.config import load_config
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.push import push_issue
+from pipeline.deliver.subscribers import Subscriber, SubscriberStore
+
 WEEK = "2026-W48"
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 READERS = [
     Subscriber("ana@example.com", "Ana", ("pregnant",)),
     Subscriber("bea@example.com", "Bea", ("postpartum-0-6w",)),
@@ -25,8 +26,14 @@ READERS = [
     Subscriber("eve@example.com", "Eve", ("postpartum-0-6w", "pregnant")),  # two stage tags: pregnant comes first
     Subscriber("fay@example.com", "Fay", ("workshop-2025",)),  # no stage tag
 ]
-EXPECTED = {"ana@example.com": "pregnant", "bea@example.com": "postpartum-0-6w", "cat@example.com": "postpartum-6w-plus",
-            "dee@example.com": "general", "eve@example.com": "pregnant", "fay@example.com": "general"}  # fmt: skip
+EXPECTED = {
+    "ana@example.com": "pregnant",
+    "bea@example.com": "postpartum-0-6w",
+    "cat@example.com": "postpartum-6w-plus",
+    "dee@example.com": "general",
+    "eve@example.com": "pregnant",
+    "fay@example.com": "general",
+}
 # A sentence only each version has (the real week's content).
 MARKS = {
     "pregnant": "While you are pregnant, make the hip extension",
@@ -52,13 +59,17 @@ def push_versions(root, only: tuple[str, ...] | None = None):
     provider = get_provider(config, ENV)
     built = build(config, WEEK, provider=provider, now=NOW).emails
     with Ledger(ledger_path(config.state_dir)) as ledger:
-        return [push_issue(provider, ledger, b.email, b.eml, send_now=True) for b in built if only is None or b.stage in only]
+        return [
+            push_issue(provider, ledger, b.email, b.eml, send_now=True)
+            for b in built
+            if only is None or b.stage in only
+        ]
 
 
 def version_received(mailbox: Mailbox) -> dict[str, list[str]]:
     """Recipient -> the versions of the messages she got, told apart by their text."""
     got: dict[str, list[str]] = {}
-    for (_, [recipient], _), message in zip(mailbox.messages, mailbox.parsed()):
+    for (_, [recipient], _), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
         text = " ".join(message.get_body(("plain",)).get_content().split())
         found = [stage for stage, mark in MARKS.items() if mark in text] or ["general"]
         got.setdefault(recipient, []).extend(found)
@@ -110,4 +121,3 @@ def test_a_stage_nobody_is_in_sends_nothing_and_is_done(smtp_project):
 
     assert mailbox.messages == []
     assert results[0].steps == ["drafted", "sent"]
-

@@ -1,4 +1,5 @@
 """The subscriber list: CSV import, the SQLite table, and `newsletter subscribers ...`."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ContentErrors
-from pipeline.subscribers import ACTIVE, UNSUBSCRIBED, Subscriber, SubscriberStore, parse_subscribers_csv, parse_tags
+from pipeline.core.errors import ContentErrors
+from pipeline.deliver.subscribers import (
+    ACTIVE,
+    UNSUBSCRIBED,
+    Subscriber,
+    SubscriberStore,
+    parse_subscribers_csv,
+    parse_tags,
+)
 
 
 def csv_text(text: str) -> str:
@@ -21,11 +29,14 @@ def csv_text(text: str) -> str:
 
 # Reading a CSV.
 def test_a_csv_gives_email_name_and_tags():
-    people = parse_subscribers_csv(csv_text("""
+    people = parse_subscribers_csv(
+        csv_text("""
         email,name,tags
         ann@example.com,Ann Lee,pregnant
         bea@example.com,,postpartum-0-6w; postpartum-6w-plus
-    """), "list.csv")
+    """),
+        "list.csv",
+    )
     assert people == [
         Subscriber("ann@example.com", "Ann Lee", ("pregnant",)),
         Subscriber("bea@example.com", "", ("postpartum-0-6w", "postpartum-6w-plus")),
@@ -33,7 +44,9 @@ def test_a_csv_gives_email_name_and_tags():
 
 
 def test_only_the_email_column_is_required_and_other_columns_are_ignored():
-    people = parse_subscribers_csv("Email Address,First Name,Signup Date\nann@example.com,Ann,2026-01-02\n", "export.csv")
+    people = parse_subscribers_csv(
+        "Email Address,First Name,Signup Date\nann@example.com,Ann,2026-01-02\n", "export.csv"
+    )
     assert people == [Subscriber("ann@example.com")]
 
 
@@ -56,14 +69,17 @@ def test_a_csv_without_an_email_column_says_what_the_header_needs():
 
 def test_every_bad_row_is_reported_with_its_line():
     with pytest.raises(ContentErrors) as error:
-        parse_subscribers_csv(csv_text("""
+        parse_subscribers_csv(
+            csv_text("""
             email,name,tags
             ann@example.com,Ann,
             not-an-address,Bea,
             ,Cleo,pregnant
             dee@example.com,Dee,post partum!
             ANN@example.com,Ann again,
-        """), "list.csv")
+        """),
+            "list.csv",
+        )
     lines = str(error.value).splitlines()
     assert [line.split(": ")[0] for line in lines] == ["list.csv:3", "list.csv:4", "list.csv:5", "list.csv:6"]
     assert "'not-an-address' is not an email address" in lines[0]
@@ -91,7 +107,9 @@ def test_import_adds_new_people_and_keeps_their_tags(store):
 
 def test_importing_again_updates_names_and_tags_and_counts_the_unchanged(store):
     store.import_subscribers([Subscriber("ann@example.com", "Ann", ("pregnant",)), Subscriber("bea@example.com")])
-    report = store.import_subscribers([Subscriber("ANN@example.com", "Ann", ("postpartum-0-6w",)), Subscriber("bea@example.com")])
+    report = store.import_subscribers(
+        [Subscriber("ANN@example.com", "Ann", ("postpartum-0-6w",)), Subscriber("bea@example.com")]
+    )
     assert (report.added, report.updated, report.unchanged) == ([], ["ANN@example.com"], ["bea@example.com"])
     assert store.get("ann@example.com").tags == ("postpartum-0-6w",)
     assert len(store.all()) == 2
@@ -143,18 +161,31 @@ def test_the_list_survives_reopening_the_database(tmp_path):
 
 # The command.
 def newsletter(root: Path, *args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from pipeline.cli_subscribers import subscribers; sys.exit(subscribers.main(sys.argv[1:], prog_name='newsletter subscribers'))"
-    return subprocess.run([sys.executable, "-c", code, *args, "--root", str(root)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, timeout=60)
+    code = (
+        "import sys; from pipeline.cli.subscribers import subscribers; "
+        "sys.exit(subscribers.main(sys.argv[1:], prog_name='newsletter "
+        "subscribers'))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        timeout=60,
+    )
 
 
 @pytest.fixture
 def project(make_project):
-    return make_project({"people.csv": """
+    return make_project(
+        {
+            "people.csv": """
         email,name,tags
         ann@example.com,"Lee, Ann",pregnant
         bea@example.com,Bea,postpartum-0-6w postpartum-6w-plus
-    """})
+    """
+        }
+    )
 
 
 def test_import_then_list_prints_the_list_as_csv_that_imports_back(project):
@@ -193,7 +224,9 @@ def test_remove_unsubscribes_and_list_all_shows_the_status(project):
     removed = newsletter(project, "remove", "ANN@example.com")
     assert removed.returncode == 0, removed.stderr
     assert "ANN@example.com: unsubscribed" in removed.stdout
-    assert newsletter(project, "list").stdout.splitlines()[1:] == ["bea@example.com,Bea,postpartum-0-6w postpartum-6w-plus"]
+    assert newsletter(project, "list").stdout.splitlines()[1:] == [
+        "bea@example.com,Bea,postpartum-0-6w postpartum-6w-plus"
+    ]
     everyone = newsletter(project, "list", "--all").stdout.splitlines()
     assert everyone[0] == "email,name,tags,status"
     assert everyone[1] == 'ann@example.com,"Lee, Ann",pregnant,unsubscribed'

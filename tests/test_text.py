@@ -1,4 +1,5 @@
 """The plain-text part: wrapping at 72 columns, keeping what each line starts with."""
+
 from __future__ import annotations
 
 from pipeline.render.text import WIDTH, wrap_text

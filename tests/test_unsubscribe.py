@@ -1,5 +1,6 @@
 """Signed per-recipient unsubscribe tokens, the links and headers made from them, and the web
 endpoint that the links open."""
+
 from __future__ import annotations
 
 import io
@@ -7,11 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.unsubscribe import (
+from pipeline.core.errors import ConfigError
+from pipeline.deliver.tokens import (
     TOKEN_PLACEHOLDER,
     InvalidToken,
-    UnsubscribeApp,
     link_with_token,
     list_unsubscribe_headers,
     make_token,
@@ -19,6 +19,7 @@ from pipeline.unsubscribe import (
     placeholder_url,
     read_token,
 )
+from pipeline.readers.unsubscribe import UnsubscribeApp
 
 SECRET = "a-long-random-secret-for-tests-only"
 
@@ -66,7 +67,9 @@ def test_a_short_secret_is_a_config_error_that_does_not_show_it():
 
 # Links and headers.
 def test_the_token_goes_into_the_query_of_the_unsubscribe_url():
-    assert link_with_token("https://x.example/unsubscribe/", "abc.def") == "https://x.example/unsubscribe/?token=abc.def"
+    assert (
+        link_with_token("https://x.example/unsubscribe/", "abc.def") == "https://x.example/unsubscribe/?token=abc.def"
+    )
 
 
 def test_an_unsubscribe_url_with_a_query_keeps_it():
@@ -76,7 +79,10 @@ def test_an_unsubscribe_url_with_a_query_keeps_it():
 def test_the_placeholder_url_is_replaced_by_each_recipients_token():
     url = placeholder_url("https://x.example/unsubscribe/")
     token = make_token("ann@example.com", SECRET)
-    assert personalise(f'<a href="{url}">Unsubscribe</a>', token) == f'<a href="https://x.example/unsubscribe/?token={token}">Unsubscribe</a>'
+    assert (
+        personalise(f'<a href="{url}">Unsubscribe</a>', token)
+        == f'<a href="https://x.example/unsubscribe/?token={token}">Unsubscribe</a>'
+    )
 
 
 def test_the_placeholder_survives_html_escaping_and_url_quoting_unchanged():
@@ -89,7 +95,10 @@ def test_the_placeholder_survives_html_escaping_and_url_quoting_unchanged():
 
 def test_list_unsubscribe_offers_the_web_link_a_mail_address_and_one_click():
     headers = list_unsubscribe_headers("https://x.example/unsubscribe/?token=t.1", "hello@x.example", "t.1")
-    assert headers["List-Unsubscribe"] == "<https://x.example/unsubscribe/?token=t.1>, <mailto:hello@x.example?subject=unsubscribe%20t.1>"
+    assert (
+        headers["List-Unsubscribe"]
+        == "<https://x.example/unsubscribe/?token=t.1>, <mailto:hello@x.example?subject=unsubscribe%20t.1>"
+    )
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
@@ -108,8 +117,13 @@ class Endpoint:
 
     def request(self, method: str, query: str = "", body: str = "") -> tuple[str, str]:
         data = body.encode()
-        environ = {"REQUEST_METHOD": method, "QUERY_STRING": query, "CONTENT_LENGTH": str(len(data)),
-                   "CONTENT_TYPE": "application/x-www-form-urlencoded", "wsgi.input": io.BytesIO(data)}
+        environ = {
+            "REQUEST_METHOD": method,
+            "QUERY_STRING": query,
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "wsgi.input": io.BytesIO(data),
+        }
         status = []
         page = b"".join(self.app(environ, lambda code, headers: status.append(code)))
         return status[0], page.decode()
@@ -163,9 +177,9 @@ def test_other_methods_are_not_allowed(endpoint):
 
 
 def test_the_project_endpoint_marks_the_subscriber_unsubscribed_in_the_list(make_project, monkeypatch):
-    from pipeline.config import load_config
-    from pipeline.subscribers import Subscriber, SubscriberStore
-    from pipeline.unsubscribe import app_for_root
+    from pipeline.core.config import load_config
+    from pipeline.deliver.subscribers import Subscriber, SubscriberStore
+    from pipeline.readers.unsubscribe import app_for_root
 
     root = make_project()
     with SubscriberStore.for_config(load_config(root)) as store:
@@ -173,14 +187,19 @@ def test_the_project_endpoint_marks_the_subscriber_unsubscribed_in_the_list(make
     monkeypatch.setenv("NEWSLETTER_UNSUBSCRIBE_SECRET", SECRET)
     app = app_for_root(root)
     body = f"token={make_token('ann@example.com', SECRET)}".encode()
-    environ = {"REQUEST_METHOD": "POST", "QUERY_STRING": "", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
     app(environ, lambda status, headers: None)
     with SubscriberStore.for_config(load_config(root)) as store:
         assert [person.email for person in store.active()] == ["bea@example.com"]
 
 
 def test_the_project_endpoint_needs_the_secret(make_project, monkeypatch):
-    from pipeline.unsubscribe import app_for_root
+    from pipeline.readers.unsubscribe import app_for_root
 
     monkeypatch.delenv("NEWSLETTER_UNSUBSCRIBE_SECRET", raising=False)
     with pytest.raises(ConfigError, match="NEWSLETTER_UNSUBSCRIBE_SECRET"):

@@ -8,36 +8,50 @@ absolute.
 
 Drafts never appear anywhere: everything below works from `content.published_articles()`.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
-from .. import urls
-from ..cache import PageCache, Results, code_fingerprint, digest, template_bytecode_cache, tree_digest
-from ..config import Config
-from ..console import track
-from ..errors import ContentError
-from ..frontmatter import key_lines
-from ..model import Article, Content, Exercise, ExerciseBlock, Source
-from ..parallel import parallel_map
-from ..progressions import prerequisite_chain
-from ..providers.base import SignupForm
-from . import jsonld, video
-from .feed import FEED_PATH, FEED_SIZE, article_author, article_updated, build_feed
-from .markdown import MarkdownRenderer
-from .video import VideoLink, parse_video
+from pipeline.content.frontmatter import key_lines
+from pipeline.content.progressions import prerequisite_chain
+from pipeline.core import urls
+from pipeline.core.config import Config
+from pipeline.core.errors import ContentError
+from pipeline.core.model import (
+    Article,
+    Content,
+    Exercise,
+    ExerciseBlock,
+    SignupForm,
+    Source,
+)
+from pipeline.render import jsonld, video
+from pipeline.render.feed import (
+    FEED_PATH,
+    FEED_SIZE,
+    article_author,
+    article_updated,
+    feed_xml,
+)
+from pipeline.render.markdown import MarkdownRenderer
+from pipeline.render.video import VideoLink, parse_video
+from pipeline.tools.cache_store import PageCache, ResultStore, template_bytecode_cache
+from pipeline.tools.fingerprint import code_fingerprint, digest, tree_digest
+from pipeline.tools.parallel import parallel_map
+from pipeline.tools.progress import track
 
 TEMPLATE_FOLDER = "site"
 STATIC_FOLDER = "static"
@@ -83,7 +97,7 @@ class Page:
         self.file = self.file or self.path + "index.html"
 
 
-class _Links:
+class _PageLinks:
     """URL and Markdown helpers for one page, given the prefix from the page to the site root."""
 
     def __init__(self, root: str, renderer: MarkdownRenderer):
@@ -112,13 +126,17 @@ class _Links:
 
 
 def render_site(
-    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None,
-    feed_entries: Results | None = None,
+    content: Content,
+    config: Config,
+    signup_form: SignupForm,
+    now: datetime,
+    cache: PageCache | None = None,
+    feed_entries: ResultStore | None = None,
 ) -> dict[str, bytes | Path]:
-    """`cache`: the pages of the previous build (pipeline/cache.py); a page whose key is
+    """`cache`: the pages of the previous build (pipeline/build/cache.py); a page whose key is
     unchanged comes back as the Path of its previous file instead of being rendered again.
     `feed_entries`: the feed entries of earlier builds, reused while their article is unchanged."""
-    blog = _Blog(content, config, signup_form, now, cache, feed_entries=feed_entries)
+    blog = _SiteRenderer(content, config, signup_form, now, cache, feed_entries=feed_entries)
     files = blog.files()
     if feed_entries is not None:
         feed_entries.keep_only({article.source.path for article in blog.articles[:FEED_SIZE]})
@@ -126,14 +144,21 @@ def render_site(
 
 
 def render_article_pages(
-    content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache, paths: set[str],
-    tag_names: dict[str, str], with_feed: bool, feed_entries: Results | None = None,
+    content: Content,
+    config: Config,
+    signup_form: SignupForm,
+    now: datetime,
+    cache: PageCache,
+    paths: set[str],
+    tag_names: dict[str, str],
+    with_feed: bool,
+    feed_entries: ResultStore | None = None,
 ) -> dict[str, bytes | Path]:
-    """The quick rebuild's share of render_site (pipeline/rebuild.py): the pages of the articles
+    """The quick rebuild's share of render_site (pipeline/build/rebuild.py): the pages of the articles
     whose source is in `paths`, and the feed when `with_feed`; each the previous file (a Path)
     when its key is unchanged. `content` holds only some articles - these, and all the feed
     shows - and every card; `tag_names` are the names the whole site gives its tags."""
-    blog = _Blog(content, config, signup_form, now, cache, tag_names, feed_entries)
+    blog = _SiteRenderer(content, config, signup_form, now, cache, tag_names, feed_entries)
     files = blog.render_jobs([blog.article_job(article) for article in blog.articles if article.source.path in paths])
     if with_feed:
         files[FEED_PATH] = blog.feed_file()
@@ -159,20 +184,39 @@ class PageJob:
     lists_articles: bool = True  # every page but an article's own shows articles as list entries
 
     @classmethod
-    def of_page(cls, page: Page) -> "PageJob":
+    def of_page(cls, page: Page) -> PageJob:
         """A page already built: the page itself is what its key is made of."""
         return cls(page.file, page.path, page.lastmod, page.in_sitemap, lambda: page, lambda: page)
 
 
 # What a list of articles (index, topic and exercise pages) shows of each: never the body.
 # A list template that starts showing more must have the field added here.
-LISTED_FIELDS = ("slug", "title", "date", "summary", "source", "tags", "author", "image", "image_alt", "draft", "newsletter", "meta")
+LISTED_FIELDS = (
+    "slug",
+    "title",
+    "date",
+    "summary",
+    "source",
+    "tags",
+    "author",
+    "image",
+    "image_alt",
+    "draft",
+    "newsletter",
+    "meta",
+)
 
 
-class _Blog:
+class _SiteRenderer:
     def __init__(
-        self, content: Content, config: Config, signup_form: SignupForm, now: datetime, cache: PageCache | None = None,
-        tag_names: dict[str, str] | None = None, feed_entries: Results | None = None,
+        self,
+        content: Content,
+        config: Config,
+        signup_form: SignupForm,
+        now: datetime,
+        cache: PageCache | None = None,
+        tag_names: dict[str, str] | None = None,
+        feed_entries: ResultStore | None = None,
     ):
         self.cache = cache
         self.feed_entries = feed_entries
@@ -204,13 +248,15 @@ class _Blog:
         files.update(self.video_thumbnails())
         for name, path in [*self.static_files(), *self.media_files()]:
             if name in files:
-                raise ContentError(_relative(path, self.config.root), 1, f"would overwrite the blog's own {name}: rename or move it")
+                raise ContentError(
+                    _relative(path, self.config.root), 1, f"would overwrite the blog's own {name}: rename or move it"
+                )
             files[name] = path
         return files
 
     def feed_file(self) -> bytes | Path:
         feed = self.reused(FEED_PATH, lambda: ("feed", self.articles[:FEED_SIZE], None if self.articles else self.now))
-        return feed or build_feed(self.articles, self.config, self.feed_entry, self.now)
+        return feed or feed_xml(self.articles, self.config, self.feed_entry, self.now)
 
     def page_jobs(self) -> list[PageJob]:
         """Every HTML page of the blog, in sitemap order."""
@@ -227,9 +273,16 @@ class _Blog:
 
     def article_job(self, article: Article) -> PageJob:
         path = urls.article_path(article.slug)
-        tags = [(tag.name, tag.path) for tag in (self.tags[_tag_slug(name)] for name in _unique_tag_slugs(article.tags))]
+        tags = [
+            (tag.name, tag.path) for tag in (self.tags[_tag_slug(name)] for name in _unique_tag_slugs(article.tags))
+        ]
         return PageJob(
-            path + "index.html", path, article_updated(article).date(), True, lambda: self.article_page(article), lambda: (article, tags),
+            path + "index.html",
+            path,
+            article_updated(article).date(),
+            True,
+            lambda: self.article_page(article),
+            lambda: (article, tags),
             lists_articles=False,
         )
 
@@ -240,8 +293,12 @@ class _Blog:
         for job in jobs:
             files[job.file] = self.reused(job.file, job.key_parts, listed=job.lists_articles)
         missing = [job for job in jobs if files[job.file] is None]
-        rendered = parallel_map(lambda job: self.render_page(job.make()).encode("utf-8"), missing, progress=lambda items: track(items, "Rendering blog pages"))
-        files.update((job.file, data) for job, data in zip(missing, rendered))
+        rendered = parallel_map(
+            lambda job: self.render_page(job.make()).encode("utf-8"),
+            missing,
+            progress=lambda items: track(items, "Rendering blog pages"),
+        )
+        files.update((job.file, data) for job, data in zip(missing, rendered, strict=True))
         return files
 
     # -- the page cache ---------------------------------------------------------------------------
@@ -259,8 +316,12 @@ class _Blog:
         footer, and the exercise library (articles show cards' text, every page links cards)."""
         cards = sorted((exercise.source.path, self.text_digest(exercise.source.path)) for exercise in self.exercises)
         return digest(
-            code_fingerprint(), tree_digest(self.config.templates_dir / TEMPLATE_FOLDER), repr(self.config), repr(self.signup_form),
-            str(self.now.year), repr(cards),
+            code_fingerprint(),
+            tree_digest(self.config.templates_dir / TEMPLATE_FOLDER),
+            repr(self.config),
+            repr(self.signup_form),
+            str(self.now.year),
+            repr(cards),
         )
 
     def text_digest(self, path: str) -> str:
@@ -273,17 +334,32 @@ class _Blog:
         all it is made of (with the library, in site_key) - or, with `listed`, for what lists of
         articles show (LISTED_FIELDS), so editing an article's body leaves the lists alone."""
         if isinstance(value, Article) and listed:
-            return self._memo(("listed", id(value)), lambda: digest(repr([getattr(value, name) for name in LISTED_FIELDS])))
+            return self._memo(
+                ("listed", id(value)), lambda: digest(repr([getattr(value, name) for name in LISTED_FIELDS]))
+            )
         if isinstance(value, (Article, Exercise)):
             return f"<{type(value).__name__} {value.source.path} {self.text_digest(value.source.path)}>"
         if isinstance(value, Tag):  # lives as long as the build, like articles: remembered by id
-            return self._memo((listed, id(value)), lambda: self.fingerprint((value.name, value.path, value.articles), listed))
+            return self._memo(
+                (listed, id(value)), lambda: self.fingerprint((value.name, value.path, value.articles), listed)
+            )
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return f"{type(value).__name__}(" + ", ".join(
-                f"{item.name}={self.fingerprint(getattr(value, item.name), listed)}" for item in dataclasses.fields(value)
-            ) + ")"
+            return (
+                f"{type(value).__name__}("
+                + ", ".join(
+                    f"{item.name}={self.fingerprint(getattr(value, item.name), listed)}"
+                    for item in dataclasses.fields(value)
+                )
+                + ")"
+            )
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{self.fingerprint(key, listed)}: {self.fingerprint(item, listed)}" for key, item in value.items()) + "}"
+            return (
+                "{"
+                + ", ".join(
+                    f"{self.fingerprint(key, listed)}: {self.fingerprint(item, listed)}" for key, item in value.items()
+                )
+                + "}"
+            )
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(self.fingerprint(item, listed) for item in value) + "]"
         if isinstance(value, (set, frozenset)):
@@ -341,7 +417,14 @@ class _Blog:
         links = self.links_for(path + "index.html")
         description = links.plain(article.summary, article.source)
         data = [
-            jsonld.medical_web_page(page_url, article.title, description, article.meta, self.config.site.language, jsonld.posting_id(page_url)),
+            jsonld.medical_web_page(
+                page_url,
+                article.title,
+                description,
+                article.meta,
+                self.config.site.language,
+                jsonld.posting_id(page_url),
+            ),
             jsonld.blog_posting(article, page_url, description, self.config.site.author, image, self.config.site.title),
         ]
         for index, part in enumerate(article.parts):
@@ -390,8 +473,12 @@ class _Blog:
         shown = self.video_data(exercise.block, None, first_shown)
         node_id = f"{page_url}#exercise"
         data = [
-            jsonld.medical_web_page(page_url, exercise.name, description, exercise.meta, self.config.site.language, node_id),
-            jsonld.exercise(exercise.block, page_url, self.plain_text(links, exercise.block), node_id=node_id, video=shown),
+            jsonld.medical_web_page(
+                page_url, exercise.name, description, exercise.meta, self.config.site.language, node_id
+            ),
+            jsonld.exercise(
+                exercise.block, page_url, self.plain_text(links, exercise.block), node_id=node_id, video=shown
+            ),
         ]
         return Page(
             path=path,
@@ -429,7 +516,9 @@ class _Blog:
         link = parse_video(block.video) if block.video else None
         return VideoPlayer(link, video.thumbnail_path(block, article_slug)) if link else None
 
-    def video_data(self, block: ExerciseBlock, article_slug: str | None, shown_since: date | None) -> jsonld.VideoData | None:
+    def video_data(
+        self, block: ExerciseBlock, article_slug: str | None, shown_since: date | None
+    ) -> jsonld.VideoData | None:
         if not block.video:
             return None
         player = self.video_player(block, article_slug)
@@ -464,10 +553,14 @@ class _Blog:
         if picture is None or not picture.is_file() or not picture.is_relative_to(self.config.content_dir.resolve()):
             text = self.content.source_texts.get(card.source.path)
             line = key_lines(text, card.source.path).get("video_poster", 1) if text else 1
-            raise ContentError(card.source.path, line, f"video_poster '{href}' is not a file: give the picture's path from this file, e.g. ../images/clam.jpg")
+            raise ContentError(
+                card.source.path,
+                line,
+                f"video_poster '{href}' is not a file: give the picture's path from this file, e.g. ../images/clam.jpg",
+            )
         return picture.read_bytes()
 
-    def plain_text(self, links: _Links, block: ExerciseBlock):
+    def plain_text(self, links: _PageLinks, block: ExerciseBlock):
         """Markdown of this exercise as plain text; a card's text resolves links from its own file."""
         source = self.content.exercises[block.ref].source if block.ref in self.content.exercises else block.source
         return lambda text: links.plain(text, source)
@@ -538,7 +631,7 @@ class _Blog:
         return html
 
     def feed_content(self, article: Article) -> str:
-        links = _Links(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
+        links = _PageLinks(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
         context = {
             **self.common_context(),
             **links.template_globals(),
@@ -568,11 +661,15 @@ class _Blog:
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:
-            raise ContentError(self.template_path(exc.filename, name), exc.lineno or 1, f"template syntax error: {exc.message}") from exc
+            raise ContentError(
+                self.template_path(exc.filename, name), exc.lineno or 1, f"template syntax error: {exc.message}"
+            ) from exc
         except Exception as exc:
             filename, line = self.template_frame(exc)
             if filename is None and isinstance(exc, jinja2.TemplateNotFound):
-                raise ContentError(self.template_path(None, exc.name), 1, "template is missing: restore it from the repository") from exc
+                raise ContentError(
+                    self.template_path(None, exc.name), 1, "template is missing: restore it from the repository"
+                ) from exc
             if filename is None:
                 raise
             raise ContentError(self.template_path(filename, name), line, f"template error: {_describe(exc)}") from exc
@@ -592,11 +689,11 @@ class _Blog:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def links_for(self, file: str) -> _Links:
+    def links_for(self, file: str) -> _PageLinks:
         if file == NOT_FOUND_PATH:
-            return _Links(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
+            return _PageLinks(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
         root = "../" * file.count("/")
-        return _Links(root, self.renderer(root, absolute=False))
+        return _PageLinks(root, self.renderer(root, absolute=False))
 
     def renderer(self, root: str, absolute: bool) -> MarkdownRenderer:
         key = (root, absolute)
@@ -699,4 +796,3 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
-

@@ -3,7 +3,7 @@ mjml-python, and a plain-text part rendered from the same view of the issue.
 
 Both templates receive the same context (see `_context`): `issue`, `site`, `email`, `subject`,
 `preview_text`, `week_label`, `intro`, `articles`, `unsubscribe_url`, `base_url`. Every Markdown
-field is a `Rich` value with `.html` (for issue.mjml.j2) and `.text` (for email.txt.j2); each
+field is a `RenderedField` value with `.html` (for issue.mjml.j2) and `.text` (for email.txt.j2); each
 article says whether it is shown whole or as an `excerpt`.
 
 Safety: every exercise card in the email carries its safety note, before the steps. In `excerpt`
@@ -22,6 +22,7 @@ fragment, swapped for the real HTML after compiling, so a writer's hand-written 
 break the MJML compile. Styles from `<mj-style inline="inline">` (which mjml-python leaves in a
 `<style>` block) are then inlined with css-inline.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,14 +39,20 @@ import jinja2
 import mjml
 from markupsafe import Markup
 
-from ..cache import template_bytecode_cache
-from ..config import Config
-from ..errors import ContentError, PipelineError
-from ..model import Article, CardLink, ExerciseBlock, Issue, RenderedEmail
-from ..urls import CONTENT_EXERCISES, absolute, article_path, exercise_anchor, exercise_path
-from .markdown import MarkdownRenderer
-from .video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
-from .text import html_to_line, html_to_text, wrap_text
+from pipeline.core.config import Config
+from pipeline.core.errors import ContentError, PipelineError
+from pipeline.core.model import Article, CardLink, ExerciseBlock, Issue, RenderedEmail
+from pipeline.core.urls import (
+    CONTENT_EXERCISES,
+    absolute,
+    article_path,
+    exercise_anchor,
+    exercise_path,
+)
+from pipeline.render.markdown import MarkdownRenderer
+from pipeline.render.text import html_to_line, html_to_text, wrap_text
+from pipeline.render.video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
+from pipeline.tools.cache_store import template_bytecode_cache
 
 TEMPLATE_FOLDER = "email"
 HTML_TEMPLATE = "issue.mjml.j2"
@@ -62,7 +69,7 @@ PREGNANCY_LABELS = {
 
 
 @dataclass(frozen=True)
-class Rich:
+class RenderedField:
     """One Markdown field, ready for both parts: `.html` for the MJML, `.text` for plain text."""
 
     html: Markup
@@ -72,7 +79,7 @@ class Rich:
         return bool(self.text.strip())
 
 
-EMPTY = Rich(Markup(""), "")
+EMPTY = RenderedField(Markup(""), "")
 
 
 @dataclass(frozen=True)
@@ -96,20 +103,20 @@ class ExerciseView:
     name: str
     blog_url: str  # the card on the article's page, with the article's reps, sets and note
     equipment: str | None
-    summary: Rich
-    benefits: Rich
-    before: Rich
-    steps: list[Rich]
-    tips: list[Rich]
-    progression: Rich
-    safety: Rich
+    summary: RenderedField
+    benefits: RenderedField
+    before: RenderedField
+    steps: list[RenderedField]
+    tips: list[RenderedField]
+    progression: RenderedField
+    safety: RenderedField
     pregnancy: str | None
-    cautions: list[Rich]
-    sections: list[tuple[str, Rich]]
+    cautions: list[RenderedField]
+    sections: list[tuple[str, RenderedField]]
     level: str | None
     reps: str | None
     sets: str | None
-    note: Rich
+    note: RenderedField
     video: Video | None
     rest: str | None = None
     do_first: list[CardLinkView] = field(default_factory=list)
@@ -118,14 +125,20 @@ class ExerciseView:
     @property
     def facts(self) -> list[str]:
         """The short facts line: equipment, level, and the article's reps and sets."""
-        labelled = [("Equipment", self.equipment), ("Level", self.level), ("Reps", self.reps), ("Sets", self.sets), ("Rest", self.rest)]
+        labelled = [
+            ("Equipment", self.equipment),
+            ("Level", self.level),
+            ("Reps", self.reps),
+            ("Sets", self.sets),
+            ("Rest", self.rest),
+        ]
         return [f"{label}: {value}" for label, value in labelled if value]
 
 
 @dataclass
 class ProseView:
     kind = "prose"
-    body: Rich
+    body: RenderedField
 
 
 @dataclass
@@ -133,7 +146,7 @@ class ArticleView:
     title: str
     url: str
     date_label: str
-    summary: Rich
+    summary: RenderedField
     image: str | None
     image_alt: str
     parts: list[ProseView | ExerciseView]
@@ -173,7 +186,9 @@ def _kilobytes(email: RenderedEmail) -> int:
     return round(len(email.html.encode("utf-8")) / 1024)
 
 
-def _render_email(issue: Issue, config: Config, context: dict, fragments: _Fragments, first_excerpt: int) -> RenderedEmail:
+def _render_email(
+    issue: Issue, config: Config, context: dict, fragments: _Fragments, first_excerpt: int
+) -> RenderedEmail:
     """The email with articles from index `first_excerpt` on shown as excerpts."""
     articles = [replace(view, excerpt=index >= first_excerpt) for index, view in enumerate(context["articles"])]
     context = {**context, "articles": articles}
@@ -222,24 +237,24 @@ class _Fragments:
 
 
 class _Writer:
-    """Turns the model's Markdown into `Rich` values with absolute links."""
+    """Turns the model's Markdown into `RenderedField` values with absolute links."""
 
     def __init__(self, config: Config, fragments: _Fragments):
         self.config = config
         self.markdown = MarkdownRenderer(config.base_url, absolute=True)
         self.fragments = fragments
 
-    def block(self, markdown: str, source_path: str) -> Rich:
+    def block(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
         html = self.markdown.convert(markdown, source_path)
-        return Rich(self.fragments.add(html), html_to_text(html))
+        return RenderedField(self.fragments.add(html), html_to_text(html))
 
-    def inline(self, markdown: str, source_path: str) -> Rich:
+    def inline(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
         html = self.markdown.inline(markdown, source_path)
-        return Rich(self.fragments.add(html), html_to_text(html))
+        return RenderedField(self.fragments.add(html), html_to_text(html))
 
     def url(self, href: str, source_path: str) -> str:
         return self.markdown.url_for(href, source_path)
@@ -271,7 +286,9 @@ def _article_view(article: Article, writer: _Writer, excerpt: bool) -> ArticleVi
     for part in article.parts:
         if isinstance(part, ExerciseBlock):
             seen[part.slug] += 1
-            parts.append(_exercise_view(part, f"{url}#{exercise_anchor(part.slug, seen[part.slug])}", writer, article.slug))
+            parts.append(
+                _exercise_view(part, f"{url}#{exercise_anchor(part.slug, seen[part.slug])}", writer, article.slug)
+            )
         else:
             parts.append(ProseView(writer.block(part.markdown, path)))
     return ArticleView(
@@ -309,7 +326,9 @@ def _exercise_view(block: ExerciseBlock, blog_url: str, writer: _Writer, article
         safety=writer.block(block.safety, path),
         pregnancy=PREGNANCY_LABELS.get(block.pregnancy or ""),
         cautions=[writer.inline(caution, path) for caution in block.cautions],
-        sections=[(section.title, writer.block(section.markdown, section.source.path)) for section in block.other_sections],
+        sections=[
+            (section.title, writer.block(section.markdown, section.source.path)) for section in block.other_sections
+        ],
         level=block.level,
         reps=block.reps,
         sets=block.sets,
@@ -366,10 +385,14 @@ def _render(environment: jinja2.Environment, name: str, context: dict, config: C
         return environment.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         path = _project_path(exc.filename, config) if exc.filename else _template_path(name)
-        raise ContentError(path, exc.lineno, f"template syntax error: {exc.message}; fix the Jinja tag on this line") from exc
+        raise ContentError(
+            path, exc.lineno, f"template syntax error: {exc.message}; fix the Jinja tag on this line"
+        ) from exc
     except jinja2.TemplateNotFound as exc:
         raise ContentError(
-            _template_path(exc.name or name), 1, "template not found; restore it from the repository or fix the name that includes it"
+            _template_path(exc.name or name),
+            1,
+            "template not found; restore it from the repository or fix the name that includes it",
         ) from exc
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
         path, line = _failing_template_line(exc, config) or (_template_path(name), 1)
@@ -394,7 +417,9 @@ def _template_path(name: str) -> str:
 
 def _project_path(filename: str, config: Config) -> str:
     path = Path(filename).resolve()
-    return path.relative_to(config.root.resolve()).as_posix() if path.is_relative_to(config.root.resolve()) else str(path)
+    return (
+        path.relative_to(config.root.resolve()).as_posix() if path.is_relative_to(config.root.resolve()) else str(path)
+    )
 
 
 def _compile(mjml_source: str, config: Config) -> str:
@@ -404,13 +429,16 @@ def _compile(mjml_source: str, config: Config) -> str:
         path, line, problem = _mjml_problem(config) or (
             _template_path(HTML_TEMPLATE),
             1,
-            f"near line {_mjml_error_line(str(exc), mjml_source)} of the MJML it renders; check that every tag there is closed",
+            f"near line {_mjml_error_line(str(exc), mjml_source)} of the MJML it "
+            "renders; check that every tag there is closed",
         )
         raise ContentError(path, line, f"the MJML does not compile ({exc}): {problem}") from exc
     unknown = re.search(r"<(mj-[a-z-]+)", html)  # mjml-python passes unknown elements through
     if unknown:
         path, line = _first_mention(config, f"<{unknown.group(1)}") or (_template_path(HTML_TEMPLATE), 1)
-        raise ContentError(path, line, f"MJML has no element <{unknown.group(1)}>; check its spelling (e.g. <mj-text>, <mj-section>)")
+        raise ContentError(
+            path, line, f"MJML has no element <{unknown.group(1)}>; check its spelling (e.g. <mj-text>, <mj-section>)"
+        )
     return html
 
 
@@ -444,7 +472,9 @@ def _unbalanced_mj_tag(template_source: str) -> tuple[int, str] | None:
         if not closing:
             open_tags.append((name, line))
         elif not open_tags or open_tags[-1][0] != name:
-            opened = f"<{open_tags[-1][0]}> from line {open_tags[-1][1]} is still open" if open_tags else "nothing is open"
+            opened = (
+                f"<{open_tags[-1][0]}> from line {open_tags[-1][1]} is still open" if open_tags else "nothing is open"
+            )
             return line, f"</{name}> closes a tag that is not open ({opened}); close tags in the order they were opened"
         else:
             open_tags.pop()

@@ -1,14 +1,15 @@
 """The blog's Atom feed (feedgen): the newest articles, full content with absolute URLs."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 
 from feedgen.feed import FeedGenerator
 
-from .. import urls
-from ..config import Config
-from ..model import Article
+from pipeline.core import urls
+from pipeline.core.config import Config
+from pipeline.core.model import Article
 
 FEED_PATH = "feed.xml"
 FEED_SIZE = 20
@@ -18,16 +19,14 @@ def article_updated(article: Article) -> datetime:
     """When the article last changed: its date, or a later medical review (`last_reviewed`)."""
     reviewed = article.meta.get("last_reviewed")
     day = max(article.date, reviewed) if isinstance(reviewed, date) else article.date
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def article_author(article: Article, config: Config) -> str:
     return article.author or config.site.author or config.site.title
 
 
-def build_feed(
-    articles: list[Article], config: Config, content_html: Callable[[Article], str], now: datetime
-) -> bytes:
+def feed_xml(articles: list[Article], config: Config, content_html: Callable[[Article], str], now: datetime) -> bytes:
     """`articles` newest first; `content_html(article)` is the full body with absolute URLs."""
     latest = articles[:FEED_SIZE]
     feed = FeedGenerator()
@@ -52,7 +51,7 @@ def _add_entry(feed: FeedGenerator, article: Article, config: Config, html: str)
     entry.id(url)
     entry.title(article.title)
     entry.link(href=url, rel="alternate", type="text/html")
-    entry.published(datetime.combine(article.date, time(0), tzinfo=timezone.utc))
+    entry.published(datetime.combine(article.date, time(0), tzinfo=UTC))
     entry.updated(article_updated(article))
     entry.author(name=article_author(article, config))
     if article.summary:
@@ -63,4 +62,4 @@ def _add_entry(feed: FeedGenerator, article: Article, config: Config, html: str)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

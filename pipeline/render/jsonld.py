@@ -10,18 +10,19 @@
 Every property used here is defined for one of its node's types in the schema.org vocabulary
 (tests/test_jsonld.py checks this against the vocabulary file). Text fields are plain text, not HTML.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 from markupsafe import Markup
 
-from ..model import Article, ExerciseBlock
-from .video import VideoLink
+from pipeline.core.model import Article, ExerciseBlock
+from pipeline.render.video import VideoLink
 
 CONTEXT = "https://schema.org"
 EXERCISE_TYPES = ["HowTo", "ExercisePlan", "PhysicalTherapy"]
@@ -31,7 +32,9 @@ SAFETY_TIP_NAME = "Safety first"
 PlainText = Callable[[str], str]
 
 # "10", "8-10", "5 to 10 breaths", "5 each side", "up to 20"
-_REPETITIONS = re.compile(r"^(?P<upto>up\s+to\s+)?(?P<low>\d+)(?:\s*(?:-|–|—|to)\s*(?P<high>\d+))?\s*(?P<unit>.*)$", re.IGNORECASE)
+_REPETITIONS = re.compile(
+    r"^(?P<upto>up\s+to\s+)?(?P<low>\d+)(?:\s*(?:-|–|—|to)\s*(?P<high>\d+))?\s*(?P<unit>.*)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,16 @@ class VideoData:
     upload_date: date | None = None  # when it first appeared on this site
 
 
-def exercise(block: ExerciseBlock, url: str, plain: PlainText, node_id: str | None = None, video: VideoData | None = None) -> dict:
-    data: dict = {"@context": CONTEXT, "@type": list(EXERCISE_TYPES), "@id": node_id or url, "name": block.name, "url": url}
+def exercise(
+    block: ExerciseBlock, url: str, plain: PlainText, node_id: str | None = None, video: VideoData | None = None
+) -> dict:
+    data: dict = {
+        "@context": CONTEXT,
+        "@type": list(EXERCISE_TYPES),
+        "@id": node_id or url,
+        "name": block.name,
+        "url": url,
+    }
     if block.summary:
         data["description"] = plain(block.summary)
     steps = howto_steps(block, plain)
@@ -148,7 +159,7 @@ def medical_web_page(url: str, name: str, description: str, meta: dict, language
 
 
 def reviewer(reviewed_by: str) -> dict:
-    """"Dr Anouk Verhoeven, pelvic health physiotherapist" -> a Person with that name and job title."""
+    """ "Dr Anouk Verhoeven, pelvic health physiotherapist" -> a Person with that name and job title."""
     name, _, role = reviewed_by.partition(",")
     person = {"@type": "Person", "name": name.strip()}
     if role.strip():
@@ -156,7 +167,9 @@ def reviewer(reviewed_by: str) -> dict:
     return person
 
 
-def blog_posting(article: Article, url: str, description: str, site_author: str, image_url: str | None, publisher: str) -> dict:
+def blog_posting(
+    article: Article, url: str, description: str, site_author: str, image_url: str | None, publisher: str
+) -> dict:
     data: dict = {
         "@context": CONTEXT,
         "@type": "BlogPosting",

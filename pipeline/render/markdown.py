@@ -6,6 +6,7 @@ with `absolute=True` (email, feed) every link and image becomes a full URL.
 Every renderer converts with one Python-Markdown instance per thread, which skips the searches
 that cannot match (see "the same HTML, faster" below): the HTML is Python-Markdown's own.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,8 +19,8 @@ from markdown.extensions import Extension, abbr, def_list, footnotes, smarty, ta
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from ..urls import absolute as absolute_url
-from ..urls import resolve_content_link
+from pipeline.core.urls import absolute as absolute_url
+from pipeline.core.urls import resolve_content_link
 
 EXTENSIONS = ["extra", "sane_lists", "smarty"]
 MEMO_MAX_CHARS = 2000
@@ -175,10 +176,7 @@ def inline_triggers(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
 def _contains_any(text: str, triggers: tuple[str, ...] | None) -> bool:
     if triggers is None:
         return True
-    for trigger in triggers:
-        if trigger in text:
-            return True
-    return False
+    return any(trigger in text for trigger in triggers)
 
 
 def _fewest(all_triggers: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
@@ -196,9 +194,9 @@ class _TriggeredBlockParser(BlockParser):
             self._triggered = [(processor, BLOCK_TRIGGERS.get(type(processor))) for processor in self.blockprocessors]
         while blocks:
             for processor, triggers in self._triggered:
-                if _contains_any(blocks[0], triggers) and processor.test(parent, blocks[0]):
-                    if processor.run(parent, blocks) is not False:
-                        break
+                applies = _contains_any(blocks[0], triggers) and processor.test(parent, blocks[0])
+                if applies and processor.run(parent, blocks) is not False:
+                    break
 
 
 class _TriggeredInlineProcessor(InlineProcessor):

@@ -1,5 +1,6 @@
 """RenderedEmail -> a complete multipart/alternative message (.eml), as a provider or an SMTP
 server would receive it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,14 +10,14 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from ..config import Config
-from ..model import RenderedEmail
+from pipeline.core.config import Config
+from pipeline.core.model import RenderedEmail
 
 PLACEHOLDER_RECIPIENT = "subscriber@example.invalid"
 UNFOLDED_HEADERS = SMTP.clone(max_line_length=998)
 
 
-def build_eml(email: RenderedEmail, config: Config, now: datetime, to: str = PLACEHOLDER_RECIPIENT) -> bytes:
+def make_eml(email: RenderedEmail, config: Config, now: datetime, to: str = PLACEHOLDER_RECIPIENT) -> bytes:
     """The message with both parts (text first, so clients prefer the HTML) and the headers for
     one-click unsubscribe (RFC 8058). `now` without a time zone is taken in [email] timezone."""
     sender = config.email

@@ -3,6 +3,7 @@
 Links become `text (https://...)` so they survive any mail client; URLs are never broken across
 lines, even when they are longer than a line.
 """
+
 from __future__ import annotations
 
 import html
@@ -61,7 +62,7 @@ def _wrap_line(line: str, width: int) -> list[str]:
     repeated, marker = match.group(1), match.group(2)
     hanging = repeated + _LIST_MARKER.sub(lambda m: " " * len(m.group()), marker)
     return textwrap.wrap(
-        line[match.end():],
+        line[match.end() :],
         width,
         initial_indent=repeated + marker,
         subsequent_indent=hanging,

@@ -6,6 +6,7 @@ as a plain branded card with the exercise's name, with a play button on top. Bui
 and byte-for-byte repeatable: nothing is fetched from the video host, and the only font used is
 the one Pillow ships.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from ..model import ExerciseBlock
+from pipeline.core.model import ExerciseBlock
 
 THUMBNAIL_FOLDER = "media/video"
 THUMBNAIL_SIZE = (960, 540)  # 16:9; shown at 480 px wide in the email, so sharp on high-density screens
@@ -60,7 +61,9 @@ def parse_video(url: str) -> VideoLink | None:
         if video_id is None:
             return None
         options = {"autoplay": 1, **({"start": start} if start else {})}
-        return VideoLink("youtube", video_id, url, f"https://www.youtube-nocookie.com/embed/{video_id}?{urlencode(options)}", start)
+        return VideoLink(
+            "youtube", video_id, url, f"https://www.youtube-nocookie.com/embed/{video_id}?{urlencode(options)}", start
+        )
     if host in ("vimeo.com", "player.vimeo.com"):
         return _vimeo(url, parts.path, query, start)
     return None
@@ -153,7 +156,9 @@ def _draw_caption(draw: ImageDraw.ImageDraw, title: str, provider_name: str, wid
     for line in lines:
         draw.text((margin, y), line, font=title_font, fill=INK)
         y += title_leading
-    draw.text((margin, y + 12), f"Exercise video · plays on {provider_name}", font=label_font, fill=(255, 255, 255, 215))
+    draw.text(
+        (margin, y + 12), f"Exercise video · plays on {provider_name}", font=label_font, fill=(255, 255, 255, 215)
+    )
     return band_top
 
 

@@ -3,12 +3,12 @@ open page reloads by itself after a change, showing a broken edit's error and re
 
 Screenshots of the preview page and of each width land in test-artifacts/preview/.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from preview_process import REBUILD_TIMEOUT, running_preview
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +29,9 @@ def page(browser, preview):
     status = preview.status()
     assert status["ok"] and status["email"], f"the preview's first build failed: {status['errors']}"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(preview.url) else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(preview.url) else route.abort()
+    )
     opened = context.new_page()
     opened.goto(preview.url, wait_until="load")
     try:
@@ -39,14 +41,18 @@ def page(browser, preview):
 
 
 def email_frame(page, width: int):
-    page.wait_for_function(f"document.getElementById('email-{width}').style.height !== ''", timeout=REBUILD_TIMEOUT * 1000)
+    page.wait_for_function(
+        f"document.getElementById('email-{width}').style.height !== ''", timeout=REBUILD_TIMEOUT * 1000
+    )
     return page.frame(name=f"email-{width}")
 
 
 def test_the_email_at_375_px_has_no_sideways_scrolling(page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     frame = email_frame(page, 375)
-    size = frame.evaluate("() => ({client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth})")
+    size = frame.evaluate(
+        "() => ({client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth})"
+    )
     page.screenshot(path=str(ARTIFACTS / "preview-page.png"), full_page=True)
     page.locator("#email-375").screenshot(path=str(ARTIFACTS / "email-375px.png"))
     page.locator("#email-600").screenshot(path=str(ARTIFACTS / "email-600px.png"))
@@ -57,7 +63,9 @@ def test_the_email_at_375_px_has_no_sideways_scrolling(page):
 
 def test_the_email_at_600_px_fills_its_frame(page):
     frame = email_frame(page, 600)
-    size = frame.evaluate("() => ({client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth})")
+    size = frame.evaluate(
+        "() => ({client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth})"
+    )
     assert size["client"] == 600
     assert size["scroll"] <= size["client"]
 
@@ -65,9 +73,14 @@ def test_the_email_at_600_px_fills_its_frame(page):
 def test_the_open_page_reloads_by_itself_after_a_change(page, preview):
     assert page.locator("#inbox-subject").inner_text() == "Breathe, then wake up your glutes"
     note = preview.root / "content" / "issues" / f"{WEEK}.md"
-    note.write_text(note.read_text(encoding="utf-8").replace("Breathe, then wake up your glutes", "Reloaded by itself"), encoding="utf-8")
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("Breathe, then wake up your glutes", "Reloaded by itself"),
+        encoding="utf-8",
+    )
     page.wait_for_function(
-        "document.getElementById('inbox-subject') && document.getElementById('inbox-subject').textContent === 'Reloaded by itself'",
+        "document.getElementById('inbox-subject') && "
+        "document.getElementById('inbox-subject').textContent === 'Reloaded by "
+        "itself'",
         timeout=REBUILD_TIMEOUT * 1000,
     )
 

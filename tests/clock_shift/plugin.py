@@ -11,10 +11,11 @@ Python (Chromium, SpamAssassin, Java) keep the machine's real time.
 Tests that pin "now" themselves (time-machine's `time_machine` fixture, or a clock passed in)
 are unaffected: a pinned clock wins over the shift.
 """
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,10 @@ SHIFT_VARIABLE = "NEWSLETTER_TEST_CLOCK_SHIFT_DAYS"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--clock-shift-days", type=int, default=0, metavar="N",
+        "--clock-shift-days",
+        type=int,
+        default=0,
+        metavar="N",
         help="run every test (and every Python process a test starts) with the wall clock N days ahead",
     )
 
@@ -36,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import time_machine
 
-    traveller = time_machine.travel(datetime.now(timezone.utc) + timedelta(days=days), tick=True)
+    traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
     traveller.start()
     config.add_cleanup(traveller.stop)
     os.environ[SHIFT_VARIABLE] = str(days)
@@ -47,7 +51,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     days = config.getoption("--clock-shift-days")
     if not days:
         return None
-    return f"clock shifted {days} days ahead: today is {datetime.now(timezone.utc).date().isoformat()} (UTC) for every test"
+    return f"clock shifted {days} days ahead: today is {datetime.now(UTC).date().isoformat()} (UTC) for every test"
 
 
 def shifted_environment(days: int) -> dict[str, str]:

@@ -1,24 +1,26 @@
 """Fixtures for the provider tests: one real HTTP server on 127.0.0.1 for the session, a fake
 provider behind it per test, and a project (config, ledger, emails) to push from."""
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipeline.config import config_from_dict
-from pipeline.ledger import Ledger, ledger_path
-from pipeline.model import Issue, PushResult, RenderedEmail
-from pipeline.providers import get_provider
-from pipeline.providers.base import Provider
-from pipeline.providers.http import HttpTransport
-from pipeline.push import push_issue
+from pipeline.core.config import config_from_dict
+from pipeline.core.model import Issue, PushResult, RenderedEmail
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers import get_provider
+from pipeline.deliver.providers.base import Provider
+from pipeline.deliver.providers.http import HttpTransport
+from pipeline.deliver.push import push_issue
 
 from .fakes import FAKES, FakeProvider
 from .spec_server import SPEC_DIR, spec
@@ -40,7 +42,10 @@ OPTIONS = {
 @pytest.fixture(scope="session", autouse=True)
 def provider_specs_present():
     if not SPEC_DIR.is_dir():
-        pytest.fail(f"{SPEC_DIR} is missing: the provider tests validate against the OpenAPI specs in shared/provider-specs/ beside the clone")
+        pytest.fail(
+            f"{SPEC_DIR} is missing: the provider tests validate against the OpenAPI "
+            "specs in shared/provider-specs/ beside the clone"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +78,14 @@ def short_timeouts(monkeypatch):
 
 def make_email(provider: Provider, version: str = "A", key: str = ISSUE_KEY) -> RenderedEmail:
     issue = Issue(
-        week="2026-W48", key=key, subject=f"Gentle glute work ({version})", preview_text=f"Three moves for week 48 ({version})",
-        intro="", articles=[], monday=date(2026, 11, 23),
-    )  # fmt: skip
+        week="2026-W48",
+        key=key,
+        subject=f"Gentle glute work ({version})",
+        preview_text=f"Three moves for week 48 ({version})",
+        intro="",
+        articles=[],
+        monday=date(2026, 11, 23),
+    )
     unsubscribe = provider.unsubscribe_url()
     html = (
         f"<!doctype html><html><body><h1>{issue.subject}</h1><p>Bridge with a pillow under your head ({version}).</p>"
@@ -83,7 +93,9 @@ def make_email(provider: Provider, version: str = "A", key: str = ISSUE_KEY) -> 
     )
     text = f"{issue.subject}\n\nBridge with a pillow under your head ({version}).\n\nUnsubscribe: {unsubscribe}\n"
     digest = hashlib.sha256("\0".join([issue.subject, issue.preview_text, html, text]).encode()).hexdigest()
-    return RenderedEmail(issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest)
+    return RenderedEmail(
+        issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest
+    )
 
 
 @dataclass
@@ -111,7 +123,9 @@ class Harness:
 def make_harness(provider_server, tmp_path, sleeps) -> Callable[..., Harness]:
     made: list[Harness] = []
 
-    def make(name: str, options: dict | None = None, env: dict | None = None, fake: FakeProvider | None = None) -> Harness:
+    def make(
+        name: str, options: dict | None = None, env: dict | None = None, fake: FakeProvider | None = None
+    ) -> Harness:
         fake = fake or FAKES[name]()
         provider_server.clear()
         provider_server.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
@@ -130,7 +144,9 @@ def make_harness(provider_server, tmp_path, sleeps) -> Callable[..., Harness]:
     yield make
     for harness in made:
         harness.ledger.close()
-        assert not harness.fake.spec_errors, f"{harness.name}: requests or replies off the OpenAPI spec:\n" + "\n".join(harness.fake.spec_errors)
+        assert not harness.fake.spec_errors, f"{harness.name}: requests or replies off the OpenAPI spec:\n" + "\n".join(
+            harness.fake.spec_errors
+        )
 
 
 @pytest.fixture(params=PROVIDER_NAMES)

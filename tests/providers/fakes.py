@@ -11,6 +11,7 @@ or of her lists for listmonk) and delivers a campaign when it is sent, to the re
 audience fields select (Mailchimp `segment_opts`, Buttondown `filters`, Kit `subscriber_filter`,
 listmonk `lists`), recording each in `deliveries`; a campaign is delivered at most once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,9 +21,10 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
@@ -164,7 +166,9 @@ class FakeProvider:
                     return handler(request, body, **match.groupdict())
         return 404, {"error": f"the fake {self.name} has no route for {request.method} {request.path}"}
 
-    def _reply(self, request: Request, status: int, body: Any, headers: dict | None = None, validate: bool = True) -> Response:
+    def _reply(
+        self, request: Request, status: int, body: Any, headers: dict | None = None, validate: bool = True
+    ) -> Response:
         if body is None:
             payload, content_type = b"", "application/json"
         elif isinstance(body, str):
@@ -174,7 +178,14 @@ class FakeProvider:
         if validate and status < 500 and status != 429:
             self.spec_errors.extend(self.spec.response_errors(request, status, payload, content_type, headers or {}))
         self.exchanges.append(
-            Exchange(request.method, request.path, dict(request.args), request.get_json(silent=True), dict(request.headers), status)
+            Exchange(
+                request.method,
+                request.path,
+                dict(request.args),
+                request.get_json(silent=True),
+                dict(request.headers),
+                status,
+            )
         )
         return Response(payload, status=status, headers=headers or {}, content_type=content_type if payload else None)
 
@@ -190,7 +201,7 @@ def _new_id(alphabet: str, length: int) -> str:
 
 
 def _is_future(iso: str) -> bool:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")) > datetime.now(timezone.utc)
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) > datetime.now(UTC)
 
 
 # Buttondown -----------------------------------------------------------------------------------
@@ -356,10 +367,17 @@ class FakeMailchimp(FakeProvider):
         return 200, self._campaign(campaign_id)
 
     def list(self, request, body):
-        wanted = [c for c in self.campaigns.values() if c["recipients"]["list_id"] == request.args.get("list_id", c["recipients"]["list_id"])]
+        wanted = [
+            c
+            for c in self.campaigns.values()
+            if c["recipients"]["list_id"] == request.args.get("list_id", c["recipients"]["list_id"])
+        ]
         wanted.sort(key=lambda c: c["create_time"], reverse=request.args.get("sort_dir") == "DESC")
         offset, count = int(request.args.get("offset", 0)), int(request.args.get("count", 10))
-        return 200, {"campaigns": [self._campaign(c["id"]) for c in wanted[offset : offset + count]], "total_items": len(wanted)}
+        return 200, {
+            "campaigns": [self._campaign(c["id"]) for c in wanted[offset : offset + count]],
+            "total_items": len(wanted),
+        }
 
     def get(self, request, body, id):
         if id not in self.campaigns:
@@ -412,12 +430,19 @@ class FakeMailchimp(FakeProvider):
     def our_view(self):
         status = {"save": "draft", "schedule": "scheduled"}
         return [
-            {"id": c["id"], "status": status.get(c["status"], "sent"), "subject": c["settings"].get("subject_line"), "html": c["content"].get("html")}
+            {
+                "id": c["id"],
+                "status": status.get(c["status"], "sent"),
+                "subject": c["settings"].get("subject_line"),
+                "html": c["content"].get("html"),
+            }
             for c in self.campaigns.values()
         ]
 
     def auth_error(self):
-        return self._problem(401, "API Key Invalid", "Your API key may be invalid, or you've attempted to access the wrong datacenter.")
+        return self._problem(
+            401, "API Key Invalid", "Your API key may be invalid, or you've attempted to access the wrong datacenter."
+        )
 
     def validation_error(self):
         message = "This value should not be blank."
@@ -430,8 +455,14 @@ class FakeMailchimp(FakeProvider):
         return status, body, message, "settings.subject_line"
 
     def rate_limited(self, retry_after):
-        status, body = self._problem(429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections.")
-        return {"status": status, "body": body, "headers": {"Retry-After": retry_after} if retry_after is not None else {}}
+        status, body = self._problem(
+            429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."
+        )
+        return {
+            "status": status,
+            "body": body,
+            "headers": {"Retry-After": retry_after} if retry_after is not None else {},
+        }
 
     def server_error(self):
         return self._problem(500, "Internal Server Error", "An unexpected internal error has occurred.")
@@ -509,10 +540,17 @@ class FakeKit(FakeProvider):
             "per_page": int(request.args.get("per_page", 500)),
         }
         subscribers = [
-            {"id": 800 + index, "first_name": None, "email_address": address, "state": "active", "created_at": NOW,
-             "tagged_at": NOW, "fields": {"category": ""}}
+            {
+                "id": 800 + index,
+                "first_name": None,
+                "email_address": address,
+                "state": "active",
+                "created_at": NOW,
+                "tagged_at": NOW,
+                "fields": {"category": ""},
+            }
             for index, address in enumerate(chunk, start)
-        ]  # fmt: skip
+        ]
         return 200, {"subscribers": subscribers, "pagination": pagination}
 
     @staticmethod
@@ -533,16 +571,30 @@ class FakeKit(FakeProvider):
         b["publication_id"] = b["id"]
         if stats:
             b["stats"] = {
-                "recipients": 20, "open_rate": 0.0, "emails_opened": 0, "click_rate": 0.0, "unsubscribe_rate": 0.0,
-                "unsubscribes": 0, "total_clicks": 0, "show_total_clicks": False, "status": self._status(b),
-                "progress": 0.0, "open_tracking_disabled": False, "click_tracking_disabled": False,
-            }  # fmt: skip
+                "recipients": 20,
+                "open_rate": 0.0,
+                "emails_opened": 0,
+                "click_rate": 0.0,
+                "unsubscribe_rate": 0.0,
+                "unsubscribes": 0,
+                "total_clicks": 0,
+                "show_total_clicks": False,
+                "status": self._status(b),
+                "progress": 0.0,
+                "open_tracking_disabled": False,
+                "click_tracking_disabled": False,
+            }
         return b
 
     def our_view(self):
         status = {"draft": "draft", "scheduled": "scheduled"}
         return [
-            {"id": str(b["id"]), "status": status.get(self._status(b), "sent"), "subject": b["subject"], "html": b["content"]}
+            {
+                "id": str(b["id"]),
+                "status": status.get(self._status(b), "sent"),
+                "subject": b["subject"],
+                "html": b["content"],
+            }
             for b in self.campaigns.values()
         ]
 
@@ -555,7 +607,11 @@ class FakeKit(FakeProvider):
 
     def rate_limited(self, retry_after):
         # Kit's real 429: plain text, no Retry-After (rate-limits page); the header is added only when asked.
-        return {"status": 429, "body": "Retry later", "headers": {"Retry-After": retry_after} if retry_after is not None else {}}
+        return {
+            "status": 429,
+            "body": "Retry later",
+            "headers": {"Retry-After": retry_after} if retry_after is not None else {},
+        }
 
     def server_error(self):
         return 500, {"errors": ["Something went wrong"]}
@@ -569,7 +625,10 @@ class FakeKit(FakeProvider):
 
 class FakeListmonk(FakeProvider):
     name = "listmonk"
-    secrets = {"NEWSLETTER_LISTMONK_API_USER": "newsletter-bot", "NEWSLETTER_LISTMONK_API_KEY": "lm-token-0123456789abcdef"}
+    secrets = {
+        "NEWSLETTER_LISTMONK_API_USER": "newsletter-bot",
+        "NEWSLETTER_LISTMONK_API_KEY": "lm-token-0123456789abcdef",
+    }
     known_subscribers = {"editor@example.com"}
     ids = itertools.count(7)
 
@@ -598,9 +657,14 @@ class FakeListmonk(FakeProvider):
             return 400, {"message": problem}
         campaign_id = str(next(self.ids))
         self.campaigns[campaign_id] = {
-            "id": int(campaign_id), "uuid": f"00000000-0000-4000-8000-{int(campaign_id):012d}", "created_at": NOW,
-            "updated_at": NOW, "status": "draft", "send_at": None, "template_id": 1,
-        } | self._fields(body)  # fmt: skip
+            "id": int(campaign_id),
+            "uuid": f"00000000-0000-4000-8000-{int(campaign_id):012d}",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "status": "draft",
+            "send_at": None,
+            "template_id": 1,
+        } | self._fields(body)
         return 200, {"data": self._campaign(campaign_id)}
 
     def list(self, request, body):
@@ -608,7 +672,15 @@ class FakeListmonk(FakeProvider):
         found = [c for c in self.campaigns.values() if not tags or tags & set(c["tags"])]
         page, per_page = int(request.args.get("page", 1)), min(int(request.args.get("per_page", 20)), self.page_size)
         chunk = found[(page - 1) * per_page : page * per_page]
-        return 200, {"data": {"results": [self._campaign(str(c["id"])) for c in chunk], "query": "", "total": len(found), "per_page": per_page, "page": page}}
+        return 200, {
+            "data": {
+                "results": [self._campaign(str(c["id"])) for c in chunk],
+                "query": "",
+                "total": len(found),
+                "per_page": per_page,
+                "page": page,
+            }
+        }
 
     def get(self, request, body, id):
         if id not in self.campaigns:
@@ -650,12 +722,25 @@ class FakeListmonk(FakeProvider):
         page, per_page = int(request.args.get("page", 1)), min(int(request.args.get("per_page", 20)), self.page_size)
         chunk = people[(page - 1) * per_page : page * per_page]
         results = [
-            {"id": index, "uuid": f"00000000-0000-4000-9000-{index:012d}", "email": address, "name": "", "status": "enabled",
-             "attribs": {}, "created_at": NOW, "updated_at": NOW,
-             "lists": [{"id": number, "name": f"List {number}", "subscription_status": "confirmed"} for number in sorted(lists)]}
+            {
+                "id": index,
+                "uuid": f"00000000-0000-4000-9000-{index:012d}",
+                "email": address,
+                "name": "",
+                "status": "enabled",
+                "attribs": {},
+                "created_at": NOW,
+                "updated_at": NOW,
+                "lists": [
+                    {"id": number, "name": f"List {number}", "subscription_status": "confirmed"}
+                    for number in sorted(lists)
+                ],
+            }
             for index, (address, lists) in enumerate(chunk, (page - 1) * per_page + 1)
-        ]  # fmt: skip
-        return 200, {"data": {"results": results, "query": "", "total": len(people), "per_page": per_page, "page": page}}
+        ]
+        return 200, {
+            "data": {"results": results, "query": "", "total": len(people), "per_page": per_page, "page": page}
+        }
 
     @staticmethod
     def _invalid(body: dict) -> str | None:
@@ -680,7 +765,12 @@ class FakeListmonk(FakeProvider):
     def our_view(self):
         status = {"draft": "draft", "scheduled": "scheduled"}
         return [
-            {"id": str(c["id"]), "status": status.get(c["status"], "sent"), "subject": c["subject"], "html": c.get("body")}
+            {
+                "id": str(c["id"]),
+                "status": status.get(c["status"], "sent"),
+                "subject": c["subject"],
+                "html": c.get("body"),
+            }
             for c in self.campaigns.values()
         ]
 
@@ -692,7 +782,11 @@ class FakeListmonk(FakeProvider):
         return 400, {"message": message}, message, None
 
     def rate_limited(self, retry_after):
-        return {"status": 429, "body": {"message": "Too many requests"}, "headers": {"Retry-After": retry_after} if retry_after is not None else {}}
+        return {
+            "status": 429,
+            "body": {"message": "Too many requests"},
+            "headers": {"Retry-After": retry_after} if retry_after is not None else {},
+        }
 
     def server_error(self):
         return 500, {"message": "Error fetching campaign: pq: connection refused"}
@@ -707,7 +801,11 @@ def _kit_filter_as_shown(groups: list | None) -> list:
     if not groups:
         return [{"all": [{"type": "all_subscribers"}]}]
     return [
-        {kind: [{**f, "ids": [int(i) for i in f["ids"]]} for f in conditions] for kind, conditions in group.items() if conditions}
+        {
+            kind: [{**f, "ids": [int(i) for i in f["ids"]]} for f in conditions]
+            for kind, conditions in group.items()
+            if conditions
+        }
         for group in groups
     ]
 
@@ -718,15 +816,20 @@ def _kit_filter_as_shown(groups: list | None) -> list:
 def _buttondown_selects(group: dict, tags: set) -> bool:
     results = [
         (f["value"] in tags) if f["operator"] == "contains" else (f["value"] not in tags)
-        for f in group.get("filters", []) if f["field"] == "subscriber.tags"
-    ] + [_buttondown_selects(inner, tags) for inner in group.get("groups", [])]  # fmt: skip
+        for f in group.get("filters", [])
+        if f["field"] == "subscriber.tags"
+    ] + [_buttondown_selects(inner, tags) for inner in group.get("groups", [])]
     return all(results) if group.get("predicate", "and") == "and" else any(results)
 
 
 def _mailchimp_selects(segment_opts: dict | None, tags: set) -> bool:
     if not segment_opts:
         return True
-    results = [(c["value"] in tags) == (c["op"] == "static_is") for c in segment_opts["conditions"] if c["condition_type"] == "StaticSegment"]
+    results = [
+        (c["value"] in tags) == (c["op"] == "static_is")
+        for c in segment_opts["conditions"]
+        if c["condition_type"] == "StaticSegment"
+    ]
     return all(results) if segment_opts["match"] == "all" else any(results)
 
 

@@ -6,14 +6,15 @@ https://api.buttondown.com/v1/emails). A few documents have known gaps (listed i
 /work/shared/provider-specs/README.md); `SPEC_FIXES` patches exactly those, each with its reason,
 and nothing else.
 """
+
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import yaml
@@ -33,7 +34,9 @@ def _drop_kit_authorization_header(spec: dict) -> None:
         for operation in item.values():
             if isinstance(operation, dict) and "parameters" in operation:
                 operation["parameters"] = [
-                    p for p in operation["parameters"] if not (p.get("in") == "header" and p.get("name") == "Authorization")
+                    p
+                    for p in operation["parameters"]
+                    if not (p.get("in") == "header" and p.get("name") == "Authorization")
                 ]
 
 
@@ -113,7 +116,11 @@ def _listmonk_error_replies(spec: dict) -> None:
     5xx status (docs/docs/content/apis/apis.md)."""
     error = {
         "description": "Failure",
-        "content": {"application/json": {"schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}}},
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+            }
+        },
     }
     for item in spec["paths"].values():
         for operation in item.values():
@@ -141,7 +148,9 @@ SPEC_FILES = {
     "buttondown": SpecFile("buttondown.json"),
     "mailchimp": SpecFile("mailchimp.json", (_mailchimp_empty_bodies,)),
     "kit": SpecFile("kit.json", (_drop_kit_authorization_header, _kit_broadcast_replies, _kit_filter_group_replies)),
-    "listmonk": SpecFile("listmonk.yaml", (_listmonk_campaign_fields, _listmonk_campaign_replies, _listmonk_error_replies)),
+    "listmonk": SpecFile(
+        "listmonk.yaml", (_listmonk_campaign_fields, _listmonk_campaign_replies, _listmonk_error_replies)
+    ),
 }
 
 
@@ -204,7 +213,9 @@ class Spec:
                 return [f"{request.method} {request.path}: {describe(exc)}"]
         return []
 
-    def response_errors(self, request: Request, status: int, body: bytes, content_type: str, headers: dict) -> list[str]:
+    def response_errors(
+        self, request: Request, status: int, body: bytes, content_type: str, headers: dict
+    ) -> list[str]:
         response = MockResponse(body, status_code=status, headers=headers, content_type=content_type)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

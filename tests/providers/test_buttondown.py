@@ -1,12 +1,12 @@
 """Buttondown specifics: what the email carries, how the issue's email is found, what it says."""
+
 from __future__ import annotations
 
 import pytest
 import requests
-
-from pipeline.errors import ConfigError, ProviderError
-
 from helpers import days_ahead
+
+from pipeline.core.errors import ConfigError, ProviderError
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -35,7 +35,9 @@ def test_create_asks_for_a_draft_with_html_preview_text_and_the_issue_key(button
 def test_a_create_without_status_would_send_at_once(buttondown):
     """Why every create says `status: draft`: Buttondown's default is `about_to_send`."""
     key = buttondown.fake.secrets["NEWSLETTER_BUTTONDOWN_API_KEY"]
-    requests.post(f"{buttondown.root}/v1/emails", json={"subject": "Hello"}, headers={"Authorization": f"Token {key}"}, timeout=5)
+    requests.post(
+        f"{buttondown.root}/v1/emails", json={"subject": "Hello"}, headers={"Authorization": f"Token {key}"}, timeout=5
+    )
 
     assert buttondown.campaigns()[0]["status"] == "sent"
 

@@ -1,17 +1,18 @@
 """The shared HTTP transport: what it retries, how long it waits, what its errors say."""
+
 from __future__ import annotations
 
 import re
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
 from requests.auth import HTTPBasicAuth
 from werkzeug import Response
 
-from pipeline.errors import ProviderError
-from pipeline.providers.http import (
+from pipeline.core.errors import ProviderError
+from pipeline.deliver.providers.http import (
     REDACTED,
     ErrorDetail,
     HeaderAuth,
@@ -24,7 +25,7 @@ from pipeline.providers.http import (
 )
 
 KEY = "sk-live-0123456789abcdef"
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 # Pure parts -------------------------------------------------------------------------------------
@@ -93,14 +94,14 @@ def transport(provider_server, sleeps):
     provider_server.clear()
 
     def make(**overrides) -> HttpTransport:
-        options = dict(
-            provider="acme",
-            base_url=provider_server.url_for("/api"),
-            auth=HeaderAuth({"Authorization": f"Bearer {KEY}"}),
-            secrets=secret_forms(KEY),
-            credential_env=["NEWSLETTER_ACME_API_KEY"],
-            parse_error=lambda response: ErrorDetail(response.json()["error"], response.json().get("field")),
-        )
+        options = {
+            "provider": "acme",
+            "base_url": provider_server.url_for("/api"),
+            "auth": HeaderAuth({"Authorization": f"Bearer {KEY}"}),
+            "secrets": secret_forms(KEY),
+            "credential_env": ["NEWSLETTER_ACME_API_KEY"],
+            "parse_error": lambda response: ErrorDetail(response.json()["error"], response.json().get("field")),
+        }
         return HttpTransport(**(options | overrides))
 
     return make
@@ -149,7 +150,7 @@ def test_post_is_retried_on_429_because_nothing_was_done(transport, provider_ser
 
 
 def test_a_long_retry_after_is_capped(transport, provider_server, sleeps):
-    far = format_datetime(datetime.now(timezone.utc) + timedelta(hours=2), usegmt=True)
+    far = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
     serve(provider_server, (429, '{"error": "slow down"}', {"Retry-After": far}), (200, "{}"))
 
     transport().get("/things", "list the things")
@@ -188,7 +189,9 @@ def test_refused_credentials_name_the_variable_not_the_key(transport, provider_s
     with pytest.raises(ProviderError) as caught:
         transport().get("/things", "list the things")
 
-    assert str(caught.value).startswith("acme could not list the things: the API key in NEWSLETTER_ACME_API_KEY was refused")
+    assert str(caught.value).startswith(
+        "acme could not list the things: the API key in NEWSLETTER_ACME_API_KEY was refused"
+    )
     assert KEY not in str(caught.value) and KEY not in caught.value.body
 
 
@@ -232,7 +235,7 @@ def test_every_call_has_a_timeout(transport, provider_server, monkeypatch):
 
 
 def test_a_secret_at_the_edge_of_a_long_body_is_not_left_half_shown(transport, provider_server):
-    from pipeline.providers.http import BODY_LIMIT
+    from pipeline.deliver.providers.http import BODY_LIMIT
 
     padding = "x" * (BODY_LIMIT - len(KEY) // 2)
     serve(provider_server, (400, f"{padding}{KEY} and more"))

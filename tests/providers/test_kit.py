@@ -1,18 +1,18 @@
 """Kit specifics: every field on every write, cursor paging, send_at as the send switch."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from pipeline.providers.base import UnsupportedFeature
-from pipeline.providers.kit import _writable_filter, broadcast_status
-
 from helpers import days_ahead
+
+from pipeline.deliver.providers.base import UnsupportedFeature
+from pipeline.deliver.providers.kit import _writable_filter, broadcast_status
 
 from .conftest import ISSUE_KEY, make_email
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_send_now_sets_send_at_to_now(kit):
     campaign = kit.provider.send_now(draft.id)
 
     sent_at = datetime.fromisoformat(last(kit, "PUT").json["send_at"].replace("Z", "+00:00"))
-    assert abs(sent_at - datetime.now(timezone.utc)) < timedelta(seconds=30)
+    assert abs(sent_at - datetime.now(UTC)) < timedelta(seconds=30)
     assert campaign.status == "sent"
 
 

@@ -1,14 +1,13 @@
 """listmonk specifics: self-hosted address, token auth, html + altbody, tags, status changes."""
+
 from __future__ import annotations
 
-
 import pytest
-
-from pipeline.config import config_from_dict
-from pipeline.errors import ConfigError, ProviderError
-from pipeline.providers.listmonk import Listmonk
-
 from helpers import days_ahead
+
+from pipeline.core.config import config_from_dict
+from pipeline.core.errors import ConfigError, ProviderError
+from pipeline.deliver.providers.listmonk import Listmonk
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -28,7 +27,9 @@ def provider(tmp_path, **provider_options):
     return Listmonk(config_from_dict(raw, tmp_path), env=env)
 
 
-@pytest.mark.parametrize("base_url", ["https://lists.example.com", "https://lists.example.com/", "https://lists.example.com/api"])
+@pytest.mark.parametrize(
+    "base_url", ["https://lists.example.com", "https://lists.example.com/", "https://lists.example.com/api"]
+)
 def test_the_api_lives_under_api_of_the_listmonk_address(tmp_path, base_url):
     assert provider(tmp_path, base_url=base_url).api_url() == "https://lists.example.com/api"
 
@@ -91,7 +92,12 @@ def test_a_test_email_sends_the_campaign_fields_to_the_given_subscribers(listmon
 
     sent = last(listmonk, "POST", "/test").json
     assert sent["subscribers"] == ["editor@example.com"]
-    assert (sent["subject"], sent["body"], sent["altbody"], sent["lists"]) == (email.subject, email.html, email.text, [3])
+    assert (sent["subject"], sent["body"], sent["altbody"], sent["lists"]) == (
+        email.subject,
+        email.html,
+        email.text,
+        [3],
+    )
 
 
 def test_a_test_email_to_someone_who_is_not_a_subscriber_says_so(listmonk):

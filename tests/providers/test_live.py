@@ -2,6 +2,7 @@
 are set (docs/providers.md lists them). Only drafts are made, found, updated and deleted again;
 nothing is scheduled or sent. With NEWSLETTER_LIVE_TEST_TO set, a test email goes to that
 address (not for Kit, which has no test-send API)."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import config_from_dict
-from pipeline.providers import provider_class
+from pipeline.core.config import config_from_dict
+from pipeline.deliver.providers import provider_class
 
 from .conftest import make_email
 
@@ -20,7 +21,10 @@ LIVE = {
     "buttondown": ({}, "/emails/{id}"),
     "mailchimp": ({"list_id": "NEWSLETTER_LIVE_MAILCHIMP_LIST_ID"}, "/campaigns/{id}"),
     "kit": ({}, "/broadcasts/{id}"),
-    "listmonk": ({"base_url": "NEWSLETTER_LIVE_LISTMONK_BASE_URL", "list_ids": "NEWSLETTER_LIVE_LISTMONK_LIST_IDS"}, "/campaigns/{id}"),
+    "listmonk": (
+        {"base_url": "NEWSLETTER_LIVE_LISTMONK_BASE_URL", "list_ids": "NEWSLETTER_LIVE_LISTMONK_LIST_IDS"},
+        "/campaigns/{id}",
+    ),
 }
 
 
@@ -35,7 +39,10 @@ def live_provider(name: str, tmp_path: Path):
         provider_options["list_ids"] = [int(i) for i in provider_options["list_ids"].split(",")]
     raw = {
         "site": {"title": "Newsletter live test", "base_url": "https://example.com"},
-        "email": {"sender_name": "Newsletter live test", "sender_address": os.environ.get("NEWSLETTER_LIVE_SENDER", "hello@example.com")},
+        "email": {
+            "sender_name": "Newsletter live test",
+            "sender_address": os.environ.get("NEWSLETTER_LIVE_SENDER", "hello@example.com"),
+        },
         "provider": {"name": name, **provider_options},
     }
     return provider_class(name)(config_from_dict(raw, tmp_path))
@@ -57,4 +64,6 @@ def test_a_draft_is_created_found_updated_and_removed(name, tmp_path):
         if test_to and name != "kit":
             provider.test_send(created.id, [test_to])
     finally:
-        provider.http.request("DELETE", LIVE[name][1].format(id=created.id), "delete the live-test draft", ok_statuses=(404,))
+        provider.http.request(
+            "DELETE", LIVE[name][1].format(id=created.id), "delete the live-test draft", ok_statuses=(404,)
+        )

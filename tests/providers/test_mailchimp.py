@@ -1,16 +1,16 @@
 """Mailchimp specifics: data centre, campaign settings and content, the quarter-hour rule."""
+
 from __future__ import annotations
 
 from datetime import timedelta, timezone
 
 import pytest
-
-from pipeline.config import config_from_dict
-from pipeline.errors import ConfigError
-from pipeline.providers.base import UnsupportedFeature
-from pipeline.providers.mailchimp import Mailchimp, check_quarter_hour
-
 from helpers import days_ahead
+
+from pipeline.core.config import config_from_dict
+from pipeline.core.errors import ConfigError
+from pipeline.deliver.providers.base import UnsupportedFeature
+from pipeline.deliver.providers.mailchimp import Mailchimp, check_quarter_hour
 
 from .conftest import ISSUE_KEY, make_email
 
@@ -77,7 +77,9 @@ def test_the_campaign_is_found_by_title_beyond_the_first_page(mailchimp):
     found = mailchimp.provider.find_campaign(ISSUE_KEY, None)
 
     assert found.id == wanted.id
-    assert [e.query["offset"] for e in mailchimp.fake.exchanges if e.path.endswith("/campaigns") and e.method == "GET"] == ["0", "100"]
+    assert [
+        e.query["offset"] for e in mailchimp.fake.exchanges if e.path.endswith("/campaigns") and e.method == "GET"
+    ] == ["0", "100"]
     assert found.url == f"https://us21.admin.mailchimp.com/campaigns/edit?id={template['web_id']}"
 
 
@@ -114,7 +116,9 @@ def test_a_quarter_hour_in_another_zone_is_scheduled_in_utc(mailchimp):
 
     mailchimp.provider.schedule(draft.id, send_at)
 
-    assert last(mailchimp, "POST", "/actions/schedule").json == {"schedule_time": f"{send_at.date().isoformat()}T08:15:00Z"}
+    assert last(mailchimp, "POST", "/actions/schedule").json == {
+        "schedule_time": f"{send_at.date().isoformat()}T08:15:00Z"
+    }
 
 
 @pytest.mark.parametrize("minute, second", [(0, 0), (15, 0), (30, 0), (45, 0)])

@@ -1,22 +1,23 @@
-"""The same cases for every HTTP provider, pushed through pipeline/push.py against a fake of
+"""The same cases for every HTTP provider, pushed through pipeline/deliver/push.py against a fake of
 the provider that checks each request against the provider's OpenAPI document.
 
 Providers differ in one way these cases care about: Kit has no test-send API.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.errors import ProviderError, PushRefused
-from pipeline.ledger import Ledger
+from pipeline.core.errors import ProviderError, PushRefused
+from pipeline.deliver.ledger import Ledger
 from pipeline.render.email import render_email
 
 from .conftest import ISSUE_KEY
 
-SCHEDULE_AT = (datetime.now(timezone.utc) + timedelta(days=30)).replace(minute=15, second=0, microsecond=0)
+SCHEDULE_AT = (datetime.now(UTC) + timedelta(days=30)).replace(minute=15, second=0, microsecond=0)
 
 
 def only_campaign(harness) -> dict:
@@ -69,7 +70,9 @@ def test_the_lost_ledger_is_rebuilt_from_the_provider_without_a_second_campaign(
 
     result = _push_again(harness)
 
-    assert harness.ledger.state(ISSUE_KEY, harness.name).campaign_id == only_campaign(harness)["id"] == result.campaign_id
+    assert (
+        harness.ledger.state(ISSUE_KEY, harness.name).campaign_id == only_campaign(harness)["id"] == result.campaign_id
+    )
 
 
 # Later steps ------------------------------------------------------------------------------------
@@ -231,7 +234,11 @@ def test_a_crash_between_create_and_ledger_write_reuses_the_campaign(harness, mo
 
 def test_a_provider_echoing_the_key_has_it_redacted_from_errors_and_logs(harness, caplog):
     secrets = list(harness.fake.secrets.values())
-    echoed = {"detail": f"bad key {' '.join(secrets)}", "errors": [f"key {secrets[-1]}"], "message": f"key {secrets[-1]}"}
+    echoed = {
+        "detail": f"bad key {' '.join(secrets)}",
+        "errors": [f"key {secrets[-1]}"],
+        "message": f"key {secrets[-1]}",
+    }
     harness.fake.add_fault(method="POST", path=harness.fake.create_path(), status=400, body=echoed, check_reply=False)
     caplog.set_level(logging.DEBUG)
 
@@ -249,7 +256,7 @@ def test_a_provider_echoing_the_key_has_it_redacted_from_errors_and_logs(harness
 
 
 def test_the_providers_unsubscribe_merge_tag_survives_rendering(harness, make_project):
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     config = load_config(make_project())
     issue = harness.email().issue
@@ -276,14 +283,14 @@ def _push_again(harness):
 
 
 def _secret_env(name: str) -> tuple[str, ...]:
-    from pipeline.providers import provider_class
+    from pipeline.deliver.providers import provider_class
 
     return provider_class(name).secret_env
 
 
 @pytest.mark.parametrize("name", ["buttondown", "mailchimp", "kit", "listmonk"])
 def test_a_secret_written_into_newsletter_toml_is_refused_without_echoing_it(make_harness, name):
-    from pipeline.errors import ConfigError
+    from pipeline.core.errors import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         make_harness(name, options={"api_key": "pasted-secret-value"})

@@ -1,5 +1,6 @@
 """The spec-checking server itself: an off-spec request must be caught, or the other provider
 tests would prove nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,9 @@ def test_an_unknown_field_is_reported_with_the_validators_message(make_harness):
     key = harness.fake.secrets["NEWSLETTER_BUTTONDOWN_API_KEY"]
 
     body = {"subject": "Hi", "status": "draft", "preheader": "x"}
-    response = requests.post(f"{harness.root}/v1/emails", json=body, headers={"Authorization": f"Token {key}"}, timeout=5)
+    response = requests.post(
+        f"{harness.root}/v1/emails", json=body, headers={"Authorization": f"Token {key}"}, timeout=5
+    )
 
     assert response.status_code == 400
     assert harness.fake.spec_errors == [

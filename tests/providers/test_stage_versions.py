@@ -9,6 +9,7 @@ Mailchimp and Buttondown can say "tagged pregnant and not ..." in one audience, 
 two stage tags gets the version of her first stage. Kit and listmonk cannot, so a push that
 would send such a reader two versions is refused before anything is sent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,10 +17,10 @@ from datetime import date
 
 import pytest
 
-from pipeline.errors import ConfigError, PushRefused
-from pipeline.model import Issue, RenderedEmail
-from pipeline.push import plan
-from pipeline.stages import DEFAULT_STAGES, GENERAL_STAGE, version_key, versions
+from pipeline.core.errors import ConfigError, PushRefused
+from pipeline.core.model import Issue, RenderedEmail
+from pipeline.core.stages import DEFAULT_STAGES, GENERAL_STAGE, version_key, versions
+from pipeline.deliver.push import plan
 
 from .conftest import ISSUE_KEY, PROVIDER_NAMES
 
@@ -28,10 +29,13 @@ VERSIONS = versions(DEFAULT_STAGES)  # pregnant, postpartum-0-6w, postpartum-6w-
 # Each provider's ids for the stage tags (listmonk: a list per version, general included).
 STAGE_OPTIONS = {
     "mailchimp": {"stage_tags": {"pregnant": 48401, "postpartum-0-6w": 48402, "postpartum-6w-plus": 48403}},
-    "buttondown": {"stage_tags": {
-        "pregnant": "sub_tag_0pregnant0000000000000000", "postpartum-0-6w": "sub_tag_0postpartum06w000000000000",
-        "postpartum-6w-plus": "sub_tag_0postpartum6wplus0000000000",
-    }},  # fmt: skip
+    "buttondown": {
+        "stage_tags": {
+            "pregnant": "sub_tag_0pregnant0000000000000000",
+            "postpartum-0-6w": "sub_tag_0postpartum06w000000000000",
+            "postpartum-6w-plus": "sub_tag_0postpartum6wplus0000000000",
+        }
+    },
     "kit": {"stage_tags": {"pregnant": 5101, "postpartum-0-6w": 5102, "postpartum-6w-plus": 5103}},
     "listmonk": {"stage_lists": {"pregnant": 11, "postpartum-0-6w": 12, "postpartum-6w-plus": 13, "general": 14}},
 }
@@ -42,20 +46,36 @@ ONE_STAGE_EACH = {
     "cat@example.com": ("postpartum-6w-plus",),
     "dee@example.com": (),  # no stage tag: the general version
 }
-EXPECTED = {"ana@example.com": "pregnant", "bea@example.com": "postpartum-0-6w", "cat@example.com": "postpartum-6w-plus", "dee@example.com": GENERAL_STAGE}
+EXPECTED = {
+    "ana@example.com": "pregnant",
+    "bea@example.com": "postpartum-0-6w",
+    "cat@example.com": "postpartum-6w-plus",
+    "dee@example.com": GENERAL_STAGE,
+}
 TWO_TAGS = "eve@example.com"  # tagged pregnant and postpartum-0-6w: her tags were not tidied after the birth
 
 
 def stage_email(provider, stage: str | None) -> RenderedEmail:
     issue = Issue(
-        week="2026-W48", key=version_key(ISSUE_KEY, stage), subject="Gentle glute work", preview_text="Three moves for week 48",
-        intro="", articles=[], monday=date(2026, 11, 23), stage=stage,
-    )  # fmt: skip
+        week="2026-W48",
+        key=version_key(ISSUE_KEY, stage),
+        subject="Gentle glute work",
+        preview_text="Three moves for week 48",
+        intro="",
+        articles=[],
+        monday=date(2026, 11, 23),
+        stage=stage,
+    )
     unsubscribe = provider.unsubscribe_url()
-    html = f'<!doctype html><html><body><p>The {stage or "everyone"} version.</p><p><a href="{unsubscribe}">Unsubscribe</a></p></body></html>'
+    html = (
+        f"<!doctype html><html><body><p>The {stage or 'everyone'} "
+        f'version.</p><p><a href="{unsubscribe}">Unsubscribe</a></p></body></html>'
+    )
     text = f"The {stage or 'everyone'} version.\n\nUnsubscribe: {unsubscribe}\n"
     digest = hashlib.sha256("\0".join([issue.subject, issue.preview_text, html, text]).encode()).hexdigest()
-    return RenderedEmail(issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest)
+    return RenderedEmail(
+        issue=issue, subject=issue.subject, preview_text=issue.preview_text, html=html, text=text, content_hash=digest
+    )
 
 
 def provider_ids(name: str, stages: tuple[str, ...]) -> set:
@@ -78,16 +98,22 @@ def staged(make_harness):
 
 
 def push_version(harness, stage, **options):
-    from pipeline.push import push_issue
+    from pipeline.deliver.push import push_issue
 
     return push_issue(harness.provider, harness.ledger, stage_email(harness.provider, stage), b"", **options)
 
 
 def received_versions(harness) -> dict[str, list[str]]:
     """Address -> the versions she was sent, told apart by each version's campaign id."""
-    version_of = {harness.ledger.state(version_key(ISSUE_KEY, v), harness.name).campaign_id: v for v in VERSIONS
-                  if harness.ledger.state(version_key(ISSUE_KEY, v), harness.name)}  # fmt: skip
-    return {address: [version_of.get(campaign, campaign) for campaign in campaigns] for address, campaigns in harness.fake.received().items()}
+    version_of = {
+        harness.ledger.state(version_key(ISSUE_KEY, v), harness.name).campaign_id: v
+        for v in VERSIONS
+        if harness.ledger.state(version_key(ISSUE_KEY, v), harness.name)
+    }
+    return {
+        address: [version_of.get(campaign, campaign) for campaign in campaigns]
+        for address, campaigns in harness.fake.received().items()
+    }
 
 
 @pytest.mark.parametrize("name", PROVIDER_NAMES)
@@ -153,7 +179,9 @@ def test_scheduling_a_version_keeps_its_audience(staged, name):
 
 @pytest.mark.parametrize("name", PROVIDER_NAMES)
 def test_the_one_email_for_everyone_is_not_narrowed(staged, name):
-    harness = staged(name, options={**STAGE_OPTIONS[name], **({"list_ids": [11, 12, 13, 14]} if name == "listmonk" else {})})
+    harness = staged(
+        name, options={**STAGE_OPTIONS[name], **({"list_ids": [11, 12, 13, 14]} if name == "listmonk" else {})}
+    )
 
     push_version(harness, None, send_now=True)
 
@@ -163,7 +191,9 @@ def test_the_one_email_for_everyone_is_not_narrowed(staged, name):
 @pytest.mark.parametrize("name", PROVIDER_NAMES)
 def test_a_missing_stage_id_stops_the_push_before_anything_changes(staged, name):
     key = "stage_lists" if name == "listmonk" else "stage_tags"
-    incomplete = {key: {stage: value for stage, value in STAGE_OPTIONS[name][key].items() if stage != "postpartum-6w-plus"}}
+    incomplete = {
+        key: {stage: value for stage, value in STAGE_OPTIONS[name][key].items() if stage != "postpartum-6w-plus"}
+    }
     harness = staged(name, options=incomplete)
 
     with pytest.raises(ConfigError, match=rf"\[provider\] {key} needs the .* of 'postpartum-6w-plus'"):
@@ -196,17 +226,29 @@ def audience_fields(harness, campaign_id: str):
 
 
 def audience_fields_for(name: str, stage: str):
-    """postpartum-0-6w's audience, in each provider's terms (the rule is in pipeline/stages.py)."""
+    """postpartum-0-6w's audience, in each provider's terms (the rule is in pipeline/core/stages.py)."""
     ids = STAGE_OPTIONS[name]["stage_lists" if name == "listmonk" else "stage_tags"]
     return {
-        "mailchimp": {"match": "all", "conditions": [
-            {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": ids[stage]},
-            {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_not", "value": ids["pregnant"]},
-        ]},
-        "buttondown": {"filters": [
-            {"field": "subscriber.tags", "operator": "contains", "value": ids[stage]},
-            {"field": "subscriber.tags", "operator": "not_contains", "value": ids["pregnant"]},
-        ], "groups": [], "predicate": "and"},
+        "mailchimp": {
+            "match": "all",
+            "conditions": [
+                {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": ids[stage]},
+                {
+                    "condition_type": "StaticSegment",
+                    "field": "static_segment",
+                    "op": "static_not",
+                    "value": ids["pregnant"],
+                },
+            ],
+        },
+        "buttondown": {
+            "filters": [
+                {"field": "subscriber.tags", "operator": "contains", "value": ids[stage]},
+                {"field": "subscriber.tags", "operator": "not_contains", "value": ids["pregnant"]},
+            ],
+            "groups": [],
+            "predicate": "and",
+        },
         "kit": [{"all": [{"type": "tag", "ids": [ids[stage]]}], "any": None, "none": None}],
         "listmonk": [ids[stage]],
-    }[name]  # fmt: skip
+    }[name]

@@ -4,6 +4,7 @@ output, one Chromium driven by Playwright, one SpamAssassin daemon.
 Tests are parametrised by what they look at (a page, a template, the email of a build); the
 builds run once, at collection, so each page gets a test id of its own.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from . import quality_support as qs
-
 
 
 def pytest_generate_tests(metafunc):
@@ -132,7 +132,9 @@ def open_target(browser, site_server):
         blocked: list[str] = []
         context.route("**/*", functools.partial(_route_offline, build=build, server=site_server, blocked=blocked))
         page = context.new_page()
-        url = site_server.file_url(build.email_html_file) if target.is_email else site_server.site_url(build, target.page)
+        url = (
+            site_server.file_url(build.email_html_file) if target.is_email else site_server.site_url(build, target.page)
+        )
         page.goto(url, wait_until="load")
         return OpenPage(page=page, blocked=blocked)
 
@@ -147,7 +149,7 @@ def _route_offline(route, request, build: qs.Build, server: SiteServer, blocked:
         return route.continue_()
     base = build.config.base_url
     if url.startswith(base):
-        path = urlsplit(url).path[len(urlsplit(base).path):]
+        path = urlsplit(url).path[len(urlsplit(base).path) :]
         local = build.site_dir / path
         if local.is_dir():
             local = local / "index.html"
@@ -176,10 +178,14 @@ class SpamDaemon:
         """spamc's report: first line `score/threshold`, then the rules that hit."""
         result = subprocess.run(
             [self.spamc, "-d", "127.0.0.1", "-p", str(self.port), "-x", "-s", "10000000", "-R"],
-            input=message, capture_output=True, timeout=120,
+            input=message,
+            capture_output=True,
+            timeout=120,
         )
         if result.returncode not in (0, 1) or not result.stdout:
-            pytest.fail(f"spamc failed (exit {result.returncode}): {result.stderr.decode(errors='replace')}", pytrace=False)
+            pytest.fail(
+                f"spamc failed (exit {result.returncode}): {result.stderr.decode(errors='replace')}", pytrace=False
+            )
         return result.stdout.decode("utf-8", errors="replace")
 
 
@@ -192,9 +198,21 @@ def spamd(tmp_path_factory):
     log_path = home / "spamd.log"
     port = free_port()
     command = [
-        spamd_bin, "--local", "--nouser-config", "--listen", f"127.0.0.1:{port}",
-        "--max-children", "2", "--helper-home-dir", str(home), "--syslog", "stderr",
-        "--cf", "use_bayes 0", "--cf", "bayes_auto_learn 0",  # same score every run: no learning
+        spamd_bin,
+        "--local",
+        "--nouser-config",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--max-children",
+        "2",
+        "--helper-home-dir",
+        str(home),
+        "--syslog",
+        "stderr",
+        "--cf",
+        "use_bayes 0",
+        "--cf",
+        "bayes_auto_learn 0",  # same score every run: no learning
     ]
     if os.geteuid() == 0:
         command += ["--username", "nobody"]
@@ -216,9 +234,16 @@ def _wait_for_spamd(process, spamc: str, port: int, log_path: Path, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"spamd exited ({process.returncode}) at start:\n{log_path.read_text(errors='replace')[-2000:]}", pytrace=False)
+            pytest.fail(
+                f"spamd exited ({process.returncode}) at start:\n{log_path.read_text(errors='replace')[-2000:]}",
+                pytrace=False,
+            )
         ping = subprocess.run([spamc, "-d", "127.0.0.1", "-p", str(port), "-K"], capture_output=True)
         if ping.returncode == 0:
             return
         time.sleep(0.2)
-    pytest.fail(f"spamd did not answer on 127.0.0.1:{port} within {timeout:.0f} s:\n{log_path.read_text(errors='replace')[-2000:]}", pytrace=False)
+    pytest.fail(
+        f"spamd did not answer on 127.0.0.1:{port} within {timeout:.0f} "
+        f"s:\n{log_path.read_text(errors='replace')[-2000:]}",
+        pytrace=False,
+    )

@@ -5,6 +5,7 @@ links, pagination, an issue note.
 
 The text is written for these tests; it follows docs/authoring.md's format.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import textwrap
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.weeks import week_monday
+from pipeline.core.weeks import week_monday
 
 LIBRARY_REFS = ("heel-slides", "side-lying-clam", "diaphragmatic-breathing", "piriformis-stretch")
 
@@ -32,8 +33,10 @@ INLINE_EXERCISES = [
             "If you notice your tummy doming, press more lightly.",
             "Count out loud: if you can talk, you are still breathing.",
         ],
-        "progression": "When ten presses feel steady, step a little further from the wall so more of your weight leans in.",
-        "safety": "Suitable through pregnancy and soon after birth. Stop if you feel pressure or heaviness low in your pelvis.",
+        "progression": "When ten presses feel steady, step a little further from the wall so "
+        "more of your weight leans in.",
+        "safety": "Suitable through pregnancy and soon after birth. Stop if you feel "
+        "pressure or heaviness low in your pelvis.",
     },
     {
         "name": "the seated march",
@@ -48,12 +51,15 @@ INLINE_EXERCISES = [
             "Only lift as high as you can without leaning back.",
             "Rest your hands on your thighs to feel whether your pelvis tips.",
         ],
-        "progression": "Hold each lifted foot for three slow breaths, then add a light ankle weight if your physiotherapist agrees.",
-        "safety": "A good choice when lying down is uncomfortable in later pregnancy. After a caesarean, wait until sitting up feels easy.",
+        "progression": "Hold each lifted foot for three slow breaths, then add a light ankle "
+        "weight if your physiotherapist agrees.",
+        "safety": "A good choice when lying down is uncomfortable in later pregnancy. "
+        "After a caesarean, wait until sitting up feels easy.",
     },
     {
         "name": "the four-point rock",
-        "why": "Rocking on hands and knees takes the weight of your bump off your back and wakes up the muscles around your hips.",
+        "why": "Rocking on hands and knees takes the weight of your bump off your back "
+        "and wakes up the muscles around your hips.",
         "steps": [
             "Kneel on all fours with your hands under your shoulders and knees under your hips.",
             "Breathe in and let your belly relax towards the floor.",
@@ -66,7 +72,8 @@ INLINE_EXERCISES = [
             "Move slowly enough that you could stop at any point.",
         ],
         "progression": "Add a pause at the back of the rock and lift your pelvic floor before you return.",
-        "safety": "Fine at every stage of pregnancy. Skip it if your wrists are sore and try it on your forearms instead.",
+        "safety": "Fine at every stage of pregnancy. Skip it if your wrists are sore and "
+        "try it on your forearms instead.",
     },
     {
         "name": "the standing calf raise",
@@ -81,11 +88,13 @@ INLINE_EXERCISES = [
             "Stand tall: your bump should not push your hips forward.",
         ],
         "progression": "Once fifteen raises feel easy, do them on one leg at a time, still holding on.",
-        "safety": "Hold on to something steady: balance shifts during pregnancy. Stop if you get a calf cramp and stretch it gently.",
+        "safety": "Hold on to something steady: balance shifts during pregnancy. Stop if "
+        "you get a calf cramp and stretch it gently.",
     },
     {
         "name": "the side-lying leg lift",
-        "why": "Lying on your side works the outer hip muscles that keep your pelvis level when you walk and climb stairs.",
+        "why": "Lying on your side works the outer hip muscles that keep your pelvis "
+        "level when you walk and climb stairs.",
         "steps": [
             "Lie on your side with your head on a cushion and your knees bent slightly.",
             "Straighten your top leg in line with your body.",
@@ -97,7 +106,8 @@ INLINE_EXERCISES = [
             "Keep your top hip stacked over the bottom one; do not roll back.",
         ],
         "progression": "Add a short pause at the top, then a light resistance band above your knees.",
-        "safety": "A comfortable position through pregnancy. If you have pelvic girdle pain, keep the lift very small or leave it out.",
+        "safety": "A comfortable position through pregnancy. If you have pelvic girdle "
+        "pain, keep the lift very small or leave it out.",
     },
     {
         "name": "the supported squat",
@@ -114,7 +124,8 @@ INLINE_EXERCISES = [
             "Exhale on the effort, every time.",
         ],
         "progression": "Squat a little deeper, then try it without holding on once your balance is steady.",
-        "safety": "Keep it shallow if you have pelvic girdle pain. With a prolapse, stop if you feel heaviness or dragging.",
+        "safety": "Keep it shallow if you have pelvic girdle pain. With a prolapse, stop "
+        "if you feel heaviness or dragging.",
     },
 ]
 
@@ -216,7 +227,10 @@ def _long_article(index: int, title: str, tags: list[str], day, other_slug: str)
 
 
 def _short_article(title: str, day) -> str:
-    front = f"---\ntitle: {json.dumps(title)}\ndate: {day.isoformat()}\nsummary: {json.dumps(PROSE[0][:90])}\ntags: [habits]\n---\n\n"
+    front = (
+        f"---\ntitle: {json.dumps(title)}\ndate: {day.isoformat()}\nsummary: "
+        f"{json.dumps(PROSE[0][:90])}\ntags: [habits]\n---\n\n"
+    )
     return front + "\n\n".join(PROSE[:3]) + "\n"
 
 

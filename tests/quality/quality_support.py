@@ -4,6 +4,7 @@ parts, locating the installed checkers. The fixtures that use them live in conft
 Builds run once per test session (at collection, so tests can be parametrised by page) in a
 temporary folder: the demo content of the repo, and a larger generated fixture week.
 """
+
 from __future__ import annotations
 
 import email
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-
 from helpers import copy_repo_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,14 +99,14 @@ class Build:
     def email_dir(self) -> Path:
         return self.dist / "email" / self.week
 
-    def ensure_ok(self) -> "Build":
+    def ensure_ok(self) -> Build:
         if self.error:
             pytest.fail(f"`newsletter build` of the {self.name} project failed:\n{self.error}", pytrace=False)
         return self
 
     @cached_property
     def config(self):
-        from pipeline.config import load_config
+        from pipeline.core.config import load_config
 
         return load_config(self.root)
 
@@ -114,7 +114,10 @@ class Build:
     def eml_bytes(self) -> bytes:
         path = self.email_dir / "email.eml"
         if not path.exists():
-            pytest.fail(f"{self.name}: `newsletter build --week {self.week}` wrote no {path.relative_to(self.root)}", pytrace=False)
+            pytest.fail(
+                f"{self.name}: `newsletter build --week {self.week}` wrote no {path.relative_to(self.root)}",
+                pytrace=False,
+            )
         return path.read_bytes()
 
     @cached_property
@@ -153,8 +156,8 @@ class Build:
     @cached_property
     def issue(self):
         """The week's issue as the pipeline assembles it: what the email must contain."""
-        from pipeline.issue import assemble_issue
-        from pipeline.load import load_content
+        from pipeline.content.assemble import assemble_issue
+        from pipeline.content.load import load_content
 
         return assemble_issue(load_content(self.config), self.config, self.week)
 
@@ -218,7 +221,7 @@ _PAGE_KINDS = (
 
 
 def page_kind(page: str) -> str:
-    """Which template made a page, judged by its place on the site (see pipeline/urls.py)."""
+    """Which template made a page, judged by its place on the site (see pipeline/core/urls.py)."""
     for pattern, kind in _PAGE_KINDS:
         if pattern.match(page):
             return kind
@@ -287,14 +290,21 @@ def page_targets() -> list[Target]:
 def template_targets() -> list[Target]:
     """The email and one page per blog template, of each build."""
     return _per_build(
-        lambda build: [Target(build.name, None)]
-        + [Target(build.name, page, label=f"{kind}={page}") for kind, page in template_pages(build).items()]
+        lambda build: (
+            [Target(build.name, None)]
+            + [Target(build.name, page, label=f"{kind}={page}") for kind, page in template_pages(build).items()]
+        )
     )
 
 
 def phone_targets() -> list[Target]:
     """The email and the longest article of each build."""
-    return _per_build(lambda build: [Target(build.name, None), Target(build.name, largest_article(build), label=f"article={largest_article(build)}")])
+    return _per_build(
+        lambda build: [
+            Target(build.name, None),
+            Target(build.name, largest_article(build), label=f"article={largest_article(build)}"),
+        ]
+    )
 
 
 _artifacts_cleared = False
@@ -321,14 +331,20 @@ def safe_name(text: str) -> str:
 def run_axe(page, rules: list[str] | None = None) -> dict:
     """axe-core's results for the loaded page: WCAG 2.0/2.1 A and AA, or only `rules`."""
     page.add_script_tag(path=str(axe_script()))
-    run_only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+    run_only = (
+        {"type": "rule", "values": rules}
+        if rules
+        else {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+    )
     return page.evaluate("options => axe.run(document, {runOnly: options, resultTypes: ['violations']})", run_only)
 
 
 def describe_axe_violations(target: Target, violations: list[dict]) -> str:
     lines = []
     for violation in violations:
-        lines.append(f"{target.id}: [{violation['id']}] {violation['help']} ({violation['impact']}) - {violation['helpUrl']}")
+        lines.append(
+            f"{target.id}: [{violation['id']}] {violation['help']} ({violation['impact']}) - {violation['helpUrl']}"
+        )
         for node in violation["nodes"][:5]:
             summary = " ".join(node.get("failureSummary", "").split())
             lines.append(f"    at {' '.join(map(str, node['target']))}: {summary}")

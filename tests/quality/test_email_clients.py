@@ -5,6 +5,7 @@ Bar: nothing unsupported beyond what MJML's own output already uses (MJML ships 
 those). The baseline is a plain MJML newsletter compiled the way pipeline/render/email.py
 compiles ours. Partly supported extras are printed, not failed.
 """
+
 from __future__ import annotations
 
 import json
@@ -111,7 +112,9 @@ def media_blocks(css: str, outer: tuple[str, ...] = ()) -> list[Block]:
     for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
         if rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content is not None:
             prelude = tinycss2.serialize(rule.prelude).lower()
-            features = {MEDIA_FEATURES[name] for name in re.findall(r"\(\s*([-a-z]+)", prelude) if name in MEDIA_FEATURES}
+            features = {
+                MEDIA_FEATURES[name] for name in re.findall(r"\(\s*([-a-z]+)", prelude) if name in MEDIA_FEATURES
+            }
             requires = tuple(dict.fromkeys([*outer, f"@{rule.lower_at_keyword}", *sorted(features)]))
             inner = tinycss2.serialize(rule.content)
             blocks += [Block(inner, list(requires)), *media_blocks(inner, requires)]
@@ -120,12 +123,21 @@ def media_blocks(css: str, outer: tuple[str, ...] = ()) -> list[Block]:
 
 def analyse(html: str) -> Analysis:
     node = qs.require_command("node")
-    script = qs.require_file(qs.REPO / "tests" / "quality" / "caniemail_report.mjs", "tests/quality/caniemail_report.mjs")
+    script = qs.require_file(
+        qs.REPO / "tests" / "quality" / "caniemail_report.mjs", "tests/quality/caniemail_report.mjs"
+    )
     qs.require_file(qs.NODE_MODULES / "caniemail" / "package.json", "caniemail (npm)")
     blocks = [block for sheet in style_sheets(html) for block in media_blocks(sheet)]
     media_features = {title for block in blocks for title in block.requires if title.startswith("@media (")}
-    request = {"html": html, "clients": list(CLIENTS), "titles": sorted(media_features), "blocks": [vars(b) for b in blocks]}
-    result = subprocess.run([node, str(script)], input=json.dumps(request), capture_output=True, text=True, cwd=qs.REPO, timeout=120)
+    request = {
+        "html": html,
+        "clients": list(CLIENTS),
+        "titles": sorted(media_features),
+        "blocks": [vars(b) for b in blocks],
+    }
+    result = subprocess.run(
+        [node, str(script)], input=json.dumps(request), capture_output=True, text=True, cwd=qs.REPO, timeout=120
+    )
     if result.returncode != 0:
         pytest.fail(f"caniemail_report.mjs failed:\n{result.stderr[-3000:]}", pytrace=False)
     report = json.loads(result.stdout)
@@ -184,7 +196,8 @@ def test_the_email_uses_no_feature_these_clients_lack_beyond_mjmls_own(build, ba
     )
     assert not unsupported, (
         f"{build.name} email uses features that MJML's own output does not, unsupported by some clients "
-        f"(change the email templates or the CSS they add):\n" + "\n".join(describe(t, c, ours) for t, c in unsupported.items())
+        f"(change the email templates or the CSS they add):\n"
+        + "\n".join(describe(t, c, ours) for t, c in unsupported.items())
     )
 
 

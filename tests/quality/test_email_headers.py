@@ -2,6 +2,7 @@
 senders (Gmail and Yahoo, 2024: one-click unsubscribe, RFC 8058) and what a reader of the text
 part sees.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,11 +32,16 @@ def header_problems(build) -> list[str]:
     problems = []
     senders = getaddresses([message.get("From", "")])
     if senders != [(email_config.sender_name, email_config.sender_address)]:
-        problems.append(f"From is {message.get('From')!r}, expected {email_config.sender_name} <{email_config.sender_address}>")
+        problems.append(
+            f"From is {message.get('From')!r}, expected {email_config.sender_name} <{email_config.sender_address}>"
+        )
     try:
         date = parsedate_to_datetime(message.get("Date", ""))
         if date.tzinfo is None:
-            problems.append(f"Date {message.get('Date')!r} says its zone is unknown (-0000): write +0000 (email.utils.format_datetime of an aware datetime)")
+            problems.append(
+                f"Date {message.get('Date')!r} says its zone is unknown (-0000): write "
+                "+0000 (email.utils.format_datetime of an aware datetime)"
+            )
     except (TypeError, ValueError):
         problems.append(f"Date {message.get('Date')!r} is not an RFC 5322 date")
     if not MESSAGE_ID.match(str(message.get("Message-ID", ""))):
@@ -49,13 +55,18 @@ def header_problems(build) -> list[str]:
     if not any(t.startswith("mailto:") for t in targets):
         problems.append(f"List-Unsubscribe {unsubscribe!r} needs a <mailto:...> address too")
     if str(message.get("List-Unsubscribe-Post", "")).strip() != "List-Unsubscribe=One-Click":
-        problems.append(f"List-Unsubscribe-Post is {message.get('List-Unsubscribe-Post')!r}, must be 'List-Unsubscribe=One-Click' (RFC 8058)")
+        problems.append(
+            f"List-Unsubscribe-Post is {message.get('List-Unsubscribe-Post')!r}, must "
+            "be 'List-Unsubscribe=One-Click' (RFC 8058)"
+        )
     if message.get_content_type() != "multipart/alternative":
         problems.append(f"the message is {message.get_content_type()}, expected multipart/alternative")
     else:
         order = [part.get_content_type() for part in message.iter_parts()]
         if order != ["text/plain", "text/html"]:
-            problems.append(f"parts are {order}; put text/plain first and text/html last (clients show the last they can)")
+            problems.append(
+                f"parts are {order}; put text/plain first and text/html last (clients show the last they can)"
+            )
     return problems
 
 
@@ -78,7 +89,10 @@ def text_problems(text: str, build) -> list[str]:
 
 def expected_phrases(build) -> dict[str, str]:
     """What a reader of the text part alone must find: every title, exercise and safety note."""
-    expected = {"the unsubscribe link": build.config.unsubscribe_url, "the postal address": build.config.email.postal_address}
+    expected = {
+        "the unsubscribe link": build.config.unsubscribe_url,
+        "the postal address": build.config.email.postal_address,
+    }
     for article in build.issue.articles:
         expected[f"the article title {article.title!r}"] = article.title
         for block in article.exercises:
@@ -97,7 +111,10 @@ def normalise(text: str) -> str:
 def test_the_eml_carries_the_headers_bulk_senders_need(build):
     problems = header_problems(build)
 
-    print(f"{build.name}: From {build.message['From']}; List-Unsubscribe {build.message['List-Unsubscribe']}; {len(problems)} problems")
+    print(
+        f"{build.name}: From {build.message['From']}; List-Unsubscribe "
+        f"{build.message['List-Unsubscribe']}; {len(problems)} problems"
+    )
     assert not problems, f"{build.name} email.eml headers (pipeline/render/mime.py):\n  " + "\n  ".join(problems)
 
 
@@ -105,9 +122,14 @@ def test_the_plain_text_part_reads_well_on_its_own(build):
     text = build.email_text
     problems = text_problems(text, build)
 
-    print(f"{build.name}: text part {len(text.splitlines())} lines, {len(text.split())} words, "
-          f"{len(expected_phrases(build))} titles/exercises/safety notes looked for; {len(problems)} problems")
-    assert not problems, f"{build.name} text/plain part (templates/email/*.txt.j2, pipeline/render/text.py):\n  " + "\n  ".join(problems[:40])
+    print(
+        f"{build.name}: text part {len(text.splitlines())} lines, {len(text.split())} words, "
+        f"{len(expected_phrases(build))} titles/exercises/safety notes looked for; {len(problems)} problems"
+    )
+    assert not problems, (
+        f"{build.name} text/plain part (templates/email/*.txt.j2, pipeline/render/text.py):\n  "
+        + "\n  ".join(problems[:40])
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,6 +148,8 @@ def test_leftover_markup_in_the_text_part_is_caught(text, problem):
     assert LEFTOVERS[problem].search(text)
 
 
-@pytest.mark.parametrize("text", ["Plain words, a URL https://x.example/a_b_c/ and *emphasis* as mail writes it.", "1. Lie on your back."])
+@pytest.mark.parametrize(
+    "text", ["Plain words, a URL https://x.example/a_b_c/ and *emphasis* as mail writes it.", "1. Lie on your back."]
+)
 def test_plain_writing_is_not_mistaken_for_markup(text):
     assert not [what for what, pattern in LEFTOVERS.items() if pattern.search(text)]

@@ -2,6 +2,7 @@
 RFC 4287's required elements: ids (unique), titles, updated dates, links; plus what our readers
 need: absolute links that lead to pages that exist.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -15,10 +16,13 @@ def advertised_feed(build: qs.Build) -> str:
     lxml_html = qs.require_module("lxml.html")
     home = lxml_html.fromstring((build.site_dir / "index.html").read_bytes())
     links = home.xpath('//link[@rel="alternate"][@type="application/atom+xml"]/@href')
-    assert links, f"{build.name}: index.html has no <link rel=\"alternate\" type=\"application/atom+xml\">, so readers cannot find the feed"
+    assert links, (
+        f'{build.name}: index.html has no <link rel="alternate" '
+        'type="application/atom+xml">, so readers cannot find the feed'
+    )
     href = links[0]
     if urlsplit(href).scheme:  # an absolute URL of the site: keep the part below base_url
-        href = urlsplit(href).path[len(urlsplit(build.config.base_url).path):]
+        href = urlsplit(href).path[len(urlsplit(build.config.base_url).path) :]
     return posixpath.normpath(href)
 
 
@@ -27,7 +31,7 @@ def site_file_for(build: qs.Build, url: str):
     base = build.config.base_url
     if not url.startswith(base):
         return None
-    path = build.site_dir / urlsplit(url).path[len(urlsplit(base).path):]
+    path = build.site_dir / urlsplit(url).path[len(urlsplit(base).path) :]
     return path / "index.html" if path.is_dir() else path
 
 
@@ -43,9 +47,11 @@ def feed_problems(build: qs.Build, parsed) -> list[str]:
             problems.append(f"<feed> has no <{key}>")
     rels = {link.get("rel"): link.get("href") for link in feed.get("links", [])}
     if not rels.get("self", "").startswith(base):
-        problems.append(f"<feed> needs <link rel=\"self\"> with its own absolute URL under {base}, has {rels.get('self')!r}")
+        problems.append(
+            f'<feed> needs <link rel="self"> with its own absolute URL under {base}, has {rels.get("self")!r}'
+        )
     if not rels.get("alternate", "").startswith(base):
-        problems.append(f"<feed> needs <link rel=\"alternate\"> to the blog ({base}), has {rels.get('alternate')!r}")
+        problems.append(f'<feed> needs <link rel="alternate"> to the blog ({base}), has {rels.get("alternate")!r}')
     if not feed.get("author") and not all(entry.get("author") for entry in parsed.entries):
         problems.append("no <author> on the feed, and not on every entry (RFC 4287 4.1.1)")
     seen: dict[str, int] = {}
@@ -59,12 +65,15 @@ def feed_problems(build: qs.Build, parsed) -> list[str]:
         seen.setdefault(entry.get("id"), number)
         if entry.get("updated") and not entry.get("updated_parsed"):
             problems.append(f"{name}: <updated> {entry['updated']!r} is not an RFC 3339 date")
-        alternate = next((l["href"] for l in entry.get("links", []) if l.get("rel") == "alternate"), "")
+        alternate = next((link["href"] for link in entry.get("links", []) if link.get("rel") == "alternate"), "")
         target = site_file_for(build, alternate)
         if target is None or not target.is_file():
-            problems.append(f"{name}: <link rel=\"alternate\"> {alternate!r} is not a page of the built site")
+            problems.append(f'{name}: <link rel="alternate"> {alternate!r} is not a page of the built site')
         for content in entry.get("content", []) + ([entry["summary_detail"]] if "summary_detail" in entry else []):
-            problems += [f"{name}: relative link {href!r} in its content (feed readers need absolute URLs)" for href in relative_links(content.get("value", ""))]
+            problems += [
+                f"{name}: relative link {href!r} in its content (feed readers need absolute URLs)"
+                for href in relative_links(content.get("value", ""))
+            ]
     return problems
 
 
@@ -73,7 +82,7 @@ def relative_links(html: str) -> list[str]:
         return []
     lxml_html = qs.require_module("lxml.html")
     links = []
-    for element, attribute, url, _ in lxml_html.fromstring(f"<div>{html}</div>").iterlinks():
+    for _element, attribute, url, _ in lxml_html.fromstring(f"<div>{html}</div>").iterlinks():
         if attribute in ("href", "src") and not urlsplit(url).scheme and not url.startswith("#"):
             links.append(url)
     return links

@@ -3,6 +3,7 @@ style sheet of both builds. Bar: 0 errors; warnings are printed.
 
 vnu runs once for all files (one JVM start); each file is its own test.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,25 @@ def vnu_messages() -> dict[Path, list[dict]]:
     if not files:
         return {}
     # -Xss8m: vnu's own -Xss512k hint overflows the stack here.
-    command = [java, "-Xss8m", "-jar", str(jar), "--format", "json", "--exit-zero-always", "--also-check-css", *map(str, files)]
+    command = [
+        java,
+        "-Xss8m",
+        "-jar",
+        str(jar),
+        "--format",
+        "json",
+        "--exit-zero-always",
+        "--also-check-css",
+        *map(str, files),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     try:
         report = json.loads(result.stderr or result.stdout)
     except json.JSONDecodeError:
-        pytest.fail(f"vnu.jar gave no JSON report (exit {result.returncode}):\n{(result.stderr or result.stdout)[-3000:]}", pytrace=False)
+        pytest.fail(
+            f"vnu.jar gave no JSON report (exit {result.returncode}):\n{(result.stderr or result.stdout)[-3000:]}",
+            pytrace=False,
+        )
     messages: dict[Path, list[dict]] = defaultdict(list)
     for message in report["messages"]:
         messages[Path(unquote(urlsplit(message.get("url", "")).path)).resolve()].append(message)
@@ -59,17 +73,25 @@ def test_the_page_is_valid_html(site_file, vnu_messages):
     print(f"{site_file.id}: vnu {len(errors)} errors, {len(warnings)} warnings")
     for warning in warnings[:5]:
         print(describe(site_file.page, warning))
-    assert not errors, f"Nu HTML Checker: {len(errors)} errors in {site_file.id}:\n" + "\n".join(describe(site_file.page, m) for m in errors[:20])
+    assert not errors, f"Nu HTML Checker: {len(errors)} errors in {site_file.id}:\n" + "\n".join(
+        describe(site_file.page, m) for m in errors[:20]
+    )
 
 
 def test_vnu_reports_an_invalid_page(tmp_path):
     """The canary: an <img> without alt and a stray </div> are errors."""
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><img src="a.png"></div></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><img src="a.png"></div></body></html>'
+    )
     java = qs.require_command("java")
 
-    result = subprocess.run([java, "-Xss8m", "-jar", str(qs.vnu_jar()), "--format", "json", "--exit-zero-always", str(page)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [java, "-Xss8m", "-jar", str(qs.vnu_jar()), "--format", "json", "--exit-zero-always", str(page)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     errors = [m for m in json.loads(result.stderr)["messages"] if is_error(m)]
     assert len(errors) >= 2

@@ -6,6 +6,7 @@ The blog is served from a sub-path of a local web server (as it would be from a 
 directory links resolve to index.html as on a real host and links that assume the domain root
 show up as broken. Every page is a start URL, so pages nothing links to are checked too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,19 +50,35 @@ def run_linkchecker(start_urls: list[str]) -> LinkReport:
         config = workdir / "linkcheckerrc"
         config.write_text(LINKCHECKER_CONFIG)
         config.chmod(0o644)
-        command = [sys.executable, "-m", "linkcheck", "--config", str(config), "--output", "csv",
-                   "--file-output", "text/utf-8/summary.txt", *start_urls]
+        command = [
+            sys.executable,
+            "-m",
+            "linkcheck",
+            "--config",
+            str(config),
+            "--output",
+            "csv",
+            "--file-output",
+            "text/utf-8/summary.txt",
+            *start_urls,
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=workdir)
         if result.returncode not in (0, 1):
             pytest.fail(f"linkchecker failed (exit {result.returncode}):\n{result.stderr[-3000:]}", pytrace=False)
         summary_file = workdir / "summary.txt"
-        summary = next((line for line in summary_file.read_text().splitlines() if line.startswith("That's it.")), "") if summary_file.exists() else ""
+        summary = (
+            next((line for line in summary_file.read_text().splitlines() if line.startswith("That's it.")), "")
+            if summary_file.exists()
+            else ""
+        )
     lines = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
     return LinkReport(list(csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";")), summary)
 
 
 def is_broken(row: dict) -> bool:
-    return row["valid"] != "True" or "Anchor" in (row.get("warningstring") or "") and "not found" in row["warningstring"]
+    return (
+        row["valid"] != "True" or "Anchor" in (row.get("warningstring") or "") and "not found" in row["warningstring"]
+    )
 
 
 def describe(row: dict, prefix: str) -> str:
@@ -83,9 +100,14 @@ def test_no_internal_link_of_the_blog_is_broken(build, site_server, linkchecker_
     report = run_linkchecker(start_urls)
     broken = [row for row in report.rows if is_broken(row)]
 
-    print(f"{build.name}: {linkchecker_version}: {len(start_urls)} start pages; {report.summary}; {len(broken)} broken links")
+    print(
+        f"{build.name}: {linkchecker_version}: {len(start_urls)} start pages; "
+        f"{report.summary}; {len(broken)} broken links"
+    )
     assert report.summary, f"{build.name}: LinkChecker wrote no summary, so it may have checked nothing"
-    assert not broken, f"{build.name}: {len(broken)} broken links (page, line, link -> why):\n" + "\n".join(describe(r, prefix) for r in broken[:40])
+    assert not broken, f"{build.name}: {len(broken)} broken links (page, line, link -> why):\n" + "\n".join(
+        describe(r, prefix) for r in broken[:40]
+    )
 
 
 def absolute_site_links(html: str, base: str) -> list[str]:
@@ -100,7 +122,7 @@ def missing_from_site(build: qs.Build, urls: list[str]) -> list[str]:
     base_path = urlsplit(build.config.base_url).path
     missing = []
     for url in urls:
-        path = urlsplit(url).path[len(base_path):]
+        path = urlsplit(url).path[len(base_path) :]
         target = build.site_dir / path
         if not (target.is_file() or (target / "index.html").is_file()):
             missing.append(url)
@@ -121,8 +143,13 @@ def test_the_blogs_absolute_links_to_itself_lead_to_built_pages(build):
         urls = absolute_site_links((build.site_dir / page).read_text(encoding="utf-8"), build.config.base_url)
         problems += [f"{page}: {url}" for url in missing_from_site(build, urls)]
 
-    print(f"{build.name}: {len(build.pages())} pages checked for absolute self-links (canonical, og:url, feed); {len(problems)} missing")
-    assert not problems, f"{build.name}: absolute links to pages the build did not make:\n  " + "\n  ".join(problems[:40])
+    print(
+        f"{build.name}: {len(build.pages())} pages checked for absolute "
+        f"self-links (canonical, og:url, feed); {len(problems)} missing"
+    )
+    assert not problems, f"{build.name}: absolute links to pages the build did not make:\n  " + "\n  ".join(
+        problems[:40]
+    )
 
 
 def missing_same_page_targets(html: str) -> list[str]:
@@ -137,7 +164,9 @@ def missing_same_page_targets(html: str) -> list[str]:
 def test_links_within_a_page_lead_to_an_element_of_that_page(build):
     problems = []
     for page in build.pages():
-        problems += [f"{page}: {link}" for link in missing_same_page_targets((build.site_dir / page).read_text(encoding="utf-8"))]
+        problems += [
+            f"{page}: {link}" for link in missing_same_page_targets((build.site_dir / page).read_text(encoding="utf-8"))
+        ]
 
     print(f"{build.name}: same-page #links checked on {len(build.pages())} pages; {len(problems)} lead nowhere")
     assert not problems, f"{build.name}: links to #ids that the page does not have:\n  " + "\n  ".join(problems[:40])
@@ -151,7 +180,9 @@ def test_linkchecker_reports_a_broken_link_and_a_missing_anchor(site_server):
     """The canary: a page with a dead link and a link to a missing #fragment, served the same way."""
     folder = qs.session_dir() / "linkchecker-canary"
     (folder / "a").mkdir(parents=True, exist_ok=True)
-    (folder / "index.html").write_text('<!DOCTYPE html><title>i</title><a href="a/#nowhere">a</a> <a href="gone/">gone</a>')
+    (folder / "index.html").write_text(
+        '<!DOCTYPE html><title>i</title><a href="a/#nowhere">a</a> <a href="gone/">gone</a>'
+    )
     (folder / "a" / "index.html").write_text('<!DOCTYPE html><title>a</title><h1 id="here">a</h1>')
 
     report = run_linkchecker([site_server.file_url(folder) + "/"])

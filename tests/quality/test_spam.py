@@ -3,6 +3,7 @@
 Bar: 1.0 points at most (SpamAssassin calls a message spam at 5.0). MJML's hidden preheader
 alone costs about 0.7 (HTML_FONT_LOW_CONTRAST), so there is little room for anything else.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,8 @@ MAX_SCORE = 1.0
 
 # What usually fixes the rules our kind of email can hit.
 ADVICE = {
-    "HTML_FONT_LOW_CONTRAST": "text coloured like its background: the hidden preheader does this; avoid any other hidden or faint text",
+    "HTML_FONT_LOW_CONTRAST": "text coloured like its background: the hidden preheader does this; "
+    "avoid any other hidden or faint text",
     "HTML_FONT_SIZE_TINY": "text in a tiny font: keep every visible font-size at 10px or more",
     "HTML_IMAGE_RATIO_02": "too little text for the images: add text or drop an image",
     "HTML_IMAGE_RATIO_04": "too little text for the images: add text or drop an image",
@@ -64,9 +66,13 @@ def explain(hits: list[Hit]) -> str:
 def test_the_email_scores_well_below_spamassassins_threshold(build, spamd):
     score, hits = parse_report(spamd.report(build.eml_bytes))
 
-    print(f"{build.name}: SpamAssassin score {score:.1f} (bar {MAX_SCORE}); rules: {', '.join(f'{h.rule} {h.points:+.1f}' for h in hits)}")
+    print(
+        f"{build.name}: SpamAssassin score {score:.1f} (bar {MAX_SCORE}); rules: "
+        f"{', '.join(f'{h.rule} {h.points:+.1f}' for h in hits)}"
+    )
     assert score <= MAX_SCORE, (
-        f"{build.name} email.eml scores {score:.1f} with SpamAssassin (bar {MAX_SCORE}); rules that cost points:\n{explain(hits)}"
+        f"{build.name} email.eml scores {score:.1f} with SpamAssassin (bar "
+        f"{MAX_SCORE}); rules that cost points:\n{explain(hits)}"
     )
 
 

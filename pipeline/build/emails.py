@@ -1,0 +1,88 @@
+"""The week's emails in a build: every stage version rendered, and written to dist/email/<week>/
+in one swap; what a build returns (BuildResult).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.content.assemble import assemble_issues
+from pipeline.core.config import Config
+from pipeline.core.model import Content, MailingList, RenderedEmail
+from pipeline.core.stages import GENERAL_STAGE
+from pipeline.render.email import render_email
+from pipeline.render.mime import make_eml
+from pipeline.tools.files import remove_tree, write_tree
+
+
+@dataclass
+class EmailBuild:
+    email: RenderedEmail
+    eml: bytes
+    directory: Path
+
+    @property
+    def stage(self) -> str | None:
+        """Which version this is: None for the one email for everyone (Issue.stage)."""
+        return self.email.issue.stage
+
+
+@dataclass
+class BuildResult:
+    week: str
+    site_dir: Path
+    site_files: int
+    emails: list[EmailBuild] = field(default_factory=list)  # every version, in order; []: nothing to send this week
+
+    @property
+    def email(self) -> EmailBuild | None:
+        """The email readers without a stage tag get: the only one, or the `general` version
+        (None: nothing to send, or no general version this week)."""
+        return next((built for built in self.emails if built.stage in (None, GENERAL_STAGE)), None)
+
+
+def email_dir(config: Config, week: str) -> Path:
+    return config.dist_dir / "email" / week
+
+
+def render_week_emails(
+    config: Config, content: Content, week: str, provider: MailingList, now: datetime
+) -> list[tuple[RenderedEmail, bytes]]:
+    """Every version of the week's email, rendered; [] when nothing goes out."""
+    rendered = []
+    for issue in assemble_issues(content, config, week):
+        email = render_email(issue, config, provider.unsubscribe_url())
+        rendered.append((email, make_eml(email, config, now)))
+    return rendered
+
+
+def version_folder(stage: str | None) -> str:
+    """Where a version lives under dist/email/<week>/: the top for the one email for everyone
+    and for `general`, a sub-folder named after the stage otherwise."""
+    return "" if stage in (None, GENERAL_STAGE) else f"{stage}/"
+
+
+def output_folders(config: Config, week: str) -> list[Path]:
+    return [config.dist_dir / "site", email_dir(config, week)]
+
+
+def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, bytes]]) -> list[EmailBuild]:
+    """Every version of the week's email into dist/email/<week>/ in one swap, so a stale stage
+    folder never survives a rebuild; a week with nothing to send any more loses the folder."""
+    builds: list[EmailBuild] = []
+    email_files: dict[str, bytes] = {}
+    for email, eml in rendered:
+        folder = version_folder(email.issue.stage)
+        email_files |= {
+            f"{folder}index.html": email.html.encode(),
+            f"{folder}email.txt": email.text.encode(),
+            f"{folder}email.eml": eml,
+        }
+        builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
+    if email_files:
+        write_tree(email_dir(config, week), email_files)
+    else:
+        remove_tree(email_dir(config, week))
+    return builds

@@ -1,0 +1,104 @@
+"""`newsletter build`: gather everything first, then write.
+
+Loading, assembly and rendering happen in memory; only when every page and the email rendered
+without error does anything reach dist/, each tree swapped in whole.
+
+A week with one email for everyone writes it to dist/email/<week>/. A week with stage versions
+(pipeline/core/stages.py) writes the version for readers without a stage tag (`general`) there, and
+each stage's version to dist/email/<week>/<stage>/ - so dist/email/<week>/email.eml is always
+an email anyone may safely read.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pipeline.build.cache import BuildCache, BuildInputs
+from pipeline.build.emails import (
+    BuildResult,
+    output_folders,
+    render_week_emails,
+    write_emails,
+)
+from pipeline.build.rebuild import quick_rebuild, site_facts
+from pipeline.content.assemble import resolve_week
+from pipeline.content.load import load_content
+from pipeline.core.clock import EPOCH_VARIABLE, build_time
+from pipeline.core.config import CONFIG_FILE, Config
+from pipeline.core.model import MailingList
+from pipeline.render.blog import render_site
+from pipeline.tools.cache_store import CACHE_FOLDER
+from pipeline.tools.files import write_tree
+from pipeline.tools.fingerprint import (
+    code_fingerprint,
+    output_manifest,
+    stat_fingerprint,
+)
+
+
+def build_inputs(config: Config, week: str | None, provider: MailingList, now: datetime) -> BuildInputs:
+    """What a build reads, cheap to take on every build: a fingerprint of the code, the settings,
+    the templates (stat), the provider's signup form, the week asked for and the day (or
+    SOURCE_DATE_EPOCH); and the stat of every content file, which changes whenever one is saved."""
+    settings = [
+        code_fingerprint(),
+        repr(config),
+        type(provider).__name__,
+        repr(provider.signup_form()),
+        repr(week),
+        now.astimezone(ZoneInfo(config.email.timezone)).date().isoformat(),
+    ]
+    settings.append(os.environ.get(EPOCH_VARIABLE, ""))
+    templates = [config.templates_dir] if config.templates_dir.is_dir() else []
+    return BuildInputs(
+        stat_fingerprint(templates, settings + _file_stats(config.root / CONFIG_FILE)),
+        output_manifest([config.content_dir]),
+    )
+
+
+def _file_stats(path: Path) -> list[str]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return ["no config file"]
+    return [f"{stat.st_size}|{stat.st_mtime_ns}"]
+
+
+def build(
+    config: Config, week: str | None, provider: MailingList, now: datetime | None = None, use_cache: bool = True
+) -> BuildResult:
+    """`use_cache=False` (--no-cache) ignores .newsletter/cache/ and builds everything; either
+    way the cache left behind lets the next build redo only what changed (pipeline/build/cache.py):
+    nothing when nothing changed, only the pages showing an article when its body changed
+    (pipeline/build/rebuild.py)."""
+    now = now or build_time()
+    cache = BuildCache(config.state_dir / CACHE_FOLDER, use=use_cache)
+    try:
+        inputs = build_inputs(config, week, provider, now)
+        unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
+        if unchanged is not None:
+            return unchanged
+        quick = quick_rebuild(config, inputs, cache, provider, now)
+        if quick is not None:
+            return quick
+        return _full_build(config, week, provider, now, cache, inputs)
+    finally:
+        cache.close()
+
+
+def _full_build(
+    config: Config, week: str | None, provider: MailingList, now: datetime, cache: BuildCache, inputs: BuildInputs
+) -> BuildResult:
+    content = load_content(config, cache.parsed)
+    week = resolve_week(content, week, config, now)
+    pages = cache.pages(config.dist_dir / "site")
+    site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries)
+    rendered = render_week_emails(config, content, week, provider, now)
+    write_tree(config.dist_dir / "site", site_files, previous=cache.previous_files(config.dist_dir / "site"))
+    builds = write_emails(config, week, rendered)
+    result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
+    cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
+    return result

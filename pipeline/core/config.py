@@ -1,0 +1,263 @@
+"""Typed settings from newsletter.toml, validated once. Secrets come only from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.stages import DEFAULT_PREGNANT_STAGE, DEFAULT_STAGES, GENERAL_STAGE
+
+CONFIG_FILE = "newsletter.toml"
+
+
+@dataclass
+class SiteConfig:
+    title: str = "My Newsletter"
+    base_url: str = "https://example.com"
+    description: str = ""
+    language: str = "en"
+    author: str = ""
+    per_page: int = 10
+
+
+@dataclass
+class EmailConfig:
+    sender_name: str = "My Newsletter"
+    sender_address: str = "hello@example.com"
+    reply_to: str = ""
+    postal_address: str = "Postal address not set - add [email] postal_address to newsletter.toml"
+    content: str = "full"  # "full" articles, or "excerpt" with a "read on the blog" button
+    why_you_get_this: str = "You are receiving this because you signed up on our website."
+    disclaimer: str = (
+        "This newsletter is general information, not medical advice. Check with your doctor "
+        "or pelvic health physiotherapist before starting any exercise."
+    )
+    unsubscribe_url: str = ""  # default: <base_url>/unsubscribe/
+    timezone: str = "UTC"
+
+
+# Claims we never make, in any content file. A pattern between slashes is a regular expression;
+# anything else is a phrase: whole words, any case, any spacing, and a word N stands for a number.
+DEFAULT_BANNED_CLAIMS = [
+    r"/\bcur(?:e|es|ed|ing)\b/",
+    r"/\bguarantee(?:s|d)?\b/",
+    "painless",
+    "miracle",
+    r"/\brisk[-\s]free\b/",
+    r"/(?:100\s*%|completely|totally|perfectly)\s+safe\b/",
+    r"/\b(?:snap|bounce)\s+back\b/",
+    "pre-baby body",
+    r"/\b(?:lose|flatten|shrink|banish|get\s+rid\s+of)\s+(?:the\s+|your\s+)?(?:mummy|mommy|mum|mom)\s+tummy\s+in\s+\w+\s+(?:days?|weeks?)\b/",
+    "flat tummy in N days",
+]
+
+
+@dataclass
+class SafetyConfig:
+    review_max_age_months: int = 12  # an exercise reviewed longer ago than this is a warning
+    banned_claims: list = field(default_factory=lambda: list(DEFAULT_BANNED_CLAIMS))
+
+
+@dataclass
+class ProviderConfig:
+    name: str = "outbox"
+    base_url: str = ""
+    signup_url: str = ""
+    options: dict = field(default_factory=dict)  # per-provider keys, checked by the provider
+
+
+@dataclass
+class AudienceConfig:
+    """Reader stages (pipeline/core/stages.py): the tags subscribers carry, in order of precedence."""
+
+    stages: list = field(default_factory=lambda: list(DEFAULT_STAGES))
+    pregnant_stage: str = DEFAULT_PREGNANT_STAGE  # never sees an exercise marked `pregnancy: avoid`; "" for none
+
+
+@dataclass
+class Config:
+    root: Path
+    site: SiteConfig = field(default_factory=SiteConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    provider: ProviderConfig = field(default_factory=ProviderConfig)
+    audience: AudienceConfig = field(default_factory=AudienceConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.root / "dist"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".newsletter"
+
+    @property
+    def base_url(self) -> str:
+        return self.site.base_url.rstrip("/") + "/"
+
+    @property
+    def unsubscribe_url(self) -> str:
+        return self.email.unsubscribe_url or self.base_url + "unsubscribe/"
+
+
+SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig, "safety": SafetyConfig}
+SECTIONS["audience"] = AudienceConfig
+STAGE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # usable as a subscriber tag
+EMAIL_CONTENT_MODES = ("full", "excerpt")
+
+
+def load_config(root: Path | str = ".") -> Config:
+    root = Path(root).resolve()
+    path = root / CONFIG_FILE
+    raw: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_FILE}: {exc}") from exc
+    return config_from_dict(raw, root)
+
+
+def config_from_dict(raw: dict, root: Path) -> Config:
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{CONFIG_FILE}: unknown section [{unknown[0]}] (known: {', '.join(SECTIONS)})")
+    sections = {}
+    for name, cls in SECTIONS.items():
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{CONFIG_FILE}: [{name}] must be a table")
+        sections[name] = _section(name, cls, value)
+    config = Config(root=root, **sections)
+    _check_values(config)
+    return config
+
+
+def _section(name: str, cls: type, values: dict):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)} - {"options"}
+    kwargs, options = {}, {}
+    for key, value in values.items():
+        if key not in known:
+            if cls is ProviderConfig:
+                options[key] = value  # per-provider keys; the provider validates them
+                continue
+            raise ConfigError(f"{CONFIG_FILE}: unknown key '{key}' in [{name}] (known: {', '.join(sorted(known))})")
+        expected = hints[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [{name}] {key} must be a {expected.__name__}, not {type(value).__name__} ({value!r})"
+            )
+        kwargs[key] = value
+    if cls is ProviderConfig:
+        kwargs["options"] = options
+    return cls(**kwargs)
+
+
+def _check_values(config: Config) -> None:
+    if config.email.content not in EMAIL_CONTENT_MODES:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [email] content must be one of "
+            f"{', '.join(EMAIL_CONTENT_MODES)}, not '{config.email.content}'"
+        )
+    if not config.site.base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{CONFIG_FILE}: [site] base_url must be an absolute http(s) URL, not '{config.site.base_url}'"
+        )
+    if config.site.per_page < 1:
+        raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
+    _check_audience(config.audience)
+    _check_safety(config.safety)
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config.email.timezone)
+    except Exception as exc:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [email] timezone '{config.email.timezone}' is not a known time zone (e.g. Europe/London)"
+        ) from exc
+
+
+def _check_safety(safety: SafetyConfig) -> None:
+
+    if safety.review_max_age_months < 1:
+        raise ConfigError(f"{CONFIG_FILE}: [safety] review_max_age_months must be at least 1")
+    for pattern in safety.banned_claims:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ConfigError(
+                f"{CONFIG_FILE}: [safety] banned_claims must be a list of phrases or "
+                f"/regular expressions/, not {pattern!r}"
+            )
+        try:
+            claim_pattern(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{CONFIG_FILE}: [safety] banned_claims: {pattern!r} is not a valid regular expression ({exc})"
+            ) from exc
+
+
+def _check_audience(audience: AudienceConfig) -> None:
+    stages = audience.stages
+    for stage in stages:
+        if not isinstance(stage, str) or not STAGE_NAME.match(stage):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [audience] stages: {stage!r} is not a stage name; use "
+                "lowercase letters, digits and hyphens, "
+                'as in stages = ["pregnant", "postpartum-0-6w", "postpartum-6w-plus"]'
+            )
+    if GENERAL_STAGE in stages:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] stages: '{GENERAL_STAGE}' is reserved for readers with no stage tag; remove it"
+        )
+    repeated = sorted({stage for stage in stages if stages.count(stage) > 1})
+    if repeated:
+        raise ConfigError(f"{CONFIG_FILE}: [audience] stages lists '{repeated[0]}' twice; keep one")
+    if audience.pregnant_stage and audience.pregnant_stage not in stages:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] pregnant_stage '{audience.pregnant_stage}' is "
+            f"not one of the stages ({', '.join(stages) or 'none'}); "
+            'name one of them, or set pregnant_stage = "" if no stage is pregnant'
+        )
+
+
+# In a banned-claim phrase, the word N stands for any number, in digits or in words.
+_NUMBER = (
+    r"(?:\d+(?:[.,]\d+)?|a\s+few"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty)"
+)
+
+
+@lru_cache(maxsize=256)
+def claim_pattern(pattern: str) -> re.Pattern:
+    """`/regex/` as written; otherwise a phrase: whole words, any case, any spacing, N = a number.
+    Raises re.error for a regular expression that does not compile."""
+    text = pattern.strip()
+    if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+        return re.compile(text[1:-1], re.IGNORECASE)
+    words = [
+        _NUMBER if word == "N" else r"[-\s]?".join(re.escape(part) for part in word.split("-")) for word in text.split()
+    ]
+    regex = r"\s+".join(words)
+    if re.match(r"\w", text):
+        regex = r"\b" + regex
+    if re.search(r"\w$", text):
+        regex += r"\b"
+    return re.compile(regex, re.IGNORECASE)

@@ -1,0 +1,244 @@
+"""The shared model. Every stage reads and returns these dataclasses; none of them does I/O.
+
+Text fields hold Markdown source (what the writer wrote); the renderers turn it into HTML or
+plain text for each channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+PREGNANCY_VALUES = ("safe", "modify", "avoid")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was written: a path relative to the project root, and a 1-based line."""
+
+    path: str
+    line: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class Section:
+    """A level-3 section of an exercise that is none of the known kinds: kept as free text."""
+
+    title: str
+    markdown: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class CardLink:
+    """A link from an exercise to a library card: a prerequisite ("do this first") or a harder
+    version ("ready for more?"). `origin` says where it was written, for messages: "'before'"
+    (front matter) or "the before-you-start section". `name` is the card's, filled in by load.py."""
+
+    slug: str
+    source: Source
+    origin: str
+    name: str = ""
+
+
+@dataclass
+class ExerciseBlock:
+    """One exercise as readers see it: written inline in an article, or a library card.
+
+    `equipment` is None when the writer said nothing and [] when she said "no equipment".
+    A block that comes from a library card (```exercise fence) has `ref` set to the card's slug
+    and carries the card's content plus the article's own reps, sets and note.
+    """
+
+    name: str
+    slug: str
+    source: Source
+    summary: str = ""
+    benefits: str = ""
+    steps: list[str] = field(default_factory=list)
+    tips: list[str] = field(default_factory=list)
+    progression: str = ""
+    safety: str = ""
+    before: str = ""
+    equipment: list[str] | None = None
+    muscles: list[str] = field(default_factory=list)
+    video: str | None = None
+    level: str | None = None
+    pregnancy: str | None = None
+    cautions: list[str] = field(default_factory=list)
+    other_sections: list[Section] = field(default_factory=list)
+    ref: str | None = None
+    reps: str | None = None
+    sets: str | None = None
+    note: str | None = None
+    rest: str | None = None  # rest between sets or sides, from the ```exercise fence
+    exercise_type: str | None = None  # e.g. "stretching", "strength" (a card's front matter)
+    prerequisites: list[CardLink] = field(default_factory=list)  # cards to do first, in order
+    progresses_to: list[CardLink] = field(default_factory=list)  # the harder versions
+    stages: tuple[str, ...] | None = None  # inside a `::: only <stage>` block: who sees it; None = everyone
+
+
+@dataclass
+class Exercise:
+    """A card of the exercise library, content/exercises/<slug>.md."""
+
+    slug: str
+    block: ExerciseBlock
+    source: Source
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.block.name
+
+
+@dataclass
+class Prose:
+    """A run of ordinary Markdown between exercise blocks."""
+
+    markdown: str
+    source: Source
+    stages: tuple[str, ...] | None = None  # inside a `::: only <stage>` block: who sees it; None = everyone
+
+
+Part = Prose | ExerciseBlock
+
+
+@dataclass
+class Article:
+    slug: str
+    title: str
+    date: date
+    summary: str
+    source: Source
+    parts: list[Part] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    author: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    draft: bool = False
+    newsletter: bool = True
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def exercises(self) -> list[ExerciseBlock]:
+        return [part for part in self.parts if isinstance(part, ExerciseBlock)]
+
+
+@dataclass
+class IssueNote:
+    """content/issues/<week>.md: the writer's subject, intro and article order for one week."""
+
+    week: str
+    source: Source
+    subject: str | None = None
+    intro: str = ""  # the whole intro, every stage's paragraphs included (`::: only` lines removed)
+    order: list[str] = field(default_factory=list)
+    intro_parts: list[Prose] = field(default_factory=list)  # the intro split at `::: only` blocks, each with its stages
+
+
+@dataclass
+class Content:
+    """Everything under content/, loaded and cross-checked."""
+
+    articles: list[Article]  # newest first
+    exercises: dict[str, Exercise]  # by slug
+    issue_notes: dict[str, IssueNote] = field(default_factory=dict)  # by week
+    source_texts: dict[str, str] = field(
+        default_factory=dict
+    )  # content file -> its text as written (rules that scan words)
+
+    def articles_using(self, exercise_slug: str) -> list[Article]:
+        return [a for a in self.articles if any(b.ref == exercise_slug for b in a.exercises)]
+
+    def published_articles(self) -> list[Article]:
+        return [a for a in self.articles if not a.draft]
+
+
+@dataclass(frozen=True)
+class Review:
+    """When an exercise a reader may follow was last checked by a professional: the
+    `last_reviewed` of its card, or of the article it is written in (None: not given)."""
+
+    what: str  # "exercise card 'Heel slides'", for messages
+    source: Source  # the last_reviewed line, or line 1 when there is none
+    reviewed_on: date | None
+
+
+@dataclass
+class Issue:
+    """One week's email, assembled from the content."""
+
+    week: str  # ISO week, "2026-W48"
+    key: str  # stable across rebuilds: site + week
+    subject: str
+    preview_text: str
+    intro: str
+    articles: list[Article]
+    monday: date
+    # Which version of the week this is (pipeline/core/stages.py): None = the one email for everyone;
+    # a stage name = the version for readers of that stage; "general" = readers with no stage tag.
+    stage: str | None = None
+    reviews: tuple[Review, ...] = ()  # of the exercises the week shows, one per file
+
+
+@dataclass
+class RenderedEmail:
+    issue: Issue
+    subject: str
+    preview_text: str
+    html: str
+    text: str
+    content_hash: str  # sha256 over subject, preview text, html and text
+    excerpted: list[str] = field(default_factory=list)  # slugs cut to excerpts so the email is not clipped
+
+
+@dataclass
+class PushResult:
+    provider: str
+    action: str  # "created", "updated", "unchanged"
+    issue_key: str
+    campaign_id: str | None = None
+    pushed_at: datetime | None = None
+    message: str = ""
+    steps: list[str] = field(default_factory=list)  # what this push had the provider do, as ledger steps, in order
+
+
+ERROR, WARNING = "error", "warning"  # the severities of a Finding
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem `newsletter check` reports: `path:line: severity: message`."""
+
+    path: str
+    line: int
+    severity: str  # "error" or "warning"
+    message: str
+    rule: str = ""  # short id of the check that found it, e.g. "links.unknown-article"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass
+class SignupForm:
+    """What the blog's signup form posts to; each provider supplies its own."""
+
+    action: str
+    method: str = "post"
+    email_field: str = "email"
+    hidden_fields: dict[str, str] = field(default_factory=dict)
+    note: str = ""  # e.g. "We'll send you an email to confirm." for double opt-in
+
+
+class MailingList(Protocol):
+    """What a build needs of the list it builds for: every provider is one (deliver/providers/base.py)."""
+
+    def signup_form(self) -> SignupForm: ...
+
+    def unsubscribe_url(self) -> str | None: ...

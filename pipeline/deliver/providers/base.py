@@ -1,0 +1,130 @@
+"""The provider interface. pipeline/deliver/push.py owns the exactly-once flow; a provider only knows
+how to talk to one service. Each provider is one module in this package (like anymail backends).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from urllib.parse import quote
+
+from pipeline.core.config import Config
+from pipeline.core.errors import ConfigError, ProviderError
+from pipeline.core.model import RenderedEmail, SignupForm
+from pipeline.core.stages import Targeting, targeting
+
+
+@dataclass
+class Campaign:
+    """A campaign (draft email, broadcast) as the provider holds it."""
+
+    id: str
+    status: str  # "draft", "scheduled" or "sent"
+    content_hash: str | None = None  # when the provider can store it for us
+    url: str = ""
+
+
+class UnsupportedFeature(ProviderError):
+    """The provider cannot do this (e.g. Kit has no test-send endpoint)."""
+
+
+class Provider:
+    name: ClassVar[str]
+    secret_env: ClassVar[tuple[str, ...]] = ()  # environment variables holding secrets
+    option_keys: ClassVar[tuple[str, ...]] = ()  # keys allowed in [provider] beside name/base_url
+
+    def __init__(self, config: Config, env: Mapping[str, str] | None = None):
+        self.config = config
+        self.env = os.environ if env is None else env
+        unknown = sorted(set(config.provider.options) - set(self.option_keys))
+        if unknown:
+            allowed = ", ".join(self.option_keys) or "none"
+            raise ConfigError(
+                f"newsletter.toml: unknown key '{unknown[0]}' in [provider] for provider "
+                f"'{self.name}' (allowed: {allowed})"
+            )
+
+    def secret(self, variable: str) -> str:
+        value = self.env.get(variable, "")
+        if not value:
+            raise ConfigError(f"set the environment variable {variable} to push with provider '{self.name}'")
+        return value
+
+    # What the provider puts into the email and the blog.
+    def unsubscribe_url(self) -> str:
+        return self.config.unsubscribe_url
+
+    def signup_form(self) -> SignupForm:
+        site = self.config.site
+        subject = quote(f"Subscribe to {site.title}")  # a space is not allowed in a form action URL
+        action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject={subject}"
+        return SignupForm(action=action, method="get" if action.startswith("mailto:") else "post")
+
+    def audience(self) -> str:
+        """Who a send reaches, in words, for `push --plan` and the send-now confirmation."""
+        return "everyone on the provider's list"
+
+    # Stage versions (pipeline/core/stages.py). A version's stage is `email.issue.stage`: None for
+    # the one email for everyone, else a configured stage or "general". A provider that can
+    # target a stage sets `targets_stages` and sends each version to `self.targeting(stage)`
+    # only - readers of that stage's audience, never anyone else - in create_draft and
+    # update_draft.
+    targets_stages: ClassVar[bool] = False
+
+    def stage_audience(self, stage: str | None) -> str:
+        """Who the version for `stage` reaches, in words. Raises UnsupportedFeature when this
+        provider cannot target a stage, ConfigError when an id it needs is missing. push.plan()
+        calls it before anything changes."""
+        if stage is None:
+            return self.audience()
+        if not self.targets_stages:
+            raise UnsupportedFeature(
+                f"provider '{self.name}' cannot send a version of the issue to one stage ('{stage}') of the list; "
+                "this week has stage-specific content, so use a provider that can (see docs/providers.md)"
+            )
+        self.check_stage_target(stage)
+        return self.describe_stage_audience(stage, self.targeting(stage).describe())
+
+    def check_stage_target(self, stage: str) -> None:
+        """Raise ConfigError when an id this provider needs to reach `stage` (a tag, a list) is
+        missing, so the push stops before anything changes. Nothing to check by default."""
+
+    def describe_stage_audience(self, stage: str, rule: str) -> str:
+        """`rule` (the stage's audience rule in words) with what this provider adds to it."""
+        return rule
+
+    def targeting(self, stage: str) -> Targeting:
+        """The audience rule of the version for `stage`: its stage tag, minus earlier stages."""
+        return targeting(self.config.audience.stages, stage)
+
+    def readers_in_two_versions(self, stage: str) -> list[str]:
+        """Before a version is scheduled or sent: readers of its audience who are also in the
+        audience of another version (and so would get two). A provider whose targeting rules
+        that out, as `targeting()` does, has none; one that relies on lists or filters it
+        cannot combine looks."""
+        return []
+
+    # Campaign operations used by pipeline/deliver/push.py.
+    def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
+        raise NotImplementedError
+
+    def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
+        raise NotImplementedError
+
+    def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
+        raise NotImplementedError
+
+    def test_send(self, campaign_id: str, recipients: list[str]) -> None:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot send a test email")
+
+    def check_schedule(self, when: datetime) -> None:
+        """Refuse a send time this provider cannot take, before anything is created."""
+
+    def schedule(self, campaign_id: str, when: datetime) -> Campaign:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot schedule a campaign")
+
+    def send_now(self, campaign_id: str) -> Campaign:
+        raise UnsupportedFeature(f"provider '{self.name}' cannot send a campaign")

@@ -1,0 +1,165 @@
+"""Buttondown (https://docs.buttondown.com/api-introduction): one email per issue.
+
+⚠ `POST /emails` SENDS at once unless the body says `status: "draft"`. Every create here sets
+it, and the tests check that the fake server (which mimics that default) never sees a create
+without it.
+
+Stage versions carry `filters` on subscriber tags (`[provider] stage_tags`: each stage's tag
+id, as Buttondown's filters need ids, not names): the version's stage tag and none of the
+earlier stages', or, for `general`, none of the stage tags - so nobody matches two versions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from pipeline.core.model import RenderedEmail, SignupForm
+from pipeline.deliver.providers.base import Campaign
+from pipeline.deliver.providers.http import (
+    ErrorDetail,
+    HeaderAuth,
+    HttpProvider,
+    json_body,
+    utc_iso,
+)
+
+EDITOR_MODE_HTML = "<!-- buttondown-editor-mode: fancy -->"
+ISSUE_KEY = "newsletter_issue"  # our keys in the email's metadata
+CONTENT_HASH = "newsletter_content_hash"
+API_VERSION = "2026-04-01"  # pinned so a newsletter's own default version cannot change behaviour
+LOOKUP_PAGES = 20  # newest emails first; an issue's email is near the top
+STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # every other live status: out of our hands
+
+
+class Buttondown(HttpProvider):
+    name = "buttondown"
+    secret_env = ("NEWSLETTER_BUTTONDOWN_API_KEY",)
+    option_keys = ("username", "stage_tags")
+    option_types = {"username": str, "stage_tags": dict}
+    targets_stages = True
+    default_api_url = "https://api.buttondown.com/v1"
+
+    def auth(self):
+        return HeaderAuth({"Authorization": f"Token {self.secret(self.secret_env[0])}"})
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"X-API-Version": API_VERSION}
+
+    def parse_error(self, response) -> ErrorDetail | None:
+        body = json_body(response)
+        if not isinstance(body, dict):
+            return None
+        detail = body.get("detail")
+        if isinstance(detail, list):  # 422: [{"loc": [...], "msg": ..., "type": ...}]
+            first = detail[0] if detail else {}
+            location = [str(part) for part in first.get("loc", []) if part != "body"]
+            messages = "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', []) if p != 'body')}: {d.get('msg', '')}" for d in detail
+            )
+            return ErrorDetail(messages, location[-1] if location else None)
+        code = str(body.get("code") or "")
+        message = f"{detail} ({code})" if code else str(detail or "")
+        field = code.rsplit("_", 1)[0] if code.endswith(("_invalid", "_missing")) else None
+        return ErrorDetail(message, field)
+
+    # What the email and the blog show.
+    def unsubscribe_url(self) -> str:
+        return "{{ unsubscribe_url }}"
+
+    def signup_form(self) -> SignupForm:
+        username = self.option("username", "your Buttondown username, as in buttondown.com/<username>")
+        return SignupForm(
+            action=f"https://buttondown.com/api/emails/embed-subscribe/{quote(username)}",
+            hidden_fields={"embed": "1"},
+            note="We'll send you an email to confirm your address.",
+        )
+
+    # Campaign operations.
+    def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
+        if known_id:
+            response = self.http.get(f"/emails/{quote(known_id)}", "look up the email", ok_statuses=(404,))
+            if response.status_code != 404:
+                return self._campaign(response.json())
+        return self._search(issue_key)
+
+    def _search(self, issue_key: str) -> Campaign | None:
+        params: dict[str, Any] = {"ordering": "-creation_date", "excluded_fields": "body"}
+        for page in range(1, LOOKUP_PAGES + 1):
+            params["page"] = page
+            body = self.http.get("/emails", "look for the issue's email", params=params).json()
+            for email in body.get("results", []):
+                if (email.get("metadata") or {}).get(ISSUE_KEY) == issue_key and email.get("status") != "deleted":
+                    return self._campaign(email)
+            if not body.get("next"):
+                return None
+        return None
+
+    def audience(self) -> str:
+        username = self.config.provider.options.get("username")
+        newsletter = f"buttondown.com/{username}" if username else "the newsletter of the API key"
+        return f"every active subscriber of {newsletter} (no filter)"
+
+    def check_stage_target(self, stage: str) -> None:
+        self._filters(stage)  # raises ConfigError for a missing tag id
+
+    def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
+        payload = self._email_fields(email) | {"status": "draft"}
+        return self._campaign(self.http.post("/emails", "create the draft", json=payload).json())
+
+    def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
+        response = self.http.patch(f"/emails/{quote(campaign_id)}", "update the draft", json=self._email_fields(email))
+        return self._campaign(response.json())
+
+    def test_send(self, campaign_id: str, recipients: list[str]) -> None:
+        self.http.post(
+            f"/emails/{quote(campaign_id)}/send-draft", "send the test email", json={"recipients": recipients}
+        )
+
+    def schedule(self, campaign_id: str, when: datetime) -> Campaign:
+        body = {"publish_date": utc_iso(when)}
+        response = self.http.post(
+            f"/emails/{quote(campaign_id)}/publish", "schedule the email", json=body, headers=_SENDING
+        )
+        return self._campaign(response.json())
+
+    def send_now(self, campaign_id: str) -> Campaign:
+        response = self.http.post(f"/emails/{quote(campaign_id)}/publish", "send the email", json={}, headers=_SENDING)
+        return self._campaign(response.json())
+
+    def _email_fields(self, email: RenderedEmail) -> dict[str, Any]:
+        fields = {
+            "subject": email.subject,
+            "body": f"{EDITOR_MODE_HTML}\n{email.html}",
+            "description": email.preview_text,
+            "metadata": {ISSUE_KEY: email.issue.key, CONTENT_HASH: email.content_hash},
+        }
+        if email.issue.stage:
+            fields["filters"] = self._filters(email.issue.stage)
+        return fields
+
+    def _filters(self, stage: str) -> dict[str, Any]:
+        rule, tag_ids = self.targeting(stage), self.stage_ids("stage_tags", "Buttondown tag id", (str,))
+        wanted = [("contains", rule.include)] if rule.include else []
+        wanted += [("not_contains", tag) for tag in rule.exclude]
+        filters = [
+            {"field": "subscriber.tags", "operator": operator, "value": tag_ids[tag]} for operator, tag in wanted
+        ]
+        return {"filters": filters, "groups": [], "predicate": "and"}
+
+    def _campaign(self, email: dict) -> Campaign:
+        return Campaign(
+            id=str(email["id"]),
+            status=STATUSES.get(email.get("status"), "sent"),
+            content_hash=(email.get("metadata") or {}).get(CONTENT_HASH),
+            url=email.get("absolute_url") or "",
+        )
+
+
+# Since API version 2026-04-01 a key must confirm once that it means to send
+# (error code `sending_requires_confirmation`); only the publish calls say so.
+_SENDING = {"X-Buttondown-Live-Dangerously": "true"}
+
+
+PROVIDER = Buttondown

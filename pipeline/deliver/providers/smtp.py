@@ -1,0 +1,331 @@
+"""SMTP: send the issue ourselves, one message per subscriber, through any relay (a mail host,
+Amazon SES, Postmark, ...). The subscriber list is `.newsletter/subscribers.sqlite3` (see
+pipeline/deliver/subscribers.py) or a CSV named in `[provider] subscribers`.
+
+Each issue lives in `.newsletter/smtp/<issue key>/` (the campaign id is the issue key):
+
+    email.eml       the message as built, its unsubscribe links holding a token placeholder
+    campaign.json   issue key, content hash, status, test sends, refused recipients
+    send.lock       held while a send runs, so two pushes never send the same issue at once
+
+Exactly once: `send_now` sends to every subscriber the ledger has no recipient row for (this
+issue, "smtp"), over one connection, and records each recipient in the ledger as soon as the
+server accepted the message - before the next one starts. A run killed half-way and started
+again sends to the rest only. The one gap is a kill between the server's "250 OK" and the
+ledger commit: that one subscriber would get the issue twice.
+
+Stage versions (pipeline/core/stages.py): each version is its own campaign (its own issue key) and
+goes to the subscribers whose tags pick it - the first stage tag in `[audience] stages` order,
+or `general` for a subscriber with none of them. A subscriber already recorded for another
+version (or for the one email for everyone) of the same week is skipped, so a tag changed
+half-way through a week's sends never brings her a second email.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from pipeline.core.clock import now as utc_now
+from pipeline.core.errors import ConfigError, ProviderError, PushRefused
+from pipeline.core.model import RenderedEmail
+from pipeline.core.stages import base_key, version_for_tags, version_key, versions
+from pipeline.deliver.ledger import Ledger, ledger_path
+from pipeline.deliver.providers.base import Campaign, Provider
+from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
+from pipeline.deliver.smtp.message import (
+    personalised_message,
+    unsent_placeholder_parts,
+    wire_format,
+)
+from pipeline.deliver.smtp.relay import (
+    Throttle,
+    relay_connection,
+    send_to_each,
+)
+from pipeline.deliver.smtp.settings import PASSWORD_ENV, settings_from_options
+from pipeline.deliver.subscribers import (
+    Subscriber,
+    SubscriberStore,
+    parse_subscribers_csv,
+    store_path,
+)
+from pipeline.deliver.tokens import (
+    SECRET_ENV,
+    checked_secret,
+    link_with_token,
+    make_token,
+    placeholder_url,
+)
+from pipeline.tools.console import plural
+from pipeline.tools.files import atomic_write
+
+LOCK_FILE = "send.lock"
+TEST_SUBJECT_PREFIX = "[Test] "
+CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class SmtpProvider(LocalCampaigns, Provider):
+    name = "smtp"
+    targets_stages = True  # a subscriber's tags name her stage
+    secret_env = (PASSWORD_ENV, SECRET_ENV)
+    option_keys = (
+        "host",
+        "port",
+        "security",
+        "username",
+        "rate_per_second",
+        "subscribers",
+        "from_address",
+        "from_name",
+        "ca_file",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        config,
+        env=None,
+        clock: Callable[[], datetime] | None = None,
+        throttle: Throttle | None = None,
+    ):
+        super().__init__(config, env)
+        self.settings = settings_from_options(config.provider.options)
+        self.clock = clock or utc_now
+        self.throttle = throttle or Throttle(self.settings.rate_per_second)
+
+    # What the renderer puts into the email: replaced per recipient at send time.
+    def unsubscribe_url(self) -> str:
+        return placeholder_url(self.config.unsubscribe_url)
+
+    # Who a send reaches: counted from the list as it is now, for `push --plan`.
+    def audience(self) -> str:
+        return f"{plural(len(self._subscribers_as_now()), 'active subscriber')} in {self._list_name()}"
+
+    def describe_stage_audience(self, stage: str, described: str) -> str:
+        stages = self.config.audience.stages
+        count = sum(1 for person in self._subscribers_as_now() if version_for_tags(person.tags, stages) == stage)
+        return f"{described}: {plural(count, 'active subscriber')} in {self._list_name()}"
+
+    def _list_name(self) -> str:
+        return self.settings.subscribers or store_path(self.config).relative_to(self.config.root).as_posix()
+
+    def _subscribers_as_now(self) -> list[Subscriber]:
+        """_subscribers() without creating the subscriber table: a plan changes nothing."""
+        if store_path(self.config).exists():
+            return self._subscribers()
+        return self._csv_subscribers(set()) if self.settings.subscribers else []
+
+    # Campaign operations.
+    def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
+        record = self._read(issue_key) if CAMPAIGN_ID.match(issue_key) else None
+        return self._campaign(record) if record else None
+
+    def create_draft(self, email: RenderedEmail, eml: bytes) -> Campaign:
+        record = {
+            "id": email.issue.key,
+            "issue_key": email.issue.key,
+            "week": email.issue.week,
+            "status": "draft",
+            "created_at": self._now(),
+            "sent_at": None,
+            "tests": [],
+            "refused": {},
+            "stage": email.issue.stage,
+        }
+        return self._write_content(record, email, eml)
+
+    def update_draft(self, campaign_id: str, email: RenderedEmail, eml: bytes) -> Campaign:
+        record = self._require(campaign_id)
+        if record["status"] != "draft":
+            raise PushRefused(f"smtp campaign {campaign_id} is already {record['status']}; it cannot be changed")
+        with self._ledger() as ledger:
+            already = len(ledger.recipients(record["issue_key"], self.name))
+        if already:
+            raise PushRefused(
+                f"issue {record['week']} was already sent to {already} "
+                f"subscriber{'s' if already != 1 else ''} over smtp; changing it now "
+                "would "
+                "send the rest a different email. Push it unchanged to finish the send."
+            )
+        return self._write_content(record, email, eml)
+
+    def test_send(self, campaign_id: str, recipients: list[str]) -> None:
+        record = self._require(campaign_id)
+        template = self._template(campaign_id)
+        template.replace_header("Subject", TEST_SUBJECT_PREFIX + str(template["Subject"]))
+        secret = self._unsubscribe_secret()
+        with self._connection() as smtp:
+            for address in recipients:
+                self._send_one(smtp, template, Subscriber(email=address), secret)
+                record["tests"].append({"to": address, "at": self._now()})
+        self._write_record(record)
+
+    def send_now(self, campaign_id: str) -> Campaign:
+        secret = self._unsubscribe_secret()
+        self._require(campaign_id)
+        with self._send_lock(campaign_id), self._ledger() as ledger:
+            record = self._require(campaign_id)  # read under the lock: another push may just have finished
+            if record["status"] == "sent":
+                raise ProviderError(
+                    f"smtp campaign {campaign_id} was already sent at {record['sent_at']}; not sending it again"
+                )
+            template = self._template(campaign_id)
+            pending = self._pending(record, ledger)
+            if pending:
+                self._deliver(record, template, pending, ledger, secret)
+            record.update(status="sent", sent_at=self._now())
+            return self._write_record(record)
+
+    # Sending.
+    def _unsubscribe_secret(self) -> str:
+        return checked_secret(self.secret(SECRET_ENV))
+
+    def _pending(self, record: dict, ledger: Ledger) -> list[Subscriber]:
+        everyone = self._subscribers()
+        if not everyone:
+            source = self.settings.subscribers or "the subscriber list"
+            raise ProviderError(
+                f"{source} has nobody subscribed; add people with `newsletter subscribers import FILE.csv`"
+            )
+        done = set(ledger.recipients(record["issue_key"], self.name)) | set(record["refused"])
+        done |= self._sent_another_version(record, ledger)
+        stage, stages = record.get("stage"), self.config.audience.stages
+        return [
+            person
+            for person in everyone
+            if person.key not in done and (stage is None or version_for_tags(person.tags, stages) == stage)
+        ]
+
+    def _sent_another_version(self, record: dict, ledger: Ledger) -> set[str]:
+        """Everyone recorded for another version of this week: the one email for everyone, or
+        any stage version."""
+        base = base_key(record["issue_key"], record.get("stage"))
+        keys = {base, *(version_key(base, version) for version in versions(self.config.audience.stages))} - {
+            record["issue_key"]
+        }
+        return {recipient for key in keys for recipient in ledger.recipients(key, self.name)}
+
+    def _deliver(
+        self, record: dict, template: EmailMessage, pending: list[Subscriber], ledger: Ledger, secret: str
+    ) -> None:
+        def refused(person: Subscriber, reply: str) -> None:
+            record["refused"][person.key] = reply
+            self._write_record(record)
+
+        def sent(person: Subscriber) -> None:
+            ledger.record_recipient(record["issue_key"], self.name, person.key, self.clock())
+
+        with self._connection() as smtp:
+            send_to_each(pending, lambda person: self._send_one(smtp, template, person, secret), refused, sent)
+
+    def _send_one(self, smtp: smtplib.SMTP, template: EmailMessage, person: Subscriber, secret: str) -> None:
+        token = make_token(person.email, secret)
+        message = personalised_message(
+            template,
+            person,
+            token,
+            unsubscribe_link=link_with_token(self.config.unsubscribe_url, token),
+            sender_address=self._sender_address(),
+            sender=self._sender(),
+            now=self.clock(),
+        )
+        data, options = wire_format(message, [self._sender_address(), person.email])
+        self.throttle.wait()
+        smtp.sendmail(self._sender_address(), [person.email], data, mail_options=options)
+
+    def _subscribers(self) -> list[Subscriber]:
+        with SubscriberStore(store_path(self.config)) as store:
+            if not self.settings.subscribers:
+                return store.active()
+            unsubscribed = store.unsubscribed_keys()
+        return self._csv_subscribers(unsubscribed)
+
+    def _csv_subscribers(self, unsubscribed: set[str]) -> list[Subscriber]:
+        path = self.config.root / self.settings.subscribers
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as error:
+            raise ConfigError(
+                f"newsletter.toml: [provider] subscribers = '{self.settings.subscribers}' "
+                f"cannot be read: {error.strerror}"
+            ) from None
+        return [
+            person
+            for person in parse_subscribers_csv(text, self.settings.subscribers)
+            if person.key not in unsubscribed
+        ]
+
+    def _sender(self) -> Address | None:
+        """The From override of `[provider] from_address/from_name`, or None to keep the built one."""
+        if not (self.settings.from_address or self.settings.from_name):
+            return None
+        name = self.settings.from_name or self.config.email.sender_name
+        return Address(display_name=name, addr_spec=self._sender_address())
+
+    def _sender_address(self) -> str:
+        return self.settings.from_address or self.config.email.sender_address
+
+    def _connection(self):
+        password = self.secret(PASSWORD_ENV) if self.settings.username else ""
+        return relay_connection(self.settings, password)
+
+    # Files and the ledger.
+    def _ledger(self) -> Ledger:
+        return Ledger(ledger_path(self.config.state_dir))
+
+    @contextmanager
+    def _send_lock(self, campaign_id: str) -> Iterator[None]:
+        path = self._folder(campaign_id) / LOCK_FILE
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ProviderError(
+                    f"another push is sending smtp campaign {campaign_id} right now; let it finish"
+                ) from None
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _folder(self, campaign_id: str) -> Path:
+        if not CAMPAIGN_ID.match(campaign_id):
+            raise ProviderError(f"smtp campaign id '{campaign_id}' is not an issue key such as example-com-2026-W48")
+        return self.config.state_dir / "smtp" / campaign_id
+
+    def _require(self, campaign_id: str) -> dict:
+        record = self._read(campaign_id)
+        if record is None:
+            raise ProviderError(
+                f"smtp has no campaign {campaign_id} ({self._folder(campaign_id) / CAMPAIGN_FILE} is missing)"
+            )
+        return record
+
+    def _template(self, campaign_id: str) -> EmailMessage:
+        raw = (self._folder(campaign_id) / EML_FILE).read_bytes()
+        return BytesParser(policy=policy.SMTP).parsebytes(raw)
+
+    def _write_content(self, record: dict, email: RenderedEmail, eml: bytes) -> Campaign:
+        missing = unsent_placeholder_parts(BytesParser(policy=policy.SMTP).parsebytes(eml))
+        if missing:
+            raise ProviderError(
+                f"the built email has no per-recipient unsubscribe link in its {' and '.join(missing)} part; "
+                "the email templates must show the unsubscribe_url they are given"
+            )
+        atomic_write(self._folder(record["id"]) / EML_FILE, eml)
+        record.update(subject=email.subject, content_hash=email.content_hash, updated_at=self._now())
+        return self._write_record(record)
+
+
+PROVIDER = SmtpProvider

@@ -1,0 +1,96 @@
+"""The smtp provider's `[provider]` settings, checked once: host, port, security, login, pace,
+sender override. The password comes from the environment, only when a connection opens.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline.core.errors import ConfigError
+from pipeline.deliver.subscribers import (
+    normalise_email,
+)
+
+PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"
+SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+LOOPBACK_NAMES = ("localhost",)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """`[provider]` keys of the smtp provider, checked. The password is not here: it is read
+    from the environment only when a connection is opened."""
+
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str = ""
+    rate_per_second: float = 5.0
+    subscribers: str = ""  # a CSV path relative to the project root; empty: the subscriber table
+    from_address: str = ""
+    from_name: str = ""
+    ca_file: str = ""  # extra CA certificates to trust (a private relay)
+    timeout: float = 30.0
+
+
+def settings_from_options(options: Mapping) -> SmtpSettings:
+    def text(key: str, default: str = "") -> str:
+        value = options.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"newsletter.toml: [provider] {key} must be a string, not {value!r}")
+        return value.strip()
+
+    def number(key: str, default: float) -> float:
+        value = options.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"newsletter.toml: [provider] {key} must be a number above 0, not {value!r}")
+        return float(value)
+
+    host = text("host")
+    if not host:
+        raise ConfigError(
+            "newsletter.toml: [provider] host is required for provider 'smtp' (e.g. host = \"smtp.example.com\")"
+        )
+    security = text("security", "starttls").lower()
+    if security not in SECURITY_MODES:
+        raise ConfigError(
+            f"newsletter.toml: [provider] security must be one of {', '.join(SECURITY_MODES)}, not '{security}'"
+        )
+    port = options.get("port", DEFAULT_PORTS[security])
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"newsletter.toml: [provider] port must be a whole number from 1 to 65535, not {port!r}")
+    settings = SmtpSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=text("username"),
+        rate_per_second=number("rate_per_second", 5.0),
+        subscribers=text("subscribers"),
+        from_address=text("from_address"),
+        from_name=text("from_name"),
+        ca_file=text("ca_file"),
+        timeout=number("timeout", 30.0),
+    )
+    if settings.from_address:
+        try:
+            normalise_email(settings.from_address)
+        except ValueError as reason:
+            raise ConfigError(
+                f"newsletter.toml: [provider] from_address '{settings.from_address}' is not an email address: {reason}"
+            ) from None
+    if settings.username and security == "none" and not _is_loopback(host):
+        raise ConfigError(
+            f'newsletter.toml: [provider] security = "none" would send the SMTP password to {host} unencrypted; '
+            'use security = "starttls" or "ssl"'
+        )
+    return settings
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() in LOOPBACK_NAMES

@@ -1,0 +1,304 @@
+"""Atomic writes of a finished build.
+
+`write_tree` builds the whole output in a hidden sibling folder on the same filesystem and swaps
+it in only when every file was written, so a failed build leaves the previous output untouched
+and a reader sees either the old tree or the new one, never a mix. `OutputSet` collects the
+files first and refuses two producers claiming one path (Pelican `Writer._open_w`).
+
+Files of a tree are not fsynced one by one: a build can always be run again, and the swap by
+rename already protects against a killed process. `atomic_write` (single state files such as
+the outbox's campaign.json) does fsync.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from pipeline.core.errors import PipelineError
+
+FileData = bytes | Path
+TEMP_MARK = ".tmp-"  # hidden sibling being written: .<name>.tmp-<random>
+OLD_MARK = ".old-"  # previous tree on its way out: .<name>.old-<random>
+
+
+class OutputError(PipelineError):
+    """Two outputs for one path, an unsafe path, or a file that could not be written."""
+
+
+def safe_relative_path(path: str) -> str:
+    """The normal form of an output path ('a//b/./c' -> 'a/b/c'); refuses anything that could
+    leave the output folder."""
+    text = str(path)
+    if not text or "\x00" in text or "\\" in text:
+        raise OutputError(f"output path {text!r} is not a plain relative path")
+    pure = PurePosixPath(text)
+    if pure.is_absolute():
+        raise OutputError(f"output path {text!r} is absolute: output paths are relative to the output folder")
+    if ".." in pure.parts:
+        raise OutputError(f"output path {text!r} contains '..': output paths must stay inside the output folder")
+    normal = pure.as_posix()
+    if normal in ("", ".") or text.endswith("/"):
+        raise OutputError(f"output path {text!r} names a folder, not a file")
+    return normal
+
+
+class OutputSet:
+    """The files of one build, by normalised relative path."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, FileData] = {}
+        self._producers: dict[str, str | None] = {}
+        self._folders: dict[str, str] = {}  # folder path -> a file that needs it
+
+    @classmethod
+    def of(cls, files: Mapping[str, FileData] | OutputSet, producer: str | None = None) -> OutputSet:
+        if isinstance(files, OutputSet):
+            return files
+        outputs = cls()
+        outputs.update(files, producer)
+        return outputs
+
+    def add(self, path: str, data: FileData, producer: str | None = None) -> None:
+        if not isinstance(data, (bytes, Path)):
+            raise TypeError(f"output {path!r}: expected bytes or a Path to copy, not {type(data).__name__}")
+        normal = safe_relative_path(path)
+        if normal in self._files:
+            raise OutputError(
+                f"two outputs claim {normal}: {self._describe(normal)} and {producer or 'another output'}"
+            )
+        if normal in self._folders:
+            raise OutputError(f"{normal} is both a file and the folder of {self._folders[normal]}")
+        for folder in _parent_folders(normal):
+            if folder in self._files:
+                raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
+        for folder in _parent_folders(normal):
+            self._folders.setdefault(folder, normal)
+        self._files[normal] = data
+        self._producers[normal] = producer
+
+    def update(self, files: Mapping[str, FileData], producer: str | None = None) -> None:
+        for path, data in files.items():
+            self.add(path, data, producer)
+
+    def items(self) -> Iterator[tuple[str, FileData]]:
+        return iter(self._files.items())
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, path: str) -> bool:
+        return safe_relative_path(path) in self._files
+
+    def _describe(self, path: str) -> str:
+        return self._producers.get(path) or "an earlier output"
+
+
+def _parent_folders(path: str) -> list[str]:
+    """'a/b/c' -> ['a/b', 'a'], for a path in normal form (string work: a build has many files)."""
+    parts = path.split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)]
+
+
+def write_tree(
+    target: Path, files: Mapping[str, FileData] | OutputSet, previous: Collection[str] | None = None
+) -> None:
+    """Replace the folder `target` with exactly `files`; on any error `target` is left as it was.
+
+    `previous` (from the build cache: the files the last build wrote into `target`) asks for an
+    update in place instead of a new tree, for rebuilds where few files changed: stale files are
+    removed, each changed file is replaced atomically on its own, and a Path pointing at the very
+    file it would replace (an unchanged page) is left alone. The build renders everything before
+    calling this, so a failed build still never touches `target`; while it runs, a reader may see
+    some files new and some old."""
+    outputs = OutputSet.of(files)  # every path is checked before anything touches the disk
+    target = Path(target).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(target.parent):
+        _clean_leftovers(target)
+        if previous is not None and target.is_dir():
+            _update_in_place(target, outputs, previous)
+            return
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=target.parent))
+        try:
+            os.chmod(scratch, _default_mode(folder=True))
+            _write_files(scratch, outputs)
+            _swap_in(scratch, target)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+
+
+def replace_files(target: Path, files: Mapping[str, bytes]) -> None:
+    """Replace a few files of the tree `target` the last build wrote, leaving every other file
+    alone (the quick rebuild, pipeline/build/rebuild.py): all are written beside their destinations
+    first, then each is renamed into place, so a failed write changes nothing."""
+    outputs = OutputSet.of(files)
+    target = Path(target).absolute()
+    with _locked(target.parent):
+        _clean_leftovers(target)
+        for temporary, destination in _write_changed_files_aside(target, outputs):
+            os.replace(temporary, destination)
+
+
+def remove_tree(target: Path) -> None:
+    """Remove the folder `target` that an earlier build wrote and this one no longer makes: moved
+    aside in one rename, then deleted, so a reader never sees it half gone."""
+    target = Path(target).absolute()
+    if not target.exists():
+        return
+    with _locked(target.parent):
+        old = target.with_name(f".{target.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+        os.rename(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_files(root: Path, outputs: OutputSet) -> None:
+    made: set[Path] = set()
+    for relative, data in outputs.items():
+        destination = root / relative
+        if destination.parent not in made:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            made.add(destination.parent)
+        _write_file(destination, relative, data)
+
+
+def _write_file(destination: Path, relative: str, data: FileData) -> None:
+    try:
+        if isinstance(data, Path):
+            shutil.copyfile(data, destination)
+        else:
+            destination.write_bytes(data)
+    except OSError as exc:
+        source = f" from {data}" if isinstance(data, Path) else ""
+        raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
+
+
+def _update_in_place(target: Path, outputs: OutputSet, previous: Collection[str]) -> None:
+    """Two phases, so a write that fails (a full disk) leaves `target` untouched: first every
+    changed file is written beside its destination, then stale files go and each new one is
+    renamed into place. A build killed during the renames is repaired by the next one (its
+    files no longer match the cache's record of them, so they are written again)."""
+    written_aside = _write_changed_files_aside(target, outputs)
+    wanted = {relative for relative, _ in outputs.items()}
+    for relative in sorted(set(previous) - wanted, reverse=True):
+        stale = target / relative
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+            _remove_empty_folders(stale.parent, target)
+    for temporary, destination in written_aside:
+        if destination.is_dir() and not destination.is_symlink():
+            shutil.rmtree(destination)  # a folder the last build wrote is now a file
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temporary, destination)
+
+
+def _write_changed_files_aside(target: Path, outputs: OutputSet) -> list[tuple[Path, Path]]:
+    written_aside: list[tuple[Path, Path]] = []
+    try:
+        for relative, data in outputs.items():
+            destination = target / relative
+            if isinstance(data, Path) and data == destination:
+                continue  # an unchanged page the last build wrote
+            folder = destination.parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                folder = target  # a file the last build wrote stands where this folder goes
+            temporary = folder / f".{destination.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}"
+            written_aside.append((temporary, destination))  # listed first: a half-written one is removed too
+            _write_file(temporary, relative, data)
+    except BaseException:
+        for temporary, _ in written_aside:
+            temporary.unlink(missing_ok=True)
+        raise
+    return written_aside
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): its parents are not empty either
+            return
+        folder = folder.parent
+
+
+def _swap_in(scratch: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(scratch, target)
+        return
+    old = target.with_name(f".{target.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+    os.rename(target, old)
+    try:
+        os.rename(scratch, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_leftovers(target: Path) -> None:
+    """Remove what a killed build left beside `target`. If it died between moving the old tree
+    away and moving the new one in, the old tree goes back first."""
+    temp_prefix, old_prefix = f".{target.name}{TEMP_MARK}", f".{target.name}{OLD_MARK}"
+    old_trees = sorted(path for path in target.parent.iterdir() if path.name.startswith(old_prefix))
+    if old_trees and not target.exists():
+        os.rename(old_trees.pop(), target)
+    temp_trees = [path for path in target.parent.iterdir() if path.name.startswith(temp_prefix)]
+    for path in old_trees + temp_trees:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _locked(folder: Path):
+    """One build at a time per output folder, so cleaning up leftovers never removes the tree
+    another running build is writing."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write one file so that readers see the old content or the new, never a part: a temporary
+    file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode(folder=False)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _default_mode(folder: bool) -> int:
+    """What open()/mkdir() would give under the current umask (mkstemp/mkdtemp use 0600/0700,
+    which would hide the site from a web server or link checker running as another user)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if folder else 0o666) & ~umask
