@@ -18,7 +18,7 @@ The email benchmark renders one issue in-process (Jinja -> MJML -> HTML + text) 
 compiles the very same MJML with mjml-python in-process and with the reference npm `mjml` in a
 node process that loops `mjml2html` (node startup excluded).
 
-ResultStore go to bench/results/<date>-<host>.json and .md; a later run on the same day and host
+Results go to bench/results/<date>-<host>.json and .md; a later run on the same day and host
 replaces the (size, tool) entries it measured and keeps the others, each marked with its run.
 """
 

@@ -233,7 +233,7 @@ def test_months_before_counts_calendar_months(day, months, expected):
     "sentence",
     [
         "This stretch will cure your back pain.",
-        "ResultStore guaranteed.",
+        "Results guaranteed.",
         "A painless way back to running.",
         "A miracle move for new mums.",
         "Completely safe for everyone.",
@@ -276,7 +276,7 @@ def test_claims_in_front_matter_cards_and_issue_notes_count_too(check):
 
 
 def test_the_message_quotes_the_claim_and_the_pattern(make_project):
-    content = content_from_texts({GLUTES: article("ResultStore GUARANTEED.\n", front="")})
+    content = content_from_texts({GLUTES: article("Results GUARANTEED.\n", front="")})
     (finding,) = safety_findings(content, load_config(make_project()), today=TODAY)
     assert str(finding).startswith(
         f"{GLUTES}:7: error: 'GUARANTEED' is a claim we never make ([safety] banned_claims: /\\bguarantee"
