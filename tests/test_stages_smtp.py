@@ -1,5 +1,5 @@
 """Stage versions over real SMTP (aiosmtpd on 127.0.0.1): each subscriber gets exactly one
-version of the week - the one of her first stage tag, or `general` without one - counted per
+version of the week - the one of the stage she chose, else of her first stage tag, or `general` - counted per
 recipient at the server."""
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ READERS = [
     Subscriber("dee@example.com", "Dee"),
     Subscriber("eve@example.com", "Eve", ("postpartum-0-6w", "pregnant")),  # two stage tags: pregnant comes first
     Subscriber("fay@example.com", "Fay", ("workshop-2025",)),  # no stage tag
+    # The stage she chose on the form (or the preferences page) beats her tags.
+    Subscriber("gia@example.com", "Gia", ("pregnant",), stage="postpartum-6w-plus"),
+    Subscriber("hal@example.com", "Hal", ("pregnant",), stage="general"),
+    Subscriber("ivy@example.com", "Ivy", ("postpartum-0-6w",), stage="a-stage-since-removed"),
 ]
 EXPECTED = {
     "ana@example.com": "pregnant",
@@ -33,6 +37,9 @@ EXPECTED = {
     "dee@example.com": "general",
     "eve@example.com": "pregnant",
     "fay@example.com": "general",
+    "gia@example.com": "postpartum-6w-plus",
+    "hal@example.com": "general",
+    "ivy@example.com": "postpartum-0-6w",
 }
 # A sentence only each version has (the real week's content).
 MARKS = {
@@ -114,7 +121,7 @@ def test_a_reader_whose_stage_changed_between_two_versions_is_not_sent_a_second_
 
 def test_a_stage_nobody_is_in_sends_nothing_and_is_done(smtp_project):
     mailbox = Mailbox()
-    readers = [person for person in READERS if "postpartum-6w-plus" not in person.tags]
+    readers = [person for person in READERS if EXPECTED[person.email] != "postpartum-6w-plus"]
     with smtp_server(mailbox) as server:
         root = smtp_project(server.port, readers=readers)
         results = push_versions(root, only=("postpartum-6w-plus",))

@@ -13,11 +13,16 @@ from pipeline.cli.options import fail_cleanly, root_option
 from pipeline.core.config import load_config
 from pipeline.deliver.subscribers import (
     ACTIVE,
+    CSV_COLUMNS,
+    PENDING,
+    UNSUBSCRIBED,
     Subscriber,
     SubscriberStore,
     normalise_email,
+    parse_stage,
     parse_subscribers_csv,
     parse_tags,
+    subscriber_row,
 )
 
 
@@ -42,12 +47,17 @@ def subscribers():
 @root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
 @fail_cleanly
 def import_command(csv_file: Path, root: Path):
-    """Add or update the people in FILE.csv (columns: email, optional name and tags).
+    """Add or update the people in FILE.csv (columns: email, optional name, tags, stage,
+    due_date, birth_date, dates_consent_at).
 
-    Names and tags of people already on the list are updated; people who unsubscribed stay
-    unsubscribed. Nothing is imported if any row is wrong."""
-    people = parse_subscribers_csv(csv_file.read_text(encoding="utf-8-sig"), str(csv_file))
-    with _open_store(root) as store:
+    Names, tags, stages and dates of people already on the list are updated; people who
+    unsubscribed stay unsubscribed. A date needs dates_consent_at (when she agreed to our keeping
+    it). Nothing is imported if any row is wrong."""
+    config = load_config(root)
+    people = parse_subscribers_csv(
+        csv_file.read_text(encoding="utf-8-sig"), str(csv_file), stages=config.audience.stages
+    )
+    with SubscriberStore.for_config(config) as store:
         report = store.import_subscribers(people)
     click.echo(f"Imported {csv_file}: {report.summary()}.")
 
@@ -57,32 +67,42 @@ def import_command(csv_file: Path, root: Path):
 @root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
 @fail_cleanly
 def list_command(show_all: bool, root: Path):
-    """Print the list as CSV (email,name,tags), which `subscribers import` reads back."""
+    """Print the list as CSV (email,name,tags,stage,due_date,birth_date,dates_consent_at), which
+    `subscribers import` reads back. --all adds those who have not confirmed yet or left."""
     with _open_store(root) as store:
         people = store.all() if show_all else store.active()
-    columns = ["email", "name", "tags"] + (["status"] if show_all else [])
+    columns = [*CSV_COLUMNS] + (["status"] if show_all else [])
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for person in people:
-        writer.writerow([person.email, person.name, " ".join(person.tags)] + ([person.status] if show_all else []))
-    active = sum(person.status == ACTIVE for person in people)
-    click.echo(f"{active} subscribed" + (f", {len(people) - active} unsubscribed" if show_all else ""), err=True)
+        writer.writerow(subscriber_row(person) + ([person.status] if show_all else []))
+    counts = {status: sum(person.status == status for person in people) for status in (ACTIVE, PENDING, UNSUBSCRIBED)}
+    summary = f"{counts[ACTIVE]} subscribed"
+    if show_all:
+        summary += f", {counts[PENDING]} not confirmed yet, {counts[UNSUBSCRIBED]} unsubscribed"
+    click.echo(summary, err=True)
 
 
 @subscribers.command("add")
 @click.argument("address", metavar="EMAIL")
 @click.option("--name", default="", help="The person's name.")
 @click.option("--tags", default="", help="Tags separated by spaces or commas, e.g. 'pregnant'.")
+@click.option("--stage", default="", help="The stage she told you: one of [audience] stages, or 'general'.")
 @root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
 @fail_cleanly
-def add_command(address: str, name: str, tags: str, root: Path):
+def add_command(address: str, name: str, tags: str, stage: str, root: Path):
     """Subscribe one person (e.g. who asked by email). This re-subscribes someone who left."""
+    config = load_config(root)
     try:
         tag_list = parse_tags(tags)
     except ValueError as reason:
         raise click.BadParameter(str(reason), param_hint="--tags") from None
-    person = Subscriber(email=_checked_email(address), name=name.strip(), tags=tag_list)
-    with _open_store(root) as store:
+    try:
+        chosen = parse_stage(stage, config.audience.stages)
+    except ValueError as reason:
+        raise click.BadParameter(str(reason), param_hint="--stage") from None
+    person = Subscriber(email=_checked_email(address), name=name.strip(), tags=tag_list, stage=chosen)
+    with SubscriberStore.for_config(config) as store:
         outcome = store.add(person)
     click.echo(f"{person.email}: {outcome}.")
 
@@ -92,7 +112,8 @@ def add_command(address: str, name: str, tags: str, root: Path):
 @click.option(
     "--forget",
     is_flag=True,
-    help="Delete every trace of the address instead (an erasure request); a later import may add it again.",
+    help="Delete every trace of the address instead (an erasure request): her row, stage, dates, the record "
+    "of her changes and any email waiting for her; a later import may add it again.",
 )
 @root_option(help="Project folder holding newsletter.toml; the list lives in its .newsletter/ folder.")
 @fail_cleanly

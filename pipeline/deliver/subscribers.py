@@ -16,33 +16,72 @@ import io
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ContentError, ContentErrors
+from pipeline.core.stages import GENERAL_STAGE, version_for_tags
 
 SUBSCRIBERS_FILE = "subscribers.sqlite3"
+PENDING = "pending"  # signed up on the form, has not confirmed yet: gets no issue
 ACTIVE = "active"
 UNSUBSCRIBED = "unsubscribed"
+STATUSES = (PENDING, ACTIVE, UNSUBSCRIBED)
 
 EMAIL_COLUMNS = ("email", "email address", "e-mail", "e-mail address")
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TAG_SEPARATORS = re.compile(r"[;,\s]+")
+CSV_COLUMNS = ("email", "name", "tags", "stage", "due_date", "birth_date", "dates_consent_at")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscribers (
-    email_key TEXT PRIMARY KEY,  -- the address in lower case: one row per person
-    email TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    tags TEXT NOT NULL DEFAULT '[]',  -- JSON list, e.g. ["pregnant"]
-    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'unsubscribed')),
-    subscribed_at TEXT,
-    unsubscribed_at TEXT
-);
-"""
+# Schema version 1: stage, dates, consent, 'pending', the events and the mail queue. A database
+# from before (user_version 0 with a subscribers table) is migrated in place on open.
+SCHEMA_VERSION = 1
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS subscribers (
+        email_key TEXT PRIMARY KEY,  -- the address in lower case: one row per person
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',  -- JSON list, e.g. ["pregnant"]
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('pending', 'active', 'unsubscribed')),
+        subscribed_at TEXT,
+        unsubscribed_at TEXT,
+        stage TEXT,  -- the stage she chose: a configured stage or 'general'; NULL when not given
+        due_date TEXT,  -- ISO date; health data: only with dates_consent_at
+        birth_date TEXT,  -- ISO date; likewise
+        dates_consent_at TEXT,  -- when she agreed to our storing her dates; NULL: no dates kept
+        signed_up_at TEXT  -- when the form stored her as pending
+    )""",
+    # Every change of status, stage or consent, with its time. `value` is the new status, the new
+    # stage, or given/withdrawn; never a date: the events say *that* dates changed, not to what.
+    """CREATE TABLE IF NOT EXISTS subscriber_events (
+        id INTEGER PRIMARY KEY,
+        email_key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'stage', 'consent', 'dates')),
+        value TEXT,
+        via TEXT NOT NULL DEFAULT ''  -- import, cli, form, preferences, unsubscribe, migration
+    )""",
+    "CREATE INDEX IF NOT EXISTS subscriber_events_by_key ON subscriber_events (email_key)",
+    # Emails to readers (confirmation, welcome) waiting for the relay: kept until sent, so a
+    # relay that is down loses none. The message is made again at send time from the row.
+    """CREATE TABLE IF NOT EXISTS reader_mail (
+        id INTEGER PRIMARY KEY,
+        email_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX IF NOT EXISTS reader_mail_by_key ON reader_mail (email_key, kind, queued_at)",
+    "CREATE INDEX IF NOT EXISTS reader_mail_unsent ON reader_mail (sent_at, next_try_at)",
+)
+OLD_COLUMNS = "email_key, email, name, tags, status, subscribed_at, unsubscribed_at"
 
 
 @dataclass(frozen=True)
@@ -51,10 +90,21 @@ class Subscriber:
     name: str = ""
     tags: tuple[str, ...] = ()
     status: str = ACTIVE
+    stage: str | None = None  # the stage she chose ("general": none of them); None: not given
+    due_date: date | None = None
+    birth_date: date | None = None
+    dates_consent_at: datetime | None = None  # dates are kept only with this set
 
     @property
     def key(self) -> str:
         return email_key(self.email)
+
+    @property
+    def has_dates(self) -> bool:
+        return self.due_date is not None or self.birth_date is not None
+
+    def without_dates(self) -> Subscriber:
+        return replace(self, due_date=None, birth_date=None, dates_consent_at=None)
 
 
 @dataclass
@@ -101,9 +151,34 @@ def parse_tags(text: str) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def parse_subscribers_csv(text: str, path: str) -> list[Subscriber]:
-    """A CSV with a header row: an `email` column, optional `name` and `tags` (separated by
-    spaces, commas or semicolons); other columns are ignored. Every problem is reported at once."""
+def parse_stage(text: str, stages: Sequence[str] | None) -> str | None:
+    """'' -> None; a configured stage or 'general' -> itself; raises ValueError otherwise."""
+    stage = text.strip().lower()
+    if not stage:
+        return None
+    allowed = (*stages, GENERAL_STAGE) if stages is not None else None
+    if allowed is not None and stage not in allowed:
+        raise ValueError(f"stage '{stage}' is not one of {', '.join(allowed)}")
+    if not TAG_PATTERN.match(stage):
+        raise ValueError(f"stage '{stage}' may only hold letters, digits and hyphens")
+    return stage
+
+
+def parse_iso_date(text: str, what: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a date written YYYY-MM-DD") from None
+
+
+def parse_subscribers_csv(text: str, path: str, stages: Sequence[str] | None = None) -> list[Subscriber]:
+    """A CSV with a header row: an `email` column, optional `name`, `tags` (separated by spaces,
+    commas or semicolons), `stage`, `due_date`, `birth_date` and `dates_consent_at` (dates are
+    health data: a row with a date needs the time she consented); other columns are ignored.
+    Every problem is reported at once."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = {(column or "").strip().lower(): column for column in (reader.fieldnames or [])}
     email_column = next((header[name] for name in EMAIL_COLUMNS if name in header), None)
@@ -111,13 +186,13 @@ def parse_subscribers_csv(text: str, path: str) -> list[Subscriber]:
         raise ContentErrors(
             [ContentError(path, 1, "no 'email' column: the first line must name the columns, e.g. email,name,tags")]
         )
-    name_column, tags_column = header.get("name"), header.get("tags")
+    columns = {name: header.get(name) for name in CSV_COLUMNS[1:]}
 
     subscribers, errors, first_line = [], [], {}
     for row in reader:
         line = reader.line_num
         try:
-            subscriber = _row_to_subscriber(row, email_column, name_column, tags_column)
+            subscriber = _row_to_subscriber(row, email_column, columns, stages)
         except ValueError as error:
             errors.append(ContentError(path, line, str(error)))
             continue
@@ -140,7 +215,7 @@ def parse_subscribers_csv(text: str, path: str) -> list[Subscriber]:
 
 
 def _row_to_subscriber(
-    row: dict, email_column: str, name_column: str | None, tags_column: str | None
+    row: dict, email_column: str, columns: dict[str, str | None], stages: Sequence[str] | None
 ) -> Subscriber | None:
     address = (row.get(email_column) or "").strip()
     other_values = [
@@ -154,24 +229,116 @@ def _row_to_subscriber(
         email = normalise_email(address)
     except ValueError as reason:
         raise ValueError(f"'{address}' is not an email address: {reason}") from None
-    name = (row.get(name_column) or "").strip() if name_column else ""
-    tags = parse_tags(row.get(tags_column) or "") if tags_column else ()
-    return Subscriber(email=email, name=name, tags=tags)
+
+    def cell(name: str) -> str:
+        column = columns.get(name)
+        return (row.get(column) or "").strip() if column else ""
+
+    due, born = parse_iso_date(cell("due_date"), "due_date"), parse_iso_date(cell("birth_date"), "birth_date")
+    consent = _parse_consent_time(cell("dates_consent_at"))
+    if (due or born) and consent is None:
+        raise ValueError(
+            "a due_date or birth_date needs dates_consent_at, the time she agreed to our storing it "
+            "(e.g. 2026-11-02T10:00:00+00:00); without her consent leave the dates out"
+        )
+    return Subscriber(
+        email=email,
+        name=cell("name"),
+        tags=parse_tags(cell("tags")),
+        stage=parse_stage(cell("stage"), stages),
+        due_date=due,
+        birth_date=born,
+        dates_consent_at=consent if (due or born) else None,
+    )
+
+
+def _parse_consent_time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("dates_consent_at must be a time written like 2026-11-02T10:00:00+00:00") from None
+    if moment.tzinfo is None:
+        raise ValueError("dates_consent_at needs its time zone, e.g. 2026-11-02T10:00:00+00:00")
+    return moment
+
+
+def subscriber_row(person: Subscriber) -> list[str]:
+    """The CSV cells of CSV_COLUMNS, as `subscribers list` prints them and import reads them."""
+    return [
+        person.email,
+        person.name,
+        " ".join(person.tags),
+        person.stage or "",
+        person.due_date.isoformat() if person.due_date else "",
+        person.birth_date.isoformat() if person.birth_date else "",
+        person.dates_consent_at.isoformat(timespec="seconds") if person.dates_consent_at else "",
+    ]
+
+
+def reader_version(person: Subscriber, stages: Sequence[str]) -> str:
+    """The version of a staged week she gets: the stage she chose on the form (or was given), a
+    stage no longer configured counting as none; without one, her first stage tag."""
+    if person.stage == GENERAL_STAGE or person.stage in stages:
+        return person.stage
+    return version_for_tags(person.tags, stages)
 
 
 def store_path(config) -> Path:
     return config.state_dir / SUBSCRIBERS_FILE
 
 
+def open_database(path: Path, timeout: float = 30) -> sqlite3.Connection:
+    """The subscriber database in WAL mode (readers never wait for the one writer), at the
+    current schema version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        _migrate(db)
+    return db
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Create the tables, or bring a version-0 table (no stage, no 'pending') up to date: SQLite
+    cannot change a CHECK constraint, so the table is copied into the new shape."""
+    db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait and find it done
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            db.execute("COMMIT")
+            return
+        old = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscribers'").fetchone()
+        if old:
+            db.execute("ALTER TABLE subscribers RENAME TO subscribers_v0")
+        for statement in SCHEMA:
+            db.execute(statement)
+        if old:
+            db.execute(f"INSERT INTO subscribers ({OLD_COLUMNS}) SELECT {OLD_COLUMNS} FROM subscribers_v0")
+            db.execute("DROP TABLE subscribers_v0")
+            db.execute(
+                "INSERT INTO subscriber_events (email_key, at, kind, value, via) "
+                "SELECT email_key, COALESCE(unsubscribed_at, subscribed_at, ''), 'status', status, 'migration' "
+                "FROM subscribers"
+            )
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+SELECT_COLUMNS = "email, name, tags, status, stage, due_date, birth_date, dates_consent_at"
+
+
 class SubscriberStore:
-    """The subscriber table. Each method is one transaction."""
+    """The subscriber table. Each method is one transaction, and records in the events what it
+    changed of a reader's status, stage or consent."""
 
     def __init__(self, path: Path | str, clock: Callable[[], datetime] = utc_now):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.executescript(SCHEMA)
+        self.db = open_database(self.path)
 
     @classmethod
     def for_config(cls, config) -> SubscriberStore:
@@ -186,66 +353,104 @@ class SubscriberStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def import_subscribers(self, subscribers: Iterable[Subscriber]) -> ImportReport:
-        """Add new addresses, update name and tags of existing ones; unsubscribed stay unsubscribed."""
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so two writers never deadlock."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def import_subscribers(self, subscribers: Iterable[Subscriber], via: str = "import") -> ImportReport:
+        """Add new addresses, update name, tags, stage and dates of existing ones; unsubscribed
+        stay unsubscribed. A cell left empty in the file clears the value."""
         report = ImportReport()
-        with self.db:
+        with self.transaction():
             for subscriber in subscribers:
                 existing = self._get(subscriber.key)
                 if existing is None:
-                    self._insert(subscriber)
+                    self._insert(subscriber, via)
                     report.added.append(subscriber.email)
                 elif existing.status == UNSUBSCRIBED:
                     report.skipped_unsubscribed.append(subscriber.email)
-                elif (existing.email, existing.name, existing.tags) == (
-                    subscriber.email,
-                    subscriber.name,
-                    subscriber.tags,
-                ):
+                elif replace(existing, status=subscriber.status) == subscriber:
                     report.unchanged.append(subscriber.email)
                 else:
-                    self._update(subscriber)
+                    self._update(existing, replace(subscriber, status=existing.status), via)
                     report.updated.append(subscriber.email)
         return report
 
-    def add(self, subscriber: Subscriber) -> str:
+    def add(self, subscriber: Subscriber, via: str = "cli") -> str:
         """Subscribe one person deliberately (this also re-subscribes). Returns 'added',
         'resubscribed' or 'updated'."""
-        with self.db:
+        with self.transaction():
             existing = self._get(subscriber.key)
             if existing is None:
-                self._insert(subscriber)
+                self._insert(replace(subscriber, status=ACTIVE), via)
                 return "added"
-            self._update(subscriber)
+            self._update(existing, replace(subscriber, status=ACTIVE), via)
             if existing.status == UNSUBSCRIBED:
-                self.db.execute(
-                    "UPDATE subscribers SET status = ?, subscribed_at = ?, unsubscribed_at = NULL WHERE email_key = ?",
-                    (ACTIVE, self._timestamp(), subscriber.key),
-                )
                 return "resubscribed"
-            return "updated"
+            return "subscribed" if existing.status == PENDING else "updated"
 
-    def unsubscribe(self, email: str) -> str:
+    def unsubscribe(self, email: str, via: str = "cli") -> str:
         """Mark the address unsubscribed, keeping it so no import re-adds it. Returns
         'unsubscribed', 'already unsubscribed' or 'recorded' (it was not on the list)."""
         key = email_key(email)
-        with self.db:
+        with self.transaction():
             existing = self._get(key)
             if existing is None:
-                self._insert(Subscriber(email=email.strip(), status=UNSUBSCRIBED))
+                self._insert(Subscriber(email=email.strip(), status=UNSUBSCRIBED), via)
                 return "recorded"
             if existing.status == UNSUBSCRIBED:
                 return "already unsubscribed"
-            self.db.execute(
-                "UPDATE subscribers SET status = ?, unsubscribed_at = ? WHERE email_key = ?",
-                (UNSUBSCRIBED, self._timestamp(), key),
-            )
+            self._update(existing, replace(existing, status=UNSUBSCRIBED), via)
             return "unsubscribed"
 
+    def sign_up(self, subscriber: Subscriber, via: str = "form") -> str:
+        """The form's signup: a new or unsubscribed address becomes pending with what she gave
+        (a pending one gets her latest answers); an active reader is left as she is, so nobody
+        can change another's details by typing her address. Returns her status before."""
+        with self.transaction():
+            existing = self._get(subscriber.key)
+            if existing is None:
+                self._insert(replace(subscriber, status=PENDING), via)
+                return "new"
+            if existing.status != ACTIVE:
+                self._update(existing, replace(subscriber, status=PENDING), via)
+            return existing.status
+
+    def confirm(self, email: str, via: str = "form") -> Subscriber | None:
+        """Pending -> active (double opt-in). The reader as she is now, or None when she is
+        not on the list or left meanwhile."""
+        with self.transaction():
+            existing = self._get(email_key(email))
+            if existing is None or existing.status == UNSUBSCRIBED:
+                return None
+            if existing.status == PENDING:
+                self._update(existing, replace(existing, status=ACTIVE), via)
+            return self._get(existing.key)
+
+    def change(self, updated: Subscriber, via: str = "preferences") -> Subscriber | None:
+        """Her own changes of name, stage and dates (the preferences page); status stays."""
+        with self.transaction():
+            existing = self._get(updated.key)
+            if existing is None or existing.status == UNSUBSCRIBED:
+                return None
+            self._update(existing, replace(updated, email=existing.email, status=existing.status), via)
+            return self._get(existing.key)
+
     def forget(self, email: str) -> bool:
-        """Delete every trace of the address (an erasure request). True if it was there."""
-        with self.db:
-            return self.db.execute("DELETE FROM subscribers WHERE email_key = ?", (email_key(email),)).rowcount > 0
+        """Delete every trace of the address (an erasure request): the row, its events and its
+        mail. True if it was there."""
+        key = email_key(email)
+        with self.transaction():
+            self.db.execute("DELETE FROM subscriber_events WHERE email_key = ?", (key,))
+            self.db.execute("DELETE FROM reader_mail WHERE email_key = ?", (key,))
+            return self.db.execute("DELETE FROM subscribers WHERE email_key = ?", (key,)).rowcount > 0
 
     def get(self, email: str) -> Subscriber | None:
         return self._get(email_key(email))
@@ -260,40 +465,104 @@ class SubscriberStore:
         rows = self.db.execute("SELECT email_key FROM subscribers WHERE status = ?", (UNSUBSCRIBED,))
         return {key for (key,) in rows}
 
+    def events(self, email: str) -> list[tuple[str, str, str | None, str]]:
+        """(at, kind, value, via) of every change recorded for the address, oldest first."""
+        rows = self.db.execute(
+            "SELECT at, kind, value, via FROM subscriber_events WHERE email_key = ? ORDER BY id", (email_key(email),)
+        )
+        return list(rows)
+
     def _get(self, key: str) -> Subscriber | None:
         found = self._select("WHERE email_key = ?", (key,))
         return found[0] if found else None
 
     def _select(self, where: str, parameters: tuple) -> list[Subscriber]:
-        rows = self.db.execute(
-            f"SELECT email, name, tags, status FROM subscribers {where} ORDER BY email_key", parameters
-        )
-        return [
-            Subscriber(email=email, name=name, tags=tuple(json.loads(tags)), status=status)
-            for email, name, tags, status in rows
-        ]
+        rows = self.db.execute(f"SELECT {SELECT_COLUMNS} FROM subscribers {where} ORDER BY email_key", parameters)
+        return [_from_row(row) for row in rows]
 
-    def _insert(self, subscriber: Subscriber) -> None:
+    def _insert(self, subscriber: Subscriber, via: str) -> None:
         now = self._timestamp()
+        subscriber = _consented(subscriber)
         self.db.execute(
-            "INSERT INTO subscribers (email_key, email, name, tags, status, "
-            "subscribed_at, unsubscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO subscribers (email_key, {SELECT_COLUMNS}, subscribed_at, unsubscribed_at, signed_up_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 subscriber.key,
-                subscriber.email,
-                subscriber.name,
-                json.dumps(list(subscriber.tags)),
-                subscriber.status,
+                *_to_row(subscriber),
                 now if subscriber.status == ACTIVE else None,
                 now if subscriber.status == UNSUBSCRIBED else None,
+                now if subscriber.status == PENDING else None,
             ),
         )
+        self._record_changes(None, subscriber, via, now)
 
-    def _update(self, subscriber: Subscriber) -> None:
+    def _update(self, existing: Subscriber, subscriber: Subscriber, via: str) -> None:
+        subscriber = _consented(subscriber)
+        now = self._timestamp()
+        moments = {
+            ACTIVE: "subscribed_at = ?, unsubscribed_at = NULL",
+            UNSUBSCRIBED: "unsubscribed_at = ?",
+            PENDING: "signed_up_at = ?, unsubscribed_at = NULL",
+        }
+        changed_status = subscriber.status != existing.status
         self.db.execute(
-            "UPDATE subscribers SET email = ?, name = ?, tags = ? WHERE email_key = ?",
-            (subscriber.email, subscriber.name, json.dumps(list(subscriber.tags)), subscriber.key),
+            "UPDATE subscribers SET email = ?, name = ?, tags = ?, status = ?, stage = ?, due_date = ?, "
+            "birth_date = ?, dates_consent_at = ?"
+            + (f", {moments[subscriber.status]}" if changed_status else "")
+            + " WHERE email_key = ?",
+            (*_to_row(subscriber), *([now] if changed_status else []), subscriber.key),
+        )
+        self._record_changes(existing, subscriber, via, now)
+
+    def _record_changes(self, before: Subscriber | None, after: Subscriber, via: str, now: str) -> None:
+        changes = []
+        if before is None or before.status != after.status:
+            changes.append(("status", after.status))
+        if (before.stage if before else None) != after.stage:
+            changes.append(("stage", after.stage))
+        had_consent = before is not None and before.dates_consent_at is not None
+        if had_consent != (after.dates_consent_at is not None):
+            changes.append(("consent", "given" if after.dates_consent_at else "withdrawn"))
+        elif had_consent and (before.due_date, before.birth_date) != (after.due_date, after.birth_date):
+            changes.append(("dates", "changed"))  # that they changed, never what they are
+        self.db.executemany(
+            "INSERT INTO subscriber_events (email_key, at, kind, value, via) VALUES (?, ?, ?, ?, ?)",
+            [(after.key, now, kind, value, via) for kind, value in changes],
         )
 
     def _timestamp(self) -> str:
         return self.clock().isoformat(timespec="seconds")
+
+
+def _consented(subscriber: Subscriber) -> Subscriber:
+    """Dates are kept only with her consent, and consent only with a date to keep."""
+    if subscriber.dates_consent_at is None or not subscriber.has_dates:
+        return subscriber.without_dates()
+    return subscriber
+
+
+def _to_row(subscriber: Subscriber) -> tuple:
+    return (
+        subscriber.email,
+        subscriber.name,
+        json.dumps(list(subscriber.tags)),
+        subscriber.status,
+        subscriber.stage,
+        subscriber.due_date.isoformat() if subscriber.due_date else None,
+        subscriber.birth_date.isoformat() if subscriber.birth_date else None,
+        subscriber.dates_consent_at.isoformat(timespec="seconds") if subscriber.dates_consent_at else None,
+    )
+
+
+def _from_row(row: tuple) -> Subscriber:
+    email, name, tags, status, stage, due, born, consent = row
+    return Subscriber(
+        email=email,
+        name=name,
+        tags=tuple(json.loads(tags)),
+        status=status,
+        stage=stage,
+        due_date=date.fromisoformat(due) if due else None,
+        birth_date=date.fromisoformat(born) if born else None,
+        dates_consent_at=datetime.fromisoformat(consent) if consent else None,
+    )

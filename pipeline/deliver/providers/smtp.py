@@ -15,10 +15,11 @@ again sends to the rest only. The one gap is a kill between the server's "250 OK
 ledger commit: that one subscriber would get the issue twice.
 
 Stage versions (pipeline/core/stages.py): each version is its own campaign (its own issue key) and
-goes to the subscribers whose tags pick it - the first stage tag in `[audience] stages` order,
-or `general` for a subscriber with none of them. A subscriber already recorded for another
-version (or for the one email for everyone) of the same week is skipped, so a tag changed
-half-way through a week's sends never brings her a second email.
+goes to the subscribers it is for: the stage she chose (`subscribers.reader_version`), else her
+first stage tag in `[audience] stages` order, or `general` for a subscriber with none of them.
+A subscriber already recorded for another version (or for the one email for everyone) of the
+same week is skipped, so a stage changed half-way through a week's sends never brings her a
+second email.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pathlib import Path
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, ProviderError, PushRefused
 from pipeline.core.model import RenderedEmail
-from pipeline.core.stages import base_key, version_for_tags, version_key, versions
+from pipeline.core.stages import base_key, version_key, versions
 from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers.base import Campaign, Provider
 from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
@@ -58,6 +59,7 @@ from pipeline.deliver.subscribers import (
     Subscriber,
     SubscriberStore,
     parse_subscribers_csv,
+    reader_version,
     store_path,
 )
 from pipeline.deliver.tokens import (
@@ -114,7 +116,7 @@ class SmtpProvider(LocalCampaigns, Provider):
 
     def describe_stage_audience(self, stage: str, described: str) -> str:
         stages = self.config.audience.stages
-        count = sum(1 for person in self._subscribers_as_now() if version_for_tags(person.tags, stages) == stage)
+        count = sum(1 for person in self._subscribers_as_now() if reader_version(person, stages) == stage)
         return f"{described}: {plural(count, 'active subscriber')} in {self._list_name()}"
 
     def _list_name(self) -> str:
@@ -204,7 +206,7 @@ class SmtpProvider(LocalCampaigns, Provider):
         return [
             person
             for person in everyone
-            if person.key not in done and (stage is None or version_for_tags(person.tags, stages) == stage)
+            if person.key not in done and (stage is None or reader_version(person, stages) == stage)
         ]
 
     def _sent_another_version(self, record: dict, ledger: Ledger) -> set[str]:
