@@ -14,8 +14,8 @@ from helpers import REPO, assert_golden, copy_repo_project, write_tree
 
 @pytest.fixture
 def make_project(tmp_path):
-    """make_project({"content/articles/a.md": "..."}) -> a project root with the repo's templates
-    and newsletter.toml, plus the given files (dedented)."""
+    """make_project({"content/articles/a.md": "..."}) -> a project root with the demo's templates
+    (its overrides of the packaged ones) and newsletter.toml, plus the given files (dedented)."""
 
     def make(files: dict[str, str] | None = None, with_repo_content: bool = False) -> Path:
         root = tmp_path / "project"

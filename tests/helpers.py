@@ -33,6 +33,18 @@ def copy_repo_project(root: Path) -> Path:
     return root
 
 
+def override_template(root: Path, name: str) -> Path:
+    """A project's own copy of the packaged template `name` ("site/base.html.j2"), made as a writer
+    makes an override: copied into the project's templates/, where it wins over the packaged one."""
+    from pipeline.core.theme import PACKAGED_TEMPLATES
+
+    path = root / "templates" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PACKAGED_TEMPLATES / name, path)
+    return path
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for relative, text in files.items():
         path = root / relative

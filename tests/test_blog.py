@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import feedparser
 import lxml.html
 import pytest
+from helpers import override_template
 
 from pipeline.content.load import load_content
 from pipeline.core.config import load_config
@@ -25,6 +26,7 @@ from pipeline.core.model import (
     SignupForm,
     Source,
 )
+from pipeline.core.theme import PACKAGED_TEMPLATES, template_file
 from pipeline.render.blog import render_site
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -229,7 +231,8 @@ def test_static_assets_and_content_media_are_copied_not_rendered(make_project):
     )
     config = load_config(root)
     files = render(site_content(glute_article()), config)
-    assert files["static/style.css"] == root / "templates/site/static/style.css"
+    assert files["static/style.css"] == PACKAGED_TEMPLATES / "site/static/style.css"
+    assert files["static/favicon.svg"] == root / "templates/site/static/favicon.svg"  # the demo's own
     assert files["images/glutes.jpg"] == root / "content/images/glutes.jpg"
     assert files["articles/notes.txt"] == root / "content/articles/notes.txt"
     assert "images/.DS_Store" not in files
@@ -650,12 +653,12 @@ def test_no_page_loads_css_scripts_or_fonts_from_elsewhere(every_page, config):
         stylesheets = document.xpath('//link[@rel="stylesheet"]/@href | //link[@rel="preload"]/@href')
         scripts = document.xpath("//script/@src")
         assert not [url for url in stylesheets + scripts if re.match(r"(https?:)?//", url)], path
-    css = (config.templates_dir / "site/static/style.css").read_text()
+    css = template_file(config, "site", "static/style.css").read_text()
     assert not re.search(r"@import|@font-face|url\(", css)
 
 
 def test_stylesheet_has_a_dark_palette_and_focus_styles(config):
-    css = (config.templates_dir / "site/static/style.css").read_text()
+    css = template_file(config, "site", "static/style.css").read_text()
     assert "@media (prefers-color-scheme: dark)" in css
     assert ":focus-visible" in css
 
@@ -691,7 +694,7 @@ def test_signup_form_without_a_note_or_hidden_fields(config):
 
 def test_template_syntax_error_names_the_file_and_line(make_project):
     root = make_project()
-    template = root / "templates/site/article.html.j2"
+    template = override_template(root, "site/article.html.j2")
     lines = template.read_text().splitlines()
     lines.insert(4, "{% if %}")
     template.write_text("\n".join(lines))
@@ -703,7 +706,7 @@ def test_template_syntax_error_names_the_file_and_line(make_project):
 
 def test_undefined_variable_names_the_file_and_line(make_project):
     root = make_project()
-    template = root / "templates/site/_exercise.html.j2"
+    template = override_template(root, "site/_exercise.html.j2")
     text = template.read_text()
     line = text[: text.index("{{ block.name }}")].count("\n") + 1
     template.write_text(text.replace("{{ block.name }}", "{{ block.nmae }}", 1))
@@ -715,7 +718,7 @@ def test_undefined_variable_names_the_file_and_line(make_project):
 
 def test_error_in_an_imported_template_names_that_template(make_project):
     root = make_project()
-    template = root / "templates/site/_exercise.html.j2"
+    template = override_template(root, "site/_exercise.html.j2")
     template.write_text(template.read_text() + "\n{% endif %}\n")
     line = len(template.read_text().splitlines())
     with pytest.raises(ContentError) as caught:
@@ -725,17 +728,11 @@ def test_error_in_an_imported_template_names_that_template(make_project):
 
 def test_include_of_a_missing_template_names_the_including_line(make_project):
     root = make_project()
-    (root / "templates/site/_signup.html.j2").unlink()
-    base = (root / "templates/site/base.html.j2").read_text()
-    line = base[: base.index('{% include "_signup.html.j2" %}')].count("\n") + 1
+    template = override_template(root, "site/base.html.j2")
+    base = template.read_text().replace('{% include "_signup.html.j2" %}', '{% include "_sign_up.html.j2" %}')
+    template.write_text(base)
+    line = base[: base.index('{% include "_sign_up.html.j2" %}')].count("\n") + 1
     with pytest.raises(ContentError) as caught:
         render(site_content(glute_article()), load_config(root))
     assert (caught.value.path, caught.value.line) == ("templates/site/base.html.j2", line)
-    assert "_signup.html.j2" in caught.value.message
-
-
-def test_missing_template_is_named(make_project):
-    root = make_project()
-    (root / "templates/site/tags.html.j2").unlink()
-    with pytest.raises(ContentError, match=r"^templates/site/tags.html.j2:1: template is missing"):
-        render(site_content(glute_article()), load_config(root))
+    assert "_sign_up.html.j2" in caught.value.message

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+from helpers import override_template
 
 from pipeline.authoring.check.runner import CONTENT_RULES, PROJECT_RULES, check_project
 from pipeline.cli.main import main
@@ -433,7 +434,7 @@ def test_an_article_that_needs_a_broken_card_is_still_checked(check):
 )
 def test_a_template_that_does_not_render_is_an_error_at_its_line(make_project, template, rule):
     root = make_project(CLEAN)
-    path = root / "templates" / template
+    path = override_template(root, template)
     path.write_text("{% if %}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     findings = check_project(root, WEEK).findings
     assert located(findings) == [f"templates/{template}:1: error {rule}"]

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import days_ahead
+from helpers import days_ahead, override_template
 
 PINNED_EPOCH = "1795680000"  # 2026-11-26T08:00:00Z
 
@@ -139,7 +139,7 @@ def test_each_bad_input_is_one_file_line_error_exit_2_and_dist_untouched(project
 def test_a_template_error_names_the_template_and_leaves_dist_as_it_was(project):
     assert newsletter(project, "build", "--week", "2026-W48").returncode == 0
     before = tree_snapshot(project / "dist")
-    template = next((project / "templates" / "email").glob("*.mjml*"))
+    template = override_template(project, "email/issue.mjml.j2")
     template.write_text(template.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
 
     result = newsletter(project, "build", "--week", "2026-W48")

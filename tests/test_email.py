@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
-from helpers import REPO, assert_golden
+from helpers import REPO, assert_golden, override_template
 
 from pipeline.content.assemble import assemble_issue
 from pipeline.content.load import load_content
@@ -549,7 +549,7 @@ def project_config(make_project):
 
 
 def edit_template(config, name: str, old: str, new: str) -> None:
-    path = config.templates_dir / "email" / name
+    path = override_template(config.root, f"email/{name}")
     source = path.read_text(encoding="utf-8")
     assert old in source
     path.write_text(source.replace(old, new, 1), encoding="utf-8")
@@ -613,7 +613,7 @@ class TestTemplateErrors:
         assert str(error.value).startswith(f"templates/email/issue.mjml.j2:{line}: MJML has no element <mj-divder>")
 
     def test_a_missing_template_is_named(self, project_config):
-        (project_config.templates_dir / "email" / "email.txt.j2").unlink()
+        edit_template(project_config, "email.txt.j2", "{{ email.postal_address }}", '{% include "footer.txt.j2" %}')
         with pytest.raises(ContentError) as error:
             render_with(project_config)
-        assert str(error.value).startswith("templates/email/email.txt.j2:1: template not found")
+        assert str(error.value).startswith("templates/email/footer.txt.j2:1: template not found")

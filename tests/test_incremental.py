@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import build_project
+from helpers import build_project, override_template
 
 from pipeline.core.config import load_config
 from pipeline.core.errors import ContentError
@@ -144,7 +144,7 @@ def test_a_week_left_with_nothing_to_send_loses_its_email_folder_as_in_a_cold_bu
 
 def test_a_template_change_reaches_every_page(project, tmp_path):
     run_build(project)
-    template = project / "templates" / "site" / "base.html.j2"
+    template = override_template(project, "site/base.html.j2")
     template.write_text(
         template.read_text(encoding="utf-8").replace("</footer>", "<p>Printed with care</p>\n</footer>", 1),
         encoding="utf-8",

@@ -186,7 +186,7 @@ def fixture_site(tmp_path_factory):
     from helpers import REPO
 
     root = tmp_path_factory.mktemp("jsonld")
-    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "templates", root / "templates")  # the demo's overrides
     shutil.copy(REPO / "newsletter.toml", root / "newsletter.toml")
     config = load_config(root)
     content = content_from_texts(

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import override_template
 from preview_process import (
     REBUILD_TIMEOUT,
     START_TIMEOUT,
@@ -130,7 +131,7 @@ def test_a_saved_change_is_rebuilt_and_served(preview):
 
 def test_a_template_change_is_rebuilt(preview):
     before = preview.status()
-    edit(preview.root / "templates" / "site" / "base.html.j2", "</body>", "<p>Template edited.</p></body>")
+    edit(override_template(preview.root, "site/base.html.j2"), "</body>", "<p>Template edited.</p></body>")
     assert preview.wait_for_build_after(before["tag"])["ok"]
     assert "Template edited." in preview.get("/site/")[2]
 

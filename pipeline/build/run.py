@@ -29,6 +29,7 @@ from pipeline.content.load import load_content
 from pipeline.core.clock import EPOCH_VARIABLE, build_time
 from pipeline.core.config import CONFIG_FILE, Config
 from pipeline.core.model import MailingList
+from pipeline.core.theme import PACKAGED_TEMPLATES
 from pipeline.render.blog import render_site
 from pipeline.tools.cache_store import CACHE_FOLDER
 from pipeline.tools.files import write_tree
@@ -52,7 +53,7 @@ def build_inputs(config: Config, week: str | None, provider: MailingList, now: d
         now.astimezone(ZoneInfo(config.email.timezone)).date().isoformat(),
     ]
     settings.append(os.environ.get(EPOCH_VARIABLE, ""))
-    templates = [config.templates_dir] if config.templates_dir.is_dir() else []
+    templates = [PACKAGED_TEMPLATES, *([config.templates_dir] if config.templates_dir.is_dir() else [])]
     return BuildInputs(
         stat_fingerprint(templates, settings + _file_stats(config.root / CONFIG_FILE)),
         output_manifest([config.content_dir]),

@@ -38,6 +38,7 @@ from pipeline.core.model import (
     SignupForm,
     Source,
 )
+from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
     FEED_PATH,
@@ -317,7 +318,7 @@ class _SiteRenderer:
         cards = sorted((exercise.source.path, self.text_digest(exercise.source.path)) for exercise in self.exercises)
         return digest(
             code_fingerprint(),
-            tree_digest(self.config.templates_dir / TEMPLATE_FOLDER),
+            *(tree_digest(folder) for folder in template_folders(self.config, TEMPLATE_FOLDER)),
             repr(self.config),
             repr(self.signup_form),
             str(self.now.year),
@@ -373,8 +374,8 @@ class _SiteRenderer:
         return self._fingerprints[key]
 
     def static_files(self) -> list[tuple[str, Path]]:
-        folder = self.config.templates_dir / TEMPLATE_FOLDER / STATIC_FOLDER
-        return [(f"{STATIC_FOLDER}/{relative}", path) for relative, path in _visible_files(folder, lambda p: True)]
+        """The packaged static files and the project's, a project file replacing the packaged one of its name."""
+        return list(template_files(self.config, TEMPLATE_FOLDER, under=STATIC_FOLDER).items())
 
     def media_files(self) -> list[tuple[str, Path]]:
         """Images and other media under content/ are copied as they are (content/images/x.jpg -> images/x.jpg)."""
@@ -600,8 +601,8 @@ class _SiteRenderer:
 
     def stylesheet(self) -> Markup:
         """The stylesheet's text, for 404.html: it is shown at any depth, so it carries its own styles."""
-        path = self.config.templates_dir / TEMPLATE_FOLDER / STATIC_FOLDER / "style.css"
-        css = path.read_text(encoding="utf-8") if path.exists() else ""
+        path = template_file(self.config, TEMPLATE_FOLDER, f"{STATIC_FOLDER}/style.css")
+        css = path.read_text(encoding="utf-8") if path else ""
         return Markup(css.replace("</", "<\\/"))
 
     # -- rendering --------------------------------------------------------------------------------
@@ -668,7 +669,9 @@ class _SiteRenderer:
             filename, line = self.template_frame(exc)
             if filename is None and isinstance(exc, jinja2.TemplateNotFound):
                 raise ContentError(
-                    self.template_path(None, exc.name), 1, "template is missing: restore it from the repository"
+                    self.template_path(None, exc.name),
+                    1,
+                    "template is missing (not in templates/site/ nor the packaged ones): fix the name that includes it",
                 ) from exc
             if filename is None:
                 raise
@@ -677,13 +680,13 @@ class _SiteRenderer:
     def template_path(self, filename: str | None, name: str) -> str:
         if filename is None:
             return f"templates/{TEMPLATE_FOLDER}/{name}"
-        return _relative(Path(filename), self.config.root)
+        return display_path(filename, self.config)
 
     def template_frame(self, exc: Exception) -> tuple[str | None, int]:
         """The innermost template line in the traceback (Jinja maps its frames to template lines)."""
-        folder = (self.config.templates_dir / TEMPLATE_FOLDER).resolve()
+        folders = [folder.resolve() for folder in template_folders(self.config, TEMPLATE_FOLDER)]
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            if frame.filename and Path(frame.filename).resolve().is_relative_to(folder):
+            if frame.filename and any(Path(frame.filename).resolve().is_relative_to(f) for f in folders):
                 return frame.filename, frame.lineno or 1
         return None, 1
 
@@ -718,7 +721,7 @@ class _SiteRenderer:
 
 def template_environment(config: Config) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(config.templates_dir / TEMPLATE_FOLDER),
+        loader=jinja2.FileSystemLoader(template_folders(config, TEMPLATE_FOLDER)),  # the project's first
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2", "xml.j2"), disabled_extensions=("txt.j2",), default=True
         ),

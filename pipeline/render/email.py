@@ -42,6 +42,7 @@ from markupsafe import Markup
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentError, PipelineError
 from pipeline.core.model import Article, CardLink, ExerciseBlock, Issue, RenderedEmail
+from pipeline.core.theme import display_path, template_files, template_folders
 from pipeline.core.urls import (
     CONTENT_EXERCISES,
     absolute,
@@ -362,15 +363,15 @@ def _long_date(day: date) -> str:
 
 
 def _environment(config: Config) -> jinja2.Environment:
-    return _environment_for(config.templates_dir / TEMPLATE_FOLDER, config.state_dir)
+    return _environment_for(tuple(template_folders(config, TEMPLATE_FOLDER)), config.state_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _environment_for(folder: Path, state_dir: Path) -> jinja2.Environment:
-    """One environment per template folder, so templates compile once (edits still reload), and
-    stay compiled between builds in the build cache."""
+def _environment_for(folders: tuple[Path, ...], state_dir: Path) -> jinja2.Environment:
+    """One environment per set of template folders (the project's, then the packaged ones), so
+    templates compile once (edits still reload), and stay compiled between builds in the build cache."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folders),
         bytecode_cache=template_bytecode_cache(state_dir),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name) and name.endswith(".mjml.j2"),
@@ -392,7 +393,7 @@ def _render(environment: jinja2.Environment, name: str, context: dict, config: C
         raise ContentError(
             _template_path(exc.name or name),
             1,
-            "template not found; restore it from the repository or fix the name that includes it",
+            "template not found in templates/email/ or the packaged templates; fix the name that includes it",
         ) from exc
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
         path, line = _failing_template_line(exc, config) or (_template_path(name), 1)
@@ -404,9 +405,9 @@ def _render(environment: jinja2.Environment, name: str, context: dict, config: C
 
 def _failing_template_line(exc: BaseException, config: Config) -> tuple[str, int] | None:
     """The innermost template line in the traceback (Jinja maps its frames onto the .j2 files)."""
-    folder = (config.templates_dir / TEMPLATE_FOLDER).resolve()
+    folders = [folder.resolve() for folder in template_folders(config, TEMPLATE_FOLDER)]
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith(".j2") and Path(frame.filename).resolve().is_relative_to(folder):
+        if frame.filename.endswith(".j2") and any(Path(frame.filename).resolve().is_relative_to(f) for f in folders):
             return _project_path(frame.filename, config), frame.lineno or 1
     return None
 
@@ -416,10 +417,7 @@ def _template_path(name: str) -> str:
 
 
 def _project_path(filename: str, config: Config) -> str:
-    path = Path(filename).resolve()
-    return (
-        path.relative_to(config.root.resolve()).as_posix() if path.is_relative_to(config.root.resolve()) else str(path)
-    )
+    return display_path(filename, config)
 
 
 def _compile(mjml_source: str, config: Config) -> str:
@@ -447,8 +445,8 @@ _JINJA_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", re.DOTALL)
 
 
 def _email_templates(config: Config) -> list[Path]:
-    folder = config.templates_dir / TEMPLATE_FOLDER
-    return sorted(folder.glob("*.mjml.j2"), key=lambda path: (path.name != HTML_TEMPLATE, path.name))
+    files = template_files(config, TEMPLATE_FOLDER, pattern="*.mjml.j2")
+    return [path for name, path in sorted(files.items(), key=lambda item: (item[0] != HTML_TEMPLATE, item[0]))]
 
 
 def _mjml_problem(config: Config) -> tuple[str, int, str] | None:
