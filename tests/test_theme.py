@@ -7,6 +7,7 @@ import filecmp
 
 from helpers import REPO, build_project, override_template
 
+from pipeline.authoring.check.runner import check_project
 from pipeline.core.config import load_config
 from pipeline.core.theme import KINDS, PACKAGED_TEMPLATES, template_file, template_files
 
@@ -59,3 +60,31 @@ def test_the_demo_templates_hold_only_real_overrides():
                 packaged = PACKAGED_TEMPLATES / path.relative_to(REPO / "templates")
                 assert packaged.is_file(), f"{path.relative_to(REPO)} overrides nothing: move it to {packaged}"
                 assert not filecmp.cmp(path, packaged, shallow=False), f"{path.relative_to(REPO)} is a copy"
+
+
+def test_check_warns_when_an_override_lacks_a_block_the_packaged_template_has(make_project):
+    root = make_project(with_repo_content=True)
+    base = override_template(root, "site/base.html.j2")
+    text = base.read_text(encoding="utf-8")
+    start = text.index("{% block head %}")
+    base.write_text(text[:start] + text[text.index("{% endblock %}", start) + len("{% endblock %}") :])
+
+    findings = [f for f in check_project(root, WEEK).findings if f.rule == "templates.override-behind"]
+
+    assert [(f.path, f.line, f.severity) for f in findings] == [("templates/site/base.html.j2", 1, "warning")]
+    assert (
+        "{% block head %}" in findings[0].message
+        and str(PACKAGED_TEMPLATES / "site/base.html.j2") in findings[0].message
+    )
+
+
+def test_check_warns_when_an_override_lacks_a_macro_the_packaged_template_has(make_project):
+    root = make_project(with_repo_content=True)
+    macros = override_template(root, "site/_macros.html.j2")
+    text = macros.read_text(encoding="utf-8")
+    macros.write_text(text + "\n{% macro extra() %}{% endmacro %}\n")  # an addition of its own is fine
+    assert [f for f in check_project(root, WEEK).findings if f.rule == "templates.override-behind"] == []
+
+    macros.write_text(text.replace("{% macro date_tag", "{% macro dated_tag", 1))
+    (finding,) = [f for f in check_project(root, WEEK).findings if f.rule == "templates.override-behind"]
+    assert "{% macro date_tag %}" in finding.message

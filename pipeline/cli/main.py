@@ -78,7 +78,7 @@ def main(ctx: click.Context):
     your mailing list (a local outbox by default).
 
     \b
-    The writer's week:
+    The writer's week (start with `newsletter init DIR`):
       newsletter new article "Title"   start an article (also: new exercise "Name")
       newsletter preview               see the blog and the email, live, while you write
       newsletter check                 find mistakes before subscribers do
@@ -397,6 +397,28 @@ def preview(console: Console, root: Path, week: str | None, port: int, open_brow
     from pipeline.authoring.preview.server import serve
 
     serve(root, chosen_week(week), port, console, build_for_list, open_browser)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="My Newsletter", show_default=True, help="The newsletter's name, in newsletter.toml.")
+@output_options
+@pass_output
+@fail_cleanly
+def init(console: Console, folder: Path, title: str):
+    """Start a new newsletter project in FOLDER (made if missing; default: here).
+
+    Writes newsletter.toml with every setting explained, a sample article and a sample exercise
+    card in content/, and a .gitignore. The templates come with the tool: copy one into
+    templates/email/ or templates/site/ to change it. Nothing is ever overwritten.
+    """
+    from pipeline.authoring.starter_project import init_project
+
+    written = init_project(folder, title)
+    for path in written:
+        console.success(f"Created {_shown(path)}")
+    where = "" if folder.resolve() == Path.cwd() else f"cd {_shown(folder)} && "
+    console.info(f"Next: {where}newsletter preview, and read content/articles/start-here.md.")
 
 
 @main.group()

@@ -29,6 +29,7 @@ from pipeline.authoring.check.rules import (
     exercises,
     links,
     placeholders,
+    templates,
 )
 from pipeline.authoring.check.rules.safety import safety_findings
 from pipeline.content.assemble import assemble_issues, resolve_week
@@ -56,6 +57,7 @@ PROJECT_RULES: list[ProjectRule] = [
     accessibility.accessibility_findings,
     email.email_findings,
     placeholders.placeholder_findings,
+    templates.template_findings,
 ]
 
 
