@@ -22,6 +22,10 @@ demo: $(STAMP)
 	@echo "  dist/site/index.html        the blog (open in a browser)"
 	@echo "  dist/email/<week>/index.html the week's email; email.txt its text part; email.eml the full message"
 	@echo "  outbox/<week>/               what was pushed (campaign.json, email.eml)"
+	@echo
+	@echo "The blog's signup form works against the reader service (docs/readers.md):"
+	@echo "  NEWSLETTER_UNSUBSCRIBE_SECRET=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))') $(VENV)/bin/newsletter serve"
+	@echo "  then open http://127.0.0.1:8080/ and subscribe; reader emails land in outbox/readers/"
 
 test: test-deps lint
 	$(PY) -m pytest -q

@@ -210,6 +210,8 @@ def test_every_page_feed_and_asset_is_rendered_at_its_path(config):
         "tags/index.html",
         "tags/glutes/index.html",
         "tags/pelvic-floor/index.html",
+        "subscribe/index.html",
+        "privacy/index.html",
         "404.html",
         "feed.xml",
         "sitemap.xml",

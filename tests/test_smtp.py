@@ -35,7 +35,13 @@ from pipeline.deliver.providers.smtp import SmtpProvider
 from pipeline.deliver.push import push_issue
 from pipeline.deliver.smtp.relay import Throttle
 from pipeline.deliver.subscribers import Subscriber, SubscriberStore
-from pipeline.deliver.tokens import TOKEN_PLACEHOLDER, read_token
+from pipeline.deliver.tokens import (
+    PREFERENCES,
+    PREFERENCES_PLACEHOLDER,
+    TOKEN_PLACEHOLDER,
+    read_reader_token,
+    read_token,
+)
 from pipeline.render.email import render_email
 from pipeline.render.mime import make_eml
 
@@ -228,6 +234,21 @@ def test_send_now_sends_each_subscriber_one_personal_message(project):
         assert_personal_and_complete(message, recipient)
         assert_headers_readable_as_sent(raw)
     assert len({message["Message-ID"] for message in mailbox.parsed()}) == 3
+
+
+def test_each_message_links_to_her_own_preferences_page(project):
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as server:
+        provider = provider_for(project(server.port, people=2))
+        config = provider.config
+        issue = assemble_issue(load_content(config), config, WEEK)
+        email = render_email(issue, config, provider.unsubscribe_url(), provider.preferences_url())
+        provider.send_now(provider.create_draft(email, make_eml(email, config, BUILT_AT)).id)
+    for (_, [recipient], _), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
+        for part in ("plain", "html"):
+            [token] = re.findall(r"/preferences/\?token=([A-Za-z0-9_.-]+)", message.get_body((part,)).get_content())
+            assert read_reader_token(token, PREFERENCES, SECRET)[0] == recipient
+        assert PREFERENCES_PLACEHOLDER not in message.as_string()
 
 
 def test_apart_from_the_token_each_message_is_the_built_email(project):
@@ -686,11 +707,12 @@ def test_a_send_killed_half_way_and_run_again_reaches_everyone_exactly_once(proj
 
 
 # The blog's signup form: the endpoint the writer documents, or a mailto fallback.
-def test_the_signup_form_falls_back_to_a_mailto_to_the_sender(project):
-    provider = provider_for(project(free_port()))
-    form = provider.signup_form()
-    assert form.action.split("?")[0] == f"mailto:{provider.config.email.sender_address}"
-    assert form.method == "get"
+def test_the_signup_form_posts_to_the_reader_service_with_every_question(project):
+    form = provider_for(project(free_port())).signup_form()
+    assert (form.action, form.on_site, form.method) == ("subscribe/", True, "post")
+    assert (form.name_field, form.stage_field, form.consent_field) == ("name", "where", "dates_consent")
+    assert form.stage_values == {"pregnant": "pregnant", "had-baby": "had-baby", "general": "general"}
+    assert form.date_fields == {"due_date": "due_date", "birth_date": "birth_date"} and form.left_out == ()
 
 
 def test_the_signup_form_posts_to_the_configured_endpoint(project):

@@ -167,7 +167,7 @@ DUE = date(2027, 3, 1)
 
 
 def test_a_signup_is_pending_until_confirmed_and_pending_readers_get_nothing(store):
-    assert store.sign_up(Subscriber("ann@example.com", "Ann", stage="pregnant")) == "new"
+    assert store.sign_up(Subscriber("ann@example.com", "Ann", stage="pregnant")).before == "new"
     assert store.get("ann@example.com").status == PENDING
     assert store.active() == []
     confirmed = store.confirm("ann@example.com")
@@ -177,14 +177,14 @@ def test_a_signup_is_pending_until_confirmed_and_pending_readers_get_nothing(sto
 
 def test_a_signup_for_an_active_address_changes_nothing_of_hers(store):
     store.import_subscribers([Subscriber("ann@example.com", "Ann", stage="pregnant")])
-    assert store.sign_up(Subscriber("ann@example.com", "Mallory", stage="general")) == ACTIVE
+    assert store.sign_up(Subscriber("ann@example.com", "Mallory", stage="general")).before == ACTIVE
     assert store.get("ann@example.com") == Subscriber("ann@example.com", "Ann", stage="pregnant")
 
 
 def test_a_reader_who_left_can_sign_up_again_and_is_pending(store):
     store.import_subscribers([Subscriber("ann@example.com")])
     store.unsubscribe("ann@example.com")
-    assert store.sign_up(Subscriber("ann@example.com", "Ann")) == UNSUBSCRIBED
+    assert store.sign_up(Subscriber("ann@example.com", "Ann")).before == UNSUBSCRIBED
     assert store.get("ann@example.com").status == PENDING
 
 
@@ -276,7 +276,7 @@ def test_a_database_from_before_stages_is_migrated_keeping_everyone(tmp_path):
             Subscriber("bea@example.com", "", (), UNSUBSCRIBED),
         ]
         assert store.events("bea@example.com") == [("2026-10-05T08:00:00+00:00", "status", UNSUBSCRIBED, "migration")]
-        assert store.sign_up(Subscriber("cat@example.com", stage="general")) == "new"  # 'pending' is allowed now
+        assert store.sign_up(Subscriber("cat@example.com", stage="general")).before == "new"  # 'pending' is allowed now
     with SubscriberStore(path) as reopened:  # migrated once
         assert len(reopened.events("ann@example.com")) == 1
         assert reopened.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -1,9 +1,8 @@
-"""Signed per-recipient unsubscribe tokens, the links and headers made from them, and the web
-endpoint that the links open."""
+"""Signed per-recipient unsubscribe tokens and the links and headers made from them (the page
+the links open is the reader service's: tests/test_reader_service.py)."""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,7 +18,6 @@ from pipeline.deliver.tokens import (
     placeholder_url,
     read_token,
 )
-from pipeline.readers.unsubscribe import UnsubscribeApp
 
 SECRET = "a-long-random-secret-for-tests-only"
 
@@ -105,102 +103,3 @@ def test_list_unsubscribe_offers_the_web_link_a_mail_address_and_one_click():
 def test_one_click_is_offered_only_for_an_https_link():
     headers = list_unsubscribe_headers("http://localhost:8080/unsubscribe/?token=t.1", "hello@x.example", "t.1")
     assert "List-Unsubscribe-Post" not in headers
-
-
-# The endpoint.
-class Endpoint:
-    """Calls the WSGI app as a server would and keeps who was unsubscribed."""
-
-    def __init__(self):
-        self.unsubscribed: list[str] = []
-        self.app = UnsubscribeApp(SECRET, self.unsubscribed.append, "Strong From Within", "hello@x.example")
-
-    def request(self, method: str, query: str = "", body: str = "") -> tuple[str, str]:
-        data = body.encode()
-        environ = {
-            "REQUEST_METHOD": method,
-            "QUERY_STRING": query,
-            "CONTENT_LENGTH": str(len(data)),
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "wsgi.input": io.BytesIO(data),
-        }
-        status = []
-        page = b"".join(self.app(environ, lambda code, headers: status.append(code)))
-        return status[0], page.decode()
-
-
-@pytest.fixture
-def endpoint():
-    return Endpoint()
-
-
-def test_opening_the_link_asks_for_confirmation_and_unsubscribes_nobody(endpoint):
-    token = make_token("ann@example.com", SECRET)
-    status, page = endpoint.request("GET", f"token={token}")
-    assert status == "200 OK"
-    assert '<form method="post">' in page and "ann@example.com" in page
-    assert endpoint.unsubscribed == []
-
-
-def test_the_confirmation_button_unsubscribes_the_address_in_the_token(endpoint):
-    token = make_token("ann@example.com", SECRET)
-    status, page = endpoint.request("POST", body=f"token={token}")
-    assert status == "200 OK"
-    assert "You are unsubscribed" in page
-    assert endpoint.unsubscribed == ["ann@example.com"]
-
-
-def test_a_one_click_post_from_a_mail_client_unsubscribes(endpoint):
-    token = make_token("ann@example.com", SECRET)
-    status, _ = endpoint.request("POST", f"token={token}", body="List-Unsubscribe=One-Click")
-    assert status == "200 OK"
-    assert endpoint.unsubscribed == ["ann@example.com"]
-
-
-def test_a_forged_token_is_refused_and_unsubscribes_nobody(endpoint):
-    status, page = endpoint.request("POST", body="token=not-a-real-token")
-    assert status == "400 Bad Request"
-    assert "hello@x.example" in page
-    assert endpoint.unsubscribed == []
-
-
-def test_an_address_in_the_page_is_escaped(endpoint):
-    token = make_token("<script>@example.com", SECRET)
-    _, page = endpoint.request("GET", f"token={token}")
-    assert "<script>" not in page and "&lt;script&gt;" in page
-
-
-def test_other_methods_are_not_allowed(endpoint):
-    status, _ = endpoint.request("DELETE", f"token={make_token('ann@example.com', SECRET)}")
-    assert status == "405 Method Not Allowed"
-    assert endpoint.unsubscribed == []
-
-
-def test_the_project_endpoint_marks_the_subscriber_unsubscribed_in_the_list(make_project, monkeypatch):
-    from pipeline.core.config import load_config
-    from pipeline.deliver.subscribers import Subscriber, SubscriberStore
-    from pipeline.readers.unsubscribe import app_for_root
-
-    root = make_project()
-    with SubscriberStore.for_config(load_config(root)) as store:
-        store.import_subscribers([Subscriber("ann@example.com"), Subscriber("bea@example.com")])
-    monkeypatch.setenv("NEWSLETTER_UNSUBSCRIBE_SECRET", SECRET)
-    app = app_for_root(root)
-    body = f"token={make_token('ann@example.com', SECRET)}".encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "QUERY_STRING": "",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    }
-    app(environ, lambda status, headers: None)
-    with SubscriberStore.for_config(load_config(root)) as store:
-        assert [person.email for person in store.active()] == ["bea@example.com"]
-
-
-def test_the_project_endpoint_needs_the_secret(make_project, monkeypatch):
-    from pipeline.readers.unsubscribe import app_for_root
-
-    monkeypatch.delenv("NEWSLETTER_UNSUBSCRIBE_SECRET", raising=False)
-    with pytest.raises(ConfigError, match="NEWSLETTER_UNSUBSCRIBE_SECRET"):
-        app_for_root(make_project())

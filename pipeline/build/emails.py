@@ -53,7 +53,7 @@ def render_week_emails(
     """Every version of the week's email, rendered; [] when nothing goes out."""
     rendered = []
     for issue in assemble_issues(content, config, week):
-        email = render_email(issue, config, provider.unsubscribe_url())
+        email = render_email(issue, config, provider.unsubscribe_url(), provider.preferences_url())
         rendered.append((email, make_eml(email, config, now)))
     return rendered
 

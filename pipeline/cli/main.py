@@ -421,6 +421,45 @@ def init(console: Console, folder: Path, title: str):
     console.info(f"Next: {where}newsletter preview, and read content/articles/start-here.md.")
 
 
+@main.command()
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, metavar="PORT", help="0 picks a free one."
+)
+@output_options
+@pass_output
+@fail_cleanly
+def serve(console: Console, root: Path, host: str, port: int):
+    """Run the reader service: signup with double opt-in, the welcome email, preferences and
+    unsubscribe, on the subscriber list (providers outbox and smtp).
+
+    Needs NEWSLETTER_UNSUBSCRIBE_SECRET, which signs every reader link. Reader emails go through
+    the configured relay (the outbox: outbox/readers/*.eml); when it is down they wait in the
+    list's database and are sent when it is back. The built blog (dist/site/) is served too, so
+    its form works on this address. Ctrl+C stops. See docs/readers.md for TLS and systemd.
+    """
+    import os
+
+    from pipeline.readers.serve import reader_service
+    from pipeline.readers.serve import serve as run_server
+
+    config = open_config(root)
+    running = reader_service(config, os.environ)
+    if not running.welcome:
+        console.warning("content/welcome.md does not exist: confirmed readers get no welcome email")
+
+    def ready(server) -> None:
+        address = f"http://{server.effective_host}:{server.effective_port}/"
+        console.success(f"Reader service on {address} (signup form: {address}subscribe/)")
+        console.info(f"Reader emails go through {running.relay_name}. Ctrl+C stops.")
+
+    try:
+        run_server(running, host, port, ready=ready)
+    except KeyboardInterrupt:
+        console.info("Stopped.")
+
+
 @main.group()
 def new():
     """Start a new article or exercise card, with its front matter and headings filled in."""

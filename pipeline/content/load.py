@@ -80,7 +80,7 @@ def content_from_texts(
         _resolve_card_links(exercise.block, exercises, errors)
     _check_no_cycles(exercises, errors)
     for article in articles:
-        _resolve_exercise_refs(article, exercises, errors)
+        resolve_exercise_refs(article, exercises, errors)
         for block in article.exercises:
             if block.ref is None:
                 _resolve_card_links(block, exercises, errors)
@@ -158,7 +158,7 @@ def _unique(items: list[Article | Exercise], files: dict, errors: list[ContentEr
     return list(first.values())
 
 
-def _resolve_exercise_refs(article: Article, exercises: dict[str, Exercise], errors: list[ContentError]) -> None:
+def resolve_exercise_refs(article: Article, exercises: dict[str, Exercise], errors: list[ContentError]) -> None:
     for index, part in enumerate(article.parts):
         if not isinstance(part, ExerciseBlock) or part.ref is None:
             continue

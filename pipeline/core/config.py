@@ -81,6 +81,17 @@ class AudienceConfig:
 
 
 @dataclass
+class ReadersConfig:
+    """The self-hosted reader service (`newsletter serve`, pipeline/readers/)."""
+
+    url: str = ""  # its public address; default: [site] base_url (the blog and the service on one host)
+    confirm_days: int = 7  # a confirmation link expires after this many days
+    confirmations_per_day: int = 3  # emails one address can be sent a day by the form (no mail bombing)
+    posts_per_minute_per_ip: int = 20  # form posts one IP address can make a minute
+    allowed_origins: list = field(default_factory=list)  # more origins whose pages may post to it
+
+
+@dataclass
 class Config:
     root: Path
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -88,6 +99,7 @@ class Config:
     provider: ProviderConfig = field(default_factory=ProviderConfig)
     audience: AudienceConfig = field(default_factory=AudienceConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
+    readers: ReadersConfig = field(default_factory=ReadersConfig)
 
     @property
     def content_dir(self) -> Path:
@@ -115,11 +127,17 @@ class Config:
 
     @property
     def unsubscribe_url(self) -> str:
-        return self.email.unsubscribe_url or self.base_url + "unsubscribe/"
+        return self.email.unsubscribe_url or self.readers_url + "unsubscribe/"
+
+    @property
+    def readers_url(self) -> str:
+        """Where the reader service answers, ending in "/": `[readers] url`, else the blog's address."""
+        return (self.readers.url or self.site.base_url).rstrip("/") + "/"
 
 
 SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig, "safety": SafetyConfig}
 SECTIONS["audience"] = AudienceConfig
+SECTIONS["readers"] = ReadersConfig
 STAGE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # usable as a subscriber tag
 EMAIL_CONTENT_MODES = ("full", "excerpt")
 
@@ -186,6 +204,7 @@ def _check_values(config: Config) -> None:
         raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
     _check_audience(config.audience)
     _check_safety(config.safety)
+    _check_readers(config.readers)
     try:
         from zoneinfo import ZoneInfo
 
@@ -194,6 +213,19 @@ def _check_values(config: Config) -> None:
         raise ConfigError(
             f"{CONFIG_FILE}: [email] timezone '{config.email.timezone}' is not a known time zone (e.g. Europe/London)"
         ) from exc
+
+
+def _check_readers(readers: ReadersConfig) -> None:
+    if readers.url and not re.match(r"^https?://[^/\s]+", readers.url):
+        raise ConfigError(f"{CONFIG_FILE}: [readers] url must be an absolute http(s) URL, not '{readers.url}'")
+    for key in ("confirm_days", "confirmations_per_day", "posts_per_minute_per_ip"):
+        if getattr(readers, key) < 1:
+            raise ConfigError(f"{CONFIG_FILE}: [readers] {key} must be at least 1")
+    for origin in readers.allowed_origins:
+        if not isinstance(origin, str) or not re.match(r"^https?://[^/\s]+$", origin):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [readers] allowed_origins: {origin!r} is not an origin like https://blog.example.com"
+            )
 
 
 def _check_safety(safety: SafetyConfig) -> None:

@@ -184,6 +184,10 @@ class Issue:
     # a stage name = the version for readers of that stage; "general" = readers with no stage tag.
     stage: str | None = None
     reviews: tuple[Review, ...] = ()  # of the exercises the week shows, one per file
+    # The welcome email (pipeline/content/welcome.py) is not a week and its article is not a blog
+    # page: it says `label` instead of "Week of ...", and its title links to the blog's home.
+    label: str = ""
+    on_blog: bool = True
 
 
 @dataclass
@@ -227,13 +231,25 @@ class Finding:
 
 @dataclass
 class SignupForm:
-    """What the blog's signup form posts to; each provider supplies its own."""
+    """What the blog's signup form posts to, and under which names, mapped from our answers to
+    what the provider takes from a public form; each provider supplies its own."""
 
     action: str
     method: str = "post"
     email_field: str = "email"
     hidden_fields: dict[str, str] = field(default_factory=dict)
     note: str = ""  # e.g. "We'll send you an email to confirm." for double opt-in
+    name_field: str = ""  # the first name's input; "": not asked
+    # "Where are you now?": the radios' name, and the value each answer ("pregnant", "had-baby",
+    # "general") posts; an answer missing from stage_values is not offered. "": not asked.
+    stage_field: str = ""
+    stage_values: dict[str, str] = field(default_factory=dict)
+    # The dates ("due_date", "birth_date" -> input name) and the consent box they need; {}: not asked.
+    date_fields: dict[str, str] = field(default_factory=dict)
+    consent_field: str = ""
+    honeypot_field: str = ""  # a field people never see nor fill in
+    on_site: bool = False  # `action` is a path on the blog's own address (made relative per page)
+    left_out: tuple[str, ...] = ()  # what this provider's form cannot ask ("stage", "dates"), for `check`
 
 
 class MailingList(Protocol):
@@ -242,3 +258,5 @@ class MailingList(Protocol):
     def signup_form(self) -> SignupForm: ...
 
     def unsubscribe_url(self) -> str | None: ...
+
+    def preferences_url(self) -> str | None: ...

@@ -62,6 +62,20 @@ def version_for_tags(tags: Iterable[str], stages: Sequence[str]) -> str:
     return next((stage for stage in stages if stage in held), GENERAL_STAGE)
 
 
+def answer_stages(stages: Sequence[str], pregnant_stage: str) -> dict[str, str]:
+    """The stage each answer to the form's "Where are you now?" stands for: "pregnant" the
+    pregnant stage, "had-baby" the first other stage (the gentlest postpartum version while her
+    date is not known), "general" none. An answer with no stage configured for it is left out."""
+    answers = {}
+    if pregnant_stage in stages:
+        answers["pregnant"] = pregnant_stage
+    after = [stage for stage in stages if stage != pregnant_stage]
+    if after:
+        answers["had-baby"] = after[0]
+    answers["general"] = GENERAL_STAGE
+    return answers
+
+
 def version_key(base_key: str, stage: str | None) -> str:
     """The issue key of one version: `example-com-2026-W48-pregnant`; the base key when the
     week has one version for everyone."""

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.core.clock import now as utc_now
@@ -105,6 +105,24 @@ class Subscriber:
 
     def without_dates(self) -> Subscriber:
         return replace(self, due_date=None, birth_date=None, dates_consent_at=None)
+
+
+CONFIRM_MAIL, WELCOME_MAIL, ALREADY_MAIL = "confirm", "welcome", "already-subscribed"
+MAIL_RETRY_FIRST, MAIL_RETRY_MAX = timedelta(seconds=30), timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Signup:
+    before: str  # "new", or her status before this signup
+    mail: str | None  # the email queued for her, None when she had had enough today
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    id: int
+    key: str
+    kind: str
+    attempts: int
 
 
 @dataclass
@@ -410,28 +428,48 @@ class SubscriberStore:
             self._update(existing, replace(existing, status=UNSUBSCRIBED), via)
             return "unsubscribed"
 
-    def sign_up(self, subscriber: Subscriber, via: str = "form") -> str:
+    def sign_up(self, subscriber: Subscriber, via: str = "form", mails_per_day: int | None = None) -> Signup:
         """The form's signup: a new or unsubscribed address becomes pending with what she gave
         (a pending one gets her latest answers); an active reader is left as she is, so nobody
-        can change another's details by typing her address. Returns her status before."""
+        can change another's details by typing her address. In the same transaction an email is
+        queued for her (a confirmation, or for an active reader a note with her preferences
+        link), unless `mails_per_day` were already queued for her in the last 24 hours."""
         with self.transaction():
             existing = self._get(subscriber.key)
             if existing is None:
                 self._insert(replace(subscriber, status=PENDING), via)
-                return "new"
-            if existing.status != ACTIVE:
+            elif existing.status != ACTIVE:
                 self._update(existing, replace(subscriber, status=PENDING), via)
-            return existing.status
+                self.db.execute(  # a new signup: only the newest confirmation link works
+                    "UPDATE subscribers SET signed_up_at = ? WHERE email_key = ?", (self._timestamp(), subscriber.key)
+                )
+            before = existing.status if existing else "new"
+            kind = ALREADY_MAIL if before == ACTIVE else CONFIRM_MAIL
+            queued = mails_per_day is None or self._mails_since(subscriber.key, timedelta(days=1)) < mails_per_day
+            if queued:
+                self._queue_mail(subscriber.key, kind)
+            return Signup(before, kind if queued else None)
 
-    def confirm(self, email: str, via: str = "form") -> Subscriber | None:
-        """Pending -> active (double opt-in). The reader as she is now, or None when she is
-        not on the list or left meanwhile."""
+    def signup_nonce(self, email: str) -> str:
+        """What ties a confirmation link to her latest signup: the time it was stored."""
+        row = self.db.execute(
+            "SELECT signed_up_at FROM subscribers WHERE email_key = ?", (email_key(email),)
+        ).fetchone()
+        return (row[0] or "") if row else ""
+
+    def confirm(self, email: str, nonce: str | None = None, via: str = "form") -> Subscriber | None:
+        """Pending -> active (double opt-in), and her welcome email queued. With `nonce`, only
+        the confirmation link of her latest signup confirms. The reader as she is now, or None
+        when she is not on the list, left meanwhile, or the link is not her latest."""
         with self.transaction():
             existing = self._get(email_key(email))
             if existing is None or existing.status == UNSUBSCRIBED:
                 return None
             if existing.status == PENDING:
+                if nonce is not None and nonce != self.signup_nonce(existing.email):
+                    return None
                 self._update(existing, replace(existing, status=ACTIVE), via)
+                self._queue_mail(existing.key, WELCOME_MAIL)
             return self._get(existing.key)
 
     def change(self, updated: Subscriber, via: str = "preferences") -> Subscriber | None:
@@ -454,6 +492,55 @@ class SubscriberStore:
 
     def get(self, email: str) -> Subscriber | None:
         return self._get(email_key(email))
+
+    # The queue of reader mail: kept until sent, so nothing is lost while the relay is down.
+    def due_mail(self, limit: int = 100) -> list[QueuedMail]:
+        rows = self.db.execute(
+            "SELECT id, email_key, kind, attempts FROM reader_mail WHERE sent_at IS NULL AND next_try_at <= ? "
+            "ORDER BY next_try_at, id LIMIT ?",
+            (self._timestamp(), limit),
+        )
+        return [QueuedMail(*row) for row in rows]
+
+    def unsent_mail(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM reader_mail WHERE sent_at IS NULL").fetchone()[0]
+
+    def mail_sent(self, mail: QueuedMail) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE reader_mail SET sent_at = ?, last_error = '' WHERE id = ?", (self._timestamp(), mail.id)
+            )
+
+    def mail_dropped(self, mail: QueuedMail, reason: str) -> None:
+        """Not to be sent any more (she left or was forgotten meanwhile): marked done, with why."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE reader_mail SET sent_at = ?, last_error = ? WHERE id = ?", (self._timestamp(), reason, mail.id)
+            )
+
+    def mail_failed(self, mail: QueuedMail, error: str) -> datetime:
+        """Try again later: 30 s after the first failure, doubling up to an hour. Returns when."""
+        delay = min(MAIL_RETRY_FIRST * 2**mail.attempts, MAIL_RETRY_MAX)
+        when = self.clock() + delay
+        with self.transaction():
+            self.db.execute(
+                "UPDATE reader_mail SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
+                (when.isoformat(timespec="seconds"), error[:500], mail.id),
+            )
+        return when
+
+    def _queue_mail(self, key: str, kind: str) -> None:
+        now = self._timestamp()
+        self.db.execute(
+            "INSERT INTO reader_mail (email_key, kind, queued_at, next_try_at) VALUES (?, ?, ?, ?)",
+            (key, kind, now, now),
+        )
+
+    def _mails_since(self, key: str, window: timedelta) -> int:
+        since = (self.clock() - window).isoformat(timespec="seconds")
+        return self.db.execute(
+            "SELECT COUNT(*) FROM reader_mail WHERE email_key = ? AND queued_at > ?", (key, since)
+        ).fetchone()[0]
 
     def active(self) -> list[Subscriber]:
         return self._select("WHERE status = ?", (ACTIVE,))

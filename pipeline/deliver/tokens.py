@@ -6,18 +6,22 @@ working. The address inside is readable (signed, not encrypted); it only travels
 to that address.
 
 The renderer gets a URL holding TOKEN_PLACEHOLDER (`placeholder_url`); the provider replaces it
-per recipient. `UnsubscribeApp` serves that URL: GET shows a confirmation button (mail scanners
-follow links, so a GET must not unsubscribe), POST unsubscribes - the button, and the one-click
-POST of RFC 8058 that mail clients send from the List-Unsubscribe header.
+per recipient. The reader service (pipeline/readers/service.py) serves that URL: GET shows a
+confirmation button (mail scanners follow links, so a GET must not unsubscribe), POST
+unsubscribes - the button, and the one-click POST of RFC 8058 that mail clients send from the
+List-Unsubscribe header.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
+from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, PipelineError
 
 SECRET_ENV = "NEWSLETTER_UNSUBSCRIBE_SECRET"
@@ -26,6 +30,8 @@ TOKEN_PARAMETER = "token"
 # Letters and hyphens only: survives Markdown, HTML escaping, html2text and URL quoting unchanged.
 TOKEN_PLACEHOLDER = "NEWSLETTER-UNSUBSCRIBE-TOKEN"
 SALT = "newsletter-unsubscribe"
+# The reader's preferences link in a weekly email sent by the smtp provider, replaced likewise.
+PREFERENCES_PLACEHOLDER = "NEWSLETTER-PREFERENCES-TOKEN"
 
 
 class InvalidToken(PipelineError):
@@ -71,8 +77,9 @@ def placeholder_url(base_url: str) -> str:
     return link_with_token(base_url, TOKEN_PLACEHOLDER)
 
 
-def personalise(text: str, token: str) -> str:
-    return text.replace(TOKEN_PLACEHOLDER, token)
+def personalise(text: str, token: str, preferences_token: str = "") -> str:
+    text = text.replace(TOKEN_PLACEHOLDER, token)
+    return text.replace(PREFERENCES_PLACEHOLDER, preferences_token) if preferences_token else text
 
 
 def list_unsubscribe_headers(url: str, mailto_address: str, token: str) -> dict[str, str]:
@@ -83,3 +90,54 @@ def list_unsubscribe_headers(url: str, mailto_address: str, token: str) -> dict[
     if url.startswith("https://"):
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers
+
+
+# Reader links of the reader service (pipeline/readers/): one salt per purpose, so a token made
+# for one purpose (confirm, preferences) is refused for any other and for unsubscribing, and one
+# reader's token never reads as another's (the address is inside, signed). Confirmation links
+# carry the time and expire; itsdangerous compares signatures in constant time (hmac.compare_digest).
+CONFIRM = "confirm"
+PREFERENCES = "preferences"
+PURPOSES = (CONFIRM, PREFERENCES)
+
+
+class ExpiredToken(InvalidToken):
+    """The token was ours but is older than its purpose allows."""
+
+
+def _timed_serializer(secret: str, purpose: str, clock: Callable[[], datetime]) -> URLSafeTimedSerializer:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock().timestamp())
+
+    return URLSafeTimedSerializer(
+        checked_secret(secret),
+        salt=f"newsletter-reader-{purpose}",
+        signer=ClockSigner,
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def make_reader_token(email: str, purpose: str, secret: str, nonce: str = "", clock=utc_now) -> str:
+    """A link token for one reader and one purpose. `nonce` ties a confirmation link to one
+    signup, so a link from an earlier signup stops working when she signs up again."""
+    return _timed_serializer(secret, purpose, clock).dumps([email, nonce])
+
+
+def read_reader_token(
+    token: str, purpose: str, secret: str, max_age: timedelta | None = None, clock=utc_now
+) -> tuple[str, str]:
+    """(address, nonce) of a token made for `purpose`; InvalidToken or ExpiredToken otherwise."""
+    serializer = _timed_serializer(secret, purpose, clock)
+    try:
+        payload = serializer.loads(token, max_age=int(max_age.total_seconds()) if max_age else None)
+    except SignatureExpired:
+        raise ExpiredToken("this link has expired") from None
+    except BadSignature:
+        raise InvalidToken("this link is not valid (it may have been cut short)") from None
+    if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(part, str) for part in payload)):
+        raise InvalidToken("this link is not valid")
+    return payload[0], payload[1]

@@ -39,6 +39,7 @@ from pipeline.core.model import (
     Source,
 )
 from pipeline.core.theme import display_path, template_file, template_files, template_folders
+from pipeline.core.privacy import consent_text, privacy_paragraphs
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
     FEED_PATH,
@@ -269,6 +270,8 @@ class _SiteRenderer:
             *(ready(self.exercise_page(exercise)) for exercise in self.exercises),
             ready(self.tag_index_page()),
             *(ready(self.tag_page(tag)) for tag in self.tags.values()),
+            ready(self.subscribe_page()),
+            ready(self.privacy_page()),
             ready(self.not_found_page()),
         ]
 
@@ -587,6 +590,27 @@ class _SiteRenderer:
             context={"tag": tag, "articles": tag.articles},
         )
 
+    def subscribe_page(self) -> Page:
+        """The signup form on a page of its own (the form itself is the one every page ends with)."""
+        return Page(
+            path="subscribe/",
+            template="subscribe.html.j2",
+            title=f"Subscribe to {self.config.site.title}",
+            description=f"Get {self.config.site.title} by email every week.",
+            lastmod=self.newest_date(self.articles),
+        )
+
+    def privacy_page(self) -> Page:
+        contact = self.config.email.reply_to or self.config.email.sender_address
+        return Page(
+            path="privacy/",
+            template="privacy.html.j2",
+            title="Your details and your privacy",
+            description=f"What {self.config.site.title} keeps about subscribers, and why.",
+            lastmod=self.newest_date(self.articles),
+            context={"paragraphs": privacy_paragraphs(self.config.site.title, contact)},
+        )
+
     def not_found_page(self) -> Page:
         return Page(
             path=NOT_FOUND_PATH,
@@ -646,6 +670,7 @@ class _SiteRenderer:
             "site": self.config.site,
             "disclaimer": self.config.email.disclaimer,
             "signup": self.signup_form,
+            "consent_text": consent_text(self.config.site.title),
             "now": self.now,
             "feed_path": FEED_PATH,
             "exercise_slugs": set(self.content.exercises),

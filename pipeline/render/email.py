@@ -155,9 +155,12 @@ class ArticleView:
     exercises: list[ExerciseView] = field(default_factory=list)
 
 
-def render_email(issue: Issue, config: Config, unsubscribe_url: str) -> RenderedEmail:
+def render_email(
+    issue: Issue, config: Config, unsubscribe_url: str, preferences_url: str | None = None
+) -> RenderedEmail:
     fragments = _Fragments()
     context = _context(issue, config, unsubscribe_url, fragments)  # every Markdown field converted once
+    context["preferences_url"] = preferences_url
 
     def render(first_excerpt: int) -> RenderedEmail:
         return _render_email(issue, config, context, fragments, first_excerpt)
@@ -272,16 +275,18 @@ def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fra
         "base_url": config.base_url,
         "subject": " ".join(issue.subject.split()),
         "preview_text": html_to_line(writer.markdown.convert(issue.preview_text)),
-        "week_label": f"Week of {_long_date(issue.monday)}",
+        "week_label": issue.label or f"Week of {_long_date(issue.monday)}",
         "intro": writer.block(issue.intro, intro_path),
-        "articles": [_article_view(article, writer, excerpt=False) for article in issue.articles],
+        "articles": [
+            _article_view(article, writer, excerpt=False, on_blog=issue.on_blog) for article in issue.articles
+        ],
         "unsubscribe_url": unsubscribe_url,
     }
 
 
-def _article_view(article: Article, writer: _Writer, excerpt: bool) -> ArticleView:
+def _article_view(article: Article, writer: _Writer, excerpt: bool, on_blog: bool = True) -> ArticleView:
     path = article.source.path
-    url = absolute(writer.config.base_url, article_path(article.slug))
+    url = absolute(writer.config.base_url, article_path(article.slug)) if on_blog else writer.config.base_url
     seen: Counter[str] = Counter()
     parts: list[ProseView | ExerciseView] = []
     for part in article.parts:

@@ -34,6 +34,7 @@ from pipeline.authoring.check.rules import (
 from pipeline.authoring.check.rules.safety import safety_findings
 from pipeline.content.assemble import assemble_issues, resolve_week
 from pipeline.content.load import content_from_texts, read_content_files
+from pipeline.content.welcome import load_welcome
 from pipeline.core.clock import build_time
 from pipeline.core.config import CONFIG_FILE, Config, load_config
 from pipeline.core.errors import ConfigError, ContentError, ContentErrors, PipelineError
@@ -113,12 +114,47 @@ def gather(config: Config, week: str | None, provider, now: datetime) -> tuple[P
         unloaded={error.path for error in load_errors},
         site=None,
     )
+    form = provider.signup_form()
     try:
-        project.site = render_site(content, config, provider.signup_form(), now)
+        project.site = render_site(content, config, form, now)
     except ContentError as error:
         findings.append(finding_from_error(error, "render.site"))
+    findings += signup_findings(config, form)
+    findings += welcome_findings(config, content)
     findings += _render_week_email(project, provider)
     return project, findings
+
+
+LEFT_OUT = {
+    "stage": "'Where are you now?' (set [provider] stage_tags, or stage_list_uuids for listmonk, to ask it)",
+    "dates": "the due date and birth date (a form posting straight to the provider cannot refuse a date "
+    "given without the consent box; the self-hosted form asks them)",
+}
+
+
+def signup_findings(config: Config, form) -> list[Finding]:
+    """Once: what the blog's form leaves out because the provider's form cannot take it."""
+    if not form.left_out:
+        return []
+    questions = "; ".join(LEFT_OUT[what] for what in form.left_out)
+    return [
+        Finding(
+            "newsletter.toml",
+            1,
+            WARNING,
+            f"the signup form posts to {config.provider.name}, so it leaves out {questions}",
+            "signup.left-out",
+        )
+    ]
+
+
+def welcome_findings(config: Config, content) -> list[Finding]:
+    """content/welcome.md, the welcome email of `newsletter serve`, loads (when there is one)."""
+    try:
+        load_welcome(config, content)
+    except ContentErrors as errors:
+        return [finding_from_error(error, "load") for error in errors.errors]
+    return []
 
 
 def _render_week_email(project: Project, provider) -> list[Finding]:
@@ -130,7 +166,7 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
     findings = []
     for issue in project.issues:
         try:
-            email = render_email(issue, project.config, provider.unsubscribe_url())
+            email = render_email(issue, project.config, provider.unsubscribe_url(), provider.preferences_url())
         except ContentError as error:
             findings.append(finding_from_error(error, "render.email"))
             continue

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
-from urllib.parse import quote
 
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError, ProviderError
@@ -57,11 +56,27 @@ class Provider:
     def unsubscribe_url(self) -> str:
         return self.config.unsubscribe_url
 
+    def preferences_url(self) -> str | None:
+        """The reader's preferences page, for the email's footer; None: the provider has its own."""
+        return None
+
     def signup_form(self) -> SignupForm:
-        site = self.config.site
-        subject = quote(f"Subscribe to {site.title}")  # a space is not allowed in a form action URL
-        action = self.config.provider.signup_url or f"mailto:{self.config.email.sender_address}?subject={subject}"
-        return SignupForm(action=action, method="get" if action.startswith("mailto:") else "post")
+        """The self-hosted form (outbox, smtp): it posts to the reader service, `newsletter serve`,
+        with every question (docs/readers.md); `[provider] signup_url` sends it elsewhere instead."""
+        if self.config.provider.signup_url:
+            return SignupForm(action=self.config.provider.signup_url)
+        on_site = not self.config.readers.url  # the service answers on the blog's own address
+        return SignupForm(
+            action="subscribe/" if on_site else self.config.readers_url + "subscribe/",
+            on_site=on_site,
+            note="We'll send you an email to confirm your address.",
+            name_field="name",
+            stage_field="where",
+            stage_values={answer: answer for answer in ("pregnant", "had-baby", "general")},
+            date_fields={"due_date": "due_date", "birth_date": "birth_date"},
+            consent_field="dates_consent",
+            honeypot_field="website",
+        )
 
     def audience(self) -> str:
         """Who a send reaches, in words, for `push --plan` and the send-now confirmation."""

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline.core.model import RenderedEmail, SignupForm
+from pipeline.core.stages import answer_stages
 from pipeline.deliver.providers.base import Campaign
 from pipeline.deliver.providers.http import (
     ErrorDetail,
@@ -70,10 +71,19 @@ class Buttondown(HttpProvider):
 
     def signup_form(self) -> SignupForm:
         username = self.option("username", "your Buttondown username, as in buttondown.com/<username>")
+        # Buttondown's `tag` takes a tag's id or its name (and makes the tag), so every answer can go.
+        audience, ids = self.config.audience, self.config.provider.options.get("stage_tags") or {}
+        stages = answer_stages(audience.stages, audience.pregnant_stage)
+        # A form posting straight to the provider cannot refuse a date given without the consent
+        # box ticked (no JavaScript), so dates are asked on the self-hosted form only.
         return SignupForm(
             action=f"https://buttondown.com/api/emails/embed-subscribe/{quote(username)}",
             hidden_fields={"embed": "1"},
             note="We'll send you an email to confirm your address.",
+            name_field="metadata__first_name",
+            stage_field="tag",
+            stage_values={answer: str(ids.get(stage, stage)) for answer, stage in stages.items()},
+            left_out=("dates",),
         )
 
     # Campaign operations.

@@ -30,6 +30,7 @@ from requests.auth import AuthBase
 
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, ProviderError
+from pipeline.core.stages import answer_stages
 from pipeline.deliver.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,19 @@ class HttpProvider(Provider):
                     f"newsletter.toml: [provider] {key}: the {what} of '{stage}' must be a {kind}, not {value!r}"
                 )
         return {stage: mapping[stage] for stage in wanted}
+
+
+def stage_answers(provider, key: str) -> dict[str, str]:
+    """The form's answers -> the value of `[provider] <key>` (a tag or list id) for each answer's
+    stage; an answer whose stage has no id there is left out. {}: no stage can be asked."""
+    mapping = provider.config.provider.options.get(key) or {}
+    audience = provider.config.audience
+    values = {
+        answer: str(mapping[stage])
+        for answer, stage in answer_stages(audience.stages, audience.pregnant_stage).items()
+        if stage in mapping and not isinstance(mapping[stage], bool)
+    }
+    return values if set(values) - {"general"} else {}
 
 
 def issue_marker(issue_key: str) -> str:

@@ -31,6 +31,7 @@ from pipeline.deliver.providers.http import (
     hash_label,
     issue_marker,
     json_body,
+    stage_answers,
     utc_iso,
 )
 
@@ -66,10 +67,17 @@ class Kit(HttpProvider):
         form_id = self.option(
             "form_id", "the number in your Kit form's embed code, app.kit.com/forms/<form_id>/subscriptions"
         )
+        stages = stage_answers(self, "stage_tags")  # Kit's `tags[]` takes a tag's id
+        # A form posting straight to the provider cannot refuse a date given without the consent
+        # box ticked (no JavaScript), so dates are asked on the self-hosted form only.
         return SignupForm(
             action=f"https://app.kit.com/forms/{quote(str(form_id))}/subscriptions",
             email_field="email_address",
             note="Check your inbox: we'll send you an email to confirm your subscription.",
+            name_field="fields[first_name]",
+            stage_field="tags[]" if stages else "",
+            stage_values=stages,
+            left_out=("dates",) if stages else ("stage", "dates"),
         )
 
     # Campaign operations.

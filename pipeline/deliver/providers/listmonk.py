@@ -30,6 +30,7 @@ from pipeline.deliver.providers.http import (
     hash_label,
     issue_marker,
     json_body,
+    stage_answers,
     utc_iso,
 )
 
@@ -82,10 +83,16 @@ class Listmonk(HttpProvider):
 
     def signup_form(self) -> SignupForm:
         list_uuid = self.option("list_uuid", "the list's UUID, shown under Lists > (your list) in listmonk")
+        # A stage is a list: one more `l` (a public list's UUID); listmonk adds lists, never removes.
+        stages = stage_answers(self, "stage_list_uuids")
         return SignupForm(
             action=f"{self.site_url()}/subscription/form",
             hidden_fields={"l": list_uuid},
             note="If the list uses double opt-in, we'll send you an email to confirm your address.",
+            name_field="name",
+            stage_field="l" if stages else "",
+            stage_values={answer: uuid for answer, uuid in stages.items() if uuid != list_uuid},
+            left_out=("dates",) if stages else ("stage", "dates"),  # its form takes email, name, l only
         )
 
     # Campaign operations.

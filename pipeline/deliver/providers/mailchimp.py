@@ -26,6 +26,7 @@ from pipeline.deliver.providers.http import (
     HttpProvider,
     issue_marker,
     json_body,
+    stage_answers,
     utc_iso,
 )
 
@@ -86,11 +87,18 @@ class Mailchimp(HttpProvider):
         honeypot = {}
         if "u" in query and "id" in query:  # Mailchimp's bot trap: a field people leave empty
             honeypot[f"b_{query['u'][0]}_{query['id'][0]}"] = ""
+        stages = stage_answers(self, "stage_tags")  # the embed form's `tags`: tag ids
+        # A form posting straight to the provider cannot refuse a date given without the consent
+        # box ticked (no JavaScript), so dates are asked on the self-hosted form only.
         return SignupForm(
             action=action,
             email_field="EMAIL",
             hidden_fields=honeypot,
             note="We'll send you an email to confirm your address.",
+            name_field="FNAME",
+            stage_field="tags" if stages else "",
+            stage_values=stages,
+            left_out=("dates",) if stages else ("stage", "dates"),
         )
 
     # Campaign operations.

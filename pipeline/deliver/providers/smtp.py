@@ -63,9 +63,12 @@ from pipeline.deliver.subscribers import (
     store_path,
 )
 from pipeline.deliver.tokens import (
+    PREFERENCES,
+    PREFERENCES_PLACEHOLDER,
     SECRET_ENV,
     checked_secret,
     link_with_token,
+    make_reader_token,
     make_token,
     placeholder_url,
 )
@@ -109,6 +112,10 @@ class SmtpProvider(LocalCampaigns, Provider):
     # What the renderer puts into the email: replaced per recipient at send time.
     def unsubscribe_url(self) -> str:
         return placeholder_url(self.config.unsubscribe_url)
+
+    def preferences_url(self) -> str:
+        """The reader service's preferences page (`newsletter serve`), her token put in at send time."""
+        return link_with_token(self.config.readers_url + "preferences/", PREFERENCES_PLACEHOLDER)
 
     # Who a send reaches: counted from the list as it is now, for `push --plan`.
     def audience(self) -> str:
@@ -241,6 +248,7 @@ class SmtpProvider(LocalCampaigns, Provider):
             sender_address=self._sender_address(),
             sender=self._sender(),
             now=self.clock(),
+            preferences_token=make_reader_token(person.email, PREFERENCES, secret),
         )
         data, options = wire_format(message, [self._sender_address(), person.email])
         self.throttle.wait()

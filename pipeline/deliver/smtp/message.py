@@ -15,6 +15,7 @@ from pipeline.deliver.subscribers import (
     Subscriber,
 )
 from pipeline.deliver.tokens import (
+    PREFERENCES_PLACEHOLDER,
     TOKEN_PLACEHOLDER,
     list_unsubscribe_headers,
     personalise,
@@ -34,6 +35,7 @@ def personalised_message(
     sender_address: str,
     sender: Address | None,
     now: datetime,
+    preferences_token: str = "",
 ) -> EmailMessage:
     """The template addressed to one subscriber: their token in every text part, their own
     List-Unsubscribe headers (web, and mail to `sender_address`), a fresh Message-ID and Date.
@@ -42,8 +44,8 @@ def personalised_message(
     for part in message.walk():
         if part.get_content_maintype() == "text" and not part.is_attachment():
             body = part.get_content()
-            if TOKEN_PLACEHOLDER in body:
-                _replace_text(part, personalise(body, token), is_root=part is message)
+            if TOKEN_PLACEHOLDER in body or PREFERENCES_PLACEHOLDER in body:
+                _replace_text(part, personalise(body, token, preferences_token), is_root=part is message)
     headers = {
         "To": _address(recipient),
         "Date": format_datetime(now),
