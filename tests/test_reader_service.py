@@ -367,3 +367,23 @@ def test_the_service_answers_only_its_paths(service):
     assert status == "404 Not Found"
     assert service.request("GET", "/privacy/")[0] == "200 OK"
     assert ORIGIN in service.request("GET", "/privacy/")[1]
+
+
+def test_newsletter_serve_without_the_secret_exits_2_with_what_to_set(make_project):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    env = {key: value for key, value in os.environ.items() if key != "NEWSLETTER_UNSUBSCRIBE_SECRET"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "serve", "--root", str(make_project()), "--port", "0"],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "set the environment variable NEWSLETTER_UNSUBSCRIBE_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr

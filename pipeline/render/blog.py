@@ -38,8 +38,8 @@ from pipeline.core.model import (
     SignupForm,
     Source,
 )
-from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.core.privacy import consent_text, privacy_paragraphs
+from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
     FEED_PATH,

@@ -43,8 +43,14 @@ STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # running, paused, fini
 class Listmonk(HttpProvider):
     name = "listmonk"
     secret_env = ("NEWSLETTER_LISTMONK_API_USER", "NEWSLETTER_LISTMONK_API_KEY")
-    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists")
-    option_types = {"list_ids": list, "list_uuid": str, "template_id": int, "stage_lists": dict}
+    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists", "stage_list_uuids")
+    option_types = {
+        "list_ids": list,
+        "list_uuid": str,
+        "template_id": int,
+        "stage_lists": dict,
+        "stage_list_uuids": dict,
+    }
     targets_stages = True
 
     def __init__(self, config, env=None):
