@@ -5,6 +5,7 @@ leaves out, which `newsletter check` says once."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -112,7 +113,7 @@ def test_check_says_once_what_the_providers_form_leaves_out(make_project):
         [sys.executable, "-m", "pipeline", "check", "--week", "2026-W48", "--format", "json", "--root", str(root)],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))},
         timeout=120,
     )
     findings = [f for f in json.loads(result.stdout) if f["rule"] == "signup.left-out"]

@@ -26,11 +26,17 @@ ENV = {"NEWSLETTER_UNSUBSCRIBE_SECRET": SECRET, "NEWSLETTER_SMTP_PASSWORD": "unu
 LINK = re.compile(r"https?://\S+/(confirm|preferences)/\?token=[A-Za-z0-9_.-]+")
 
 
+def python_env() -> dict[str, str]:
+    """Our code first on the path, keeping what is there (a shifted clock: tests/clock_shift/)."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, **ENV, "PYTHONPATH": path}
+
+
 class Server:
     """`newsletter serve` in a process of its own, stopped with Ctrl+C (SIGINT) as a person would."""
 
     def __init__(self, root, port: int):
-        env = {**os.environ, **ENV, "PYTHONPATH": str(REPO)}
+        env = python_env()
         command = [sys.executable, "-m", "pipeline", "serve", "--root", str(root), "--port", str(port)]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{port}"
@@ -71,7 +77,7 @@ def journey_project(make_project):
         (root / "newsletter.toml").write_text(config_text, encoding="utf-8")
         result = subprocess.run(
             [sys.executable, "-m", "pipeline", "build", "--week", WEEK, "--root", str(root)],
-            env={**os.environ, **ENV, "PYTHONPATH": str(REPO)},
+            env=python_env(),
             capture_output=True,
             text=True,
             timeout=120,
