@@ -10,7 +10,7 @@ table. Readers sign up (double opt-in), confirm, change their stage and details,
     GET  /privacy/      the short privacy note the form links to
 
 Every POST must come from one of our origins (Origin header), except a mail client's one-click
-unsubscribe, which has none; bodies over MAX_BODY are refused, and each IP may post
+unsubscribe (`List-Unsubscribe=One-Click`, from no page of ours); bodies over MAX_BODY are refused, and each IP may post
 `[readers] posts_per_minute_per_ip` times a minute. Any other path is handed to `fallback` (the
 blog's files when `newsletter serve` serves them), else 404.
 """
@@ -150,7 +150,7 @@ class ReaderService:
             raise self._refuse("400 Bad Request", "The form could not be read", ["Please try again."]) from None
         one_click = text.strip() == ONE_CLICK
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None and not one_click or origin is not None and origin not in self.origins:
+        if not one_click and origin not in self.origins:  # a mail client's one-click POST has no page
             raise self._refuse(
                 "403 Forbidden",
                 "This form must be sent from our own pages",
