@@ -505,11 +505,11 @@ def test_plan_shows_the_ledger_catch_up_for_what_the_provider_did_unrecorded(mem
 
 
 # The outbox provider.
-def test_outbox_is_the_default_provider_with_a_mailto_signup_form(config):
+def test_outbox_is_the_default_provider_with_the_reader_services_signup_form(config):
     provider = get_provider(config)
 
     assert isinstance(provider, OutboxProvider)
-    assert provider.signup_form().action.startswith("mailto:hello@example.com")
+    assert (provider.signup_form().action, provider.signup_form().on_site) == ("subscribe/", True)
 
 
 def test_outbox_stores_the_issue_as_eml_and_campaign_json(outbox, ledger, config):
