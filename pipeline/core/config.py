@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.stage_calendar import StageCalendar
 from pipeline.core.stages import DEFAULT_PREGNANT_STAGE, DEFAULT_STAGES, GENERAL_STAGE
 
 CONFIG_FILE = "newsletter.toml"
@@ -78,6 +79,16 @@ class AudienceConfig:
 
     stages: list = field(default_factory=lambda: list(DEFAULT_STAGES))
     pregnant_stage: str = DEFAULT_PREGNANT_STAGE  # never sees an exercise marked `pregnancy: avoid`; "" for none
+    # A reader's dates pick her stage (pipeline/core/stage_calendar.py): pregnancy, early and later postpartum.
+    dated_stages: list = field(default_factory=lambda: list(DEFAULT_STAGES))
+    early_postpartum_weeks: int = 6
+    postpartum_end_months: int = 24
+
+    @property
+    def calendar(self) -> StageCalendar:
+        if not all(stage in self.stages for stage in self.dated_stages):
+            return StageCalendar(dated_stages=())  # custom stages without the defaults: dates pick nothing
+        return StageCalendar(tuple(self.dated_stages), self.early_postpartum_weeks, self.postpartum_end_months)
 
 
 @dataclass
@@ -267,6 +278,37 @@ def _check_audience(audience: AudienceConfig) -> None:
             f"{CONFIG_FILE}: [audience] pregnant_stage '{audience.pregnant_stage}' is "
             f"not one of the stages ({', '.join(stages) or 'none'}); "
             'name one of them, or set pregnant_stage = "" if no stage is pregnant'
+        )
+    _check_dated_stages(audience)
+
+
+def _check_dated_stages(audience: AudienceConfig) -> None:
+    dated, stages = audience.dated_stages, audience.stages
+    explicit = dated != list(DEFAULT_STAGES)
+    if dated and (len(dated) != 3 or len(set(dated)) != 3):
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] dated_stages must name three different stages: pregnancy, the first "
+            'weeks after the birth, and after them, as in ["pregnant", "postpartum-0-6w", "postpartum-6w-plus"]; '
+            "or [] to not move readers by their dates"
+        )
+    missing = [stage for stage in dated if stage not in stages]
+    if missing and explicit:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] dated_stages: '{missing[0]}' is not one of the stages "
+            f"({', '.join(stages) or 'none'}); name one of them"
+        )
+    if not 1 <= audience.early_postpartum_weeks <= 52:
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] early_postpartum_weeks must be between 1 and 52 (weeks after the birth), "
+            f"not {audience.early_postpartum_weeks}"
+        )
+    if (
+        audience.postpartum_end_months * 30 <= audience.early_postpartum_weeks * 7
+        or audience.postpartum_end_months > 120
+    ):
+        raise ConfigError(
+            f"{CONFIG_FILE}: [audience] postpartum_end_months must be longer than early_postpartum_weeks "
+            f"and at most 120 (months after the birth), not {audience.postpartum_end_months}"
         )
 
 
