@@ -238,7 +238,7 @@ def push(
     options = {"force": force, "test_to": test_to, "schedule_at": when, "send_now": send_now}
     if only_plan:
         for number, built in enumerate(result.emails):  # each stage version is its own campaign
-            click.echo(("\n" if number else "") + describe_email(built.email, provider))
+            click.echo(("\n" if number else "") + describe_email(built.email, provider, when))
             click.echo(plan(provider, ledger, built.email, **options).describe())
         return
     if send_now and not yes:
@@ -266,7 +266,7 @@ def parse_schedule(text: str | None):
     return when
 
 
-def describe_email(email, provider) -> str:
+def describe_email(email, provider, send_at=None) -> str:
     size_kb = len(email.html.encode()) / 1024
     version = f"Version:      {email.issue.stage} (issue key {email.issue.key})\n" if email.issue.stage else ""
     return (
@@ -274,15 +274,15 @@ def describe_email(email, provider) -> str:
         f"Subject:      {email.subject}\n"
         f"Preview text: {email.preview_text}\n"
         f"Size:         {size_kb:.1f} KB HTML, {len(email.text.encode()) / 1024:.1f} KB text\n"
-        f"Audience:     {_audience(provider, email.issue.stage)}"
+        f"Audience:     {_audience(provider, email.issue.stage, send_at)}"
     )
 
 
-def _audience(provider, stage: str | None) -> str:
+def _audience(provider, stage: str | None, send_at=None) -> str:
     from pipeline.deliver.providers.base import UnsupportedFeature
 
     try:
-        return provider.stage_audience(stage)
+        return provider.stage_audience(stage, send_at=send_at)
     except UnsupportedFeature:
         return f"none: {provider.name} cannot send a version to one stage"
 

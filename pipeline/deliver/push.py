@@ -144,7 +144,7 @@ def plan(
         provider.check_schedule(schedule_at)
     stage = email.issue.stage
     try:
-        audience, unsupported = provider.stage_audience(stage), None
+        audience, unsupported = provider.stage_audience(stage, send_at=schedule_at or now), None
     except UnsupportedFeature as error:
         audience, unsupported = "", str(error)
     state = ledger.state(email.issue.key, provider.name)

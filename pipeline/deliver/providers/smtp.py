@@ -15,8 +15,10 @@ again sends to the rest only. The one gap is a kill between the server's "250 OK
 ledger commit: that one subscriber would get the issue twice.
 
 Stage versions (pipeline/core/stages.py): each version is its own campaign (its own issue key) and
-goes to the subscribers it is for: the stage she chose (`subscribers.reader_version`), else her
-first stage tag in `[audience] stages` order, or `general` for a subscriber with none of them.
+goes to the subscribers it is for on the day it goes out (`reader_stages.reader_version`): the
+stage her dates give on that day in `[email] timezone`; without dates, the stage she chose
+(`subscribers.reader_version`), else her first stage tag in `[audience] stages` order, or
+`general` for a subscriber with none of them.
 A subscriber already recorded for another version (or for the one email for everyone) of the
 same week is skipped, so a stage changed half-way through a week's sends never brings her a
 second email.
@@ -30,7 +32,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -40,10 +42,11 @@ from pathlib import Path
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, ProviderError, PushRefused
 from pipeline.core.model import RenderedEmail
-from pipeline.core.stages import base_key, version_key, versions
+from pipeline.core.stages import GENERAL_STAGE, base_key, version_key, versions
 from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers.base import Campaign, Provider
 from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
+from pipeline.deliver.reader_stages import issue_day, reader_version, version_counts
 from pipeline.deliver.smtp.message import (
     personalised_message,
     unsent_placeholder_parts,
@@ -59,7 +62,6 @@ from pipeline.deliver.subscribers import (
     Subscriber,
     SubscriberStore,
     parse_subscribers_csv,
-    reader_version,
     store_path,
 )
 from pipeline.deliver.tokens import (
@@ -121,10 +123,17 @@ class SmtpProvider(LocalCampaigns, Provider):
     def audience(self) -> str:
         return f"{plural(len(self._subscribers_as_now()), 'active subscriber')} in {self._list_name()}"
 
-    def describe_stage_audience(self, stage: str, described: str) -> str:
-        stages = self.config.audience.stages
-        count = sum(1 for person in self._subscribers_as_now() if reader_version(person, stages) == stage)
-        return f"{described}: {plural(count, 'active subscriber')} in {self._list_name()}"
+    def describe_stage_audience(self, stage: str, described: str, send_at: datetime | None = None) -> str:
+        day = self._send_day(send_at)
+        counts = version_counts(self._subscribers_as_now(), day, self.config.audience)
+        rule = f"readers whose dates (or, without dates, stage) put them in '{stage}' on {day.isoformat()}"
+        if stage == GENERAL_STAGE:
+            rule = f"readers with no stage on {day.isoformat()}"
+        return f"{rule}: {plural(counts[stage], 'active subscriber')} in {self._list_name()}"
+
+    def _send_day(self, send_at: datetime | None = None) -> date:
+        """The day a send at `send_at` (default: now) counts as, in `[email] timezone`."""
+        return issue_day(send_at or self.clock(), self.config.email.timezone)
 
     def _list_name(self) -> str:
         return self.settings.subscribers or store_path(self.config).relative_to(self.config.root).as_posix()
@@ -209,11 +218,11 @@ class SmtpProvider(LocalCampaigns, Provider):
             )
         done = set(ledger.recipients(record["issue_key"], self.name)) | set(record["refused"])
         done |= self._sent_another_version(record, ledger)
-        stage, stages = record.get("stage"), self.config.audience.stages
+        stage, day = record.get("stage"), self._send_day()
         return [
             person
             for person in everyone
-            if person.key not in done and (stage is None or reader_version(person, stages) == stage)
+            if person.key not in done and (stage is None or reader_version(person, day, self.config.audience) == stage)
         ]
 
     def _sent_another_version(self, record: dict, ledger: Ledger) -> set[str]:
