@@ -49,6 +49,7 @@ class Fault:
     handle_first: bool = False
     times: int = 1
     check_reply: bool = True  # False for bodies deliberately off the spec
+    skip: int = 0  # let this many matching requests through first (a fault in the middle of a run)
 
     def matches(self, request: Request) -> bool:
         return (self.method is None or request.method == self.method) and re.search(self.path, request.path) is not None
@@ -153,6 +154,9 @@ class FakeProvider:
         with self.lock:
             for fault in self.faults:
                 if fault.times and fault.matches(request):
+                    if fault.skip:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None

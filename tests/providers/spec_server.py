@@ -128,6 +128,14 @@ def _listmonk_error_replies(spec: dict) -> None:
                 operation["responses"].setdefault("default", error)
 
 
+def _listmonk_target_list_ids(spec: dict) -> None:
+    """`SubscriberQueryRequest.target_list_ids` says `type: integer` with `items`: a YAML slip for
+    an array, which is what the server binds (`subQueryReq.TargetListIDs []int`,
+    cmd/subscribers.go) and what docs/docs/content/apis/subscribers.md sends."""
+    schema = spec["components"]["schemas"]["SubscriberQueryRequest"]["properties"]["target_list_ids"]
+    schema["type"] = "array"
+
+
 def _mailchimp_empty_bodies(spec: dict) -> None:
     """204 replies carry `content: {}`: no body, in OpenAPI terms, but openapi-core then
     expects one. Dropping the empty map says the same thing in a form it reads right."""
@@ -149,7 +157,8 @@ SPEC_FILES = {
     "mailchimp": SpecFile("mailchimp.json", (_mailchimp_empty_bodies,)),
     "kit": SpecFile("kit.json", (_drop_kit_authorization_header, _kit_broadcast_replies, _kit_filter_group_replies)),
     "listmonk": SpecFile(
-        "listmonk.yaml", (_listmonk_campaign_fields, _listmonk_campaign_replies, _listmonk_error_replies)
+        "listmonk.yaml",
+        (_listmonk_campaign_fields, _listmonk_campaign_replies, _listmonk_error_replies, _listmonk_target_list_ids),
     ),
 }
 

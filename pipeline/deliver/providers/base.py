@@ -5,9 +5,9 @@ how to talk to one service. Each provider is one module in this package (like an
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from pipeline.core.config import Config
@@ -24,6 +24,29 @@ class Campaign:
     status: str  # "draft", "scheduled" or "sent"
     content_hash: str | None = None  # when the provider can store it for us
     url: str = ""
+
+
+@dataclass(frozen=True)
+class ListReader:
+    """One subscriber as a provider's list holds her, for the stage sync: her id there, the dates
+    stored in her custom fields (None when absent; `unreadable` names a field that held no date),
+    and the stages she is in now (stage tags, or stage lists for listmonk, by stage name)."""
+
+    id: str
+    email: str
+    stages: frozenset[str]
+    due_date: date | None = None
+    birth_date: date | None = None
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """Put `reader` into `add` (a stage name, or None) and take her out of `remove`."""
+
+    reader: ListReader
+    add: str | None
+    remove: tuple[str, ...]
 
 
 class UnsupportedFeature(ProviderError):
@@ -89,10 +112,10 @@ class Provider:
     # update_draft.
     targets_stages: ClassVar[bool] = False
 
-    def stage_audience(self, stage: str | None) -> str:
-        """Who the version for `stage` reaches, in words. Raises UnsupportedFeature when this
-        provider cannot target a stage, ConfigError when an id it needs is missing. push.plan()
-        calls it before anything changes."""
+    def stage_audience(self, stage: str | None, send_at: datetime | None = None) -> str:
+        """Who the version for `stage` reaches, in words, on the day of `send_at` (default: now).
+        Raises UnsupportedFeature when this provider cannot target a stage, ConfigError when an
+        id it needs is missing. push.plan() calls it before anything changes."""
         if stage is None:
             return self.audience()
         if not self.targets_stages:
@@ -101,14 +124,15 @@ class Provider:
                 "this week has stage-specific content, so use a provider that can (see docs/providers.md)"
             )
         self.check_stage_target(stage)
-        return self.describe_stage_audience(stage, self.targeting(stage).describe())
+        return self.describe_stage_audience(stage, self.targeting(stage).describe(), send_at=send_at)
 
     def check_stage_target(self, stage: str) -> None:
         """Raise ConfigError when an id this provider needs to reach `stage` (a tag, a list) is
         missing, so the push stops before anything changes. Nothing to check by default."""
 
-    def describe_stage_audience(self, stage: str, rule: str) -> str:
-        """`rule` (the stage's audience rule in words) with what this provider adds to it."""
+    def describe_stage_audience(self, stage: str, rule: str, send_at: datetime | None = None) -> str:
+        """`rule` (the stage's audience rule in words) with what this provider adds to it; a
+        provider that works out each reader's stage itself counts them for the day of `send_at`."""
         return rule
 
     def targeting(self, stage: str) -> Targeting:
@@ -121,6 +145,19 @@ class Provider:
         that out, as `targeting()` does, has none; one that relies on lists or filters it
         cannot combine looks."""
         return []
+
+    # The stage sync (pipeline/deliver/stage_sync.py): read every subscriber's dates and stages,
+    # then change only stage tags (or stage lists). A provider that can sets `syncs_stages`.
+    syncs_stages: ClassVar[bool] = False
+    stage_of_general: ClassVar[str | None] = None  # the stage a reader past her dated stages is put in
+
+    def list_readers(self) -> Iterator[ListReader]:
+        """Every subscriber on the list, page by page."""
+        raise UnsupportedFeature(f"provider '{self.name}' cannot sync reader stages")
+
+    def change_stages(self, changes: Sequence[StageChange]) -> None:
+        """Carry out `changes`, touching no other tag, field or status."""
+        raise UnsupportedFeature(f"provider '{self.name}' cannot sync reader stages")
 
     # Campaign operations used by pipeline/deliver/push.py.
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:

@@ -11,13 +11,15 @@ earlier stages', or, for `general`, none of the stage tags - so nobody matches t
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from pipeline.core.errors import ProviderError
 from pipeline.core.model import RenderedEmail, SignupForm
 from pipeline.core.stages import answer_stages
-from pipeline.deliver.providers.base import Campaign
+from pipeline.deliver.providers.base import Campaign, ListReader, StageChange
 from pipeline.deliver.providers.http import (
     ErrorDetail,
     HeaderAuth,
@@ -32,14 +34,18 @@ CONTENT_HASH = "newsletter_content_hash"
 API_VERSION = "2026-04-01"  # pinned so a newsletter's own default version cannot change behaviour
 LOOKUP_PAGES = 20  # newest emails first; an issue's email is near the top
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # every other live status: out of our hands
+LIST_PAGES = 10_000  # of 100 subscribers (Buttondown's page; the list has no page_size)
+BULK_IDS = 200  # subscribers per bulk action (more is a 400 max_bulk_actions_exceeded)
+BULK_POLLS = 30  # a bulk action runs in the background; look at it this many times, a second apart
 
 
 class Buttondown(HttpProvider):
     name = "buttondown"
     secret_env = ("NEWSLETTER_BUTTONDOWN_API_KEY",)
-    option_keys = ("username", "stage_tags")
-    option_types = {"username": str, "stage_tags": dict}
+    option_keys = ("username", "stage_tags", "due_date_field", "birth_date_field")
+    option_types = {"username": str, "stage_tags": dict, "due_date_field": str, "birth_date_field": str}
     targets_stages = True
+    syncs_stages = True
     default_api_url = "https://api.buttondown.com/v1"
 
     def auth(self):
@@ -148,6 +154,64 @@ class Buttondown(HttpProvider):
         if email.issue.stage:
             fields["filters"] = self._filters(email.issue.stage)
         return fields
+
+    # The stage sync. Subscribers carry tag *names*; bulk actions and filters take tag ids.
+    def list_readers(self) -> Iterator[ListReader]:
+        stage_of_name = self._stage_tag_names()
+        for page in range(1, LIST_PAGES + 1):
+            body = self.http.get("/subscribers", "list the subscribers", params={"page": page}).json()
+            for person in body.get("results", []):
+                held = frozenset(stage_of_name[tag] for tag in person.get("tags") or [] if tag in stage_of_name)
+                yield self.reader_from_fields(
+                    person["id"], person.get("email_address", ""), held, person.get("metadata")
+                )
+            if not body.get("next"):
+                return
+
+    def _stage_tag_names(self) -> dict[str, str]:
+        """Tag name -> stage, from `GET /tags` and `[provider] stage_tags` (ids)."""
+        stage_of_id = {
+            tag_id: stage for stage, tag_id in self.stage_ids("stage_tags", "Buttondown tag id", (str,)).items()
+        }
+        names: dict[str, str] = {}
+        for page in range(1, LIST_PAGES + 1):
+            body = self.http.get("/tags", "list the tags", params={"page": page, "page_size": 1000}).json()
+            names |= {
+                tag["name"]: stage_of_id[tag["id"]] for tag in body.get("results", []) if tag["id"] in stage_of_id
+            }
+            if not body.get("next"):
+                break
+        return names
+
+    def change_stages(self, changes: Sequence[StageChange]) -> None:
+        tag_ids = self.stage_ids("stage_tags", "Buttondown tag id", (str,))
+        batches: dict[tuple[str, str], list[str]] = {}
+        for change in changes:
+            for stage in change.remove:
+                batches.setdefault(("remove", stage), []).append(change.reader.id)
+            if change.add:
+                batches.setdefault(("add", change.add), []).append(change.reader.id)
+        for (action, stage), ids in sorted(batches.items(), key=lambda item: item[0][0] != "remove"):
+            for start in range(0, len(ids), BULK_IDS):
+                metadata = {"action": action, "tag_ids": [tag_ids[stage]], "ids": ids[start : start + BULK_IDS]}
+                body = {"type": "apply_tags", "metadata": metadata}
+                made = self.http.post("/bulk_actions", f"{action} the stage tag '{stage}'", json=body).json()
+                self._wait_for_bulk_action(made)
+
+    def _wait_for_bulk_action(self, action: dict) -> None:
+        for _ in range(BULK_POLLS):
+            if action.get("status") == "processed":
+                return
+            if action.get("status") == "failed":
+                raise ProviderError(
+                    f"buttondown could not change stage tags: bulk action {action.get('id')} failed; run the sync again"
+                )
+            type(self.http).sleep(1.0)
+            action = self.http.get(f"/bulk_actions/{quote(action['id'])}", "check a bulk action").json()
+        raise ProviderError(
+            f"buttondown is still working on bulk action {action.get('id')}; run the sync again in a minute "
+            "to check it finished"
+        )
 
     def _filters(self, stage: str) -> dict[str, Any]:
         rule, tag_ids = self.targeting(stage), self.stage_ids("stage_tags", "Buttondown tag id", (str,))

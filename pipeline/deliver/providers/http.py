@@ -31,7 +31,8 @@ from requests.auth import AuthBase
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, ProviderError
 from pipeline.core.stages import answer_stages
-from pipeline.deliver.providers.base import Provider
+from pipeline.deliver.providers.base import ListReader, Provider
+from pipeline.deliver.reader_stages import stored_date
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +368,27 @@ class HttpProvider(Provider):
 
     def reply_to(self) -> str:
         return self.config.email.reply_to or self.config.email.sender_address
+
+    # The stage sync: where a reader's dates sit in her custom fields.
+    DATE_FIELD_KEYS: ClassVar[tuple[str, str]] = ("due_date_field", "birth_date_field")
+    default_date_fields: ClassVar[tuple[str, str]] = ("due_date", "birth_date")
+
+    def date_fields(self) -> tuple[str, str]:
+        """The names of the due-date and birth-date fields (`[provider] due_date_field`, ...)."""
+        options, keys = self.config.provider.options, zip(self.DATE_FIELD_KEYS, self.default_date_fields, strict=True)
+        return tuple(options.get(key) or default for key, default in keys)
+
+    def reader_from_fields(self, reader_id: str, email: str, stages: frozenset[str], fields: Any) -> ListReader:
+        """A ListReader from her custom fields (a dict, or anything else meaning none)."""
+        fields = fields if isinstance(fields, dict) else {}
+        dates, unreadable = [], None
+        for name in self.date_fields():
+            try:
+                dates.append(stored_date(fields.get(name)))
+            except ValueError:
+                dates.append(None)
+                unreadable = name
+        return ListReader(str(reader_id), email, stages, dates[0], dates[1], unreadable)
 
     def stage_ids(
         self, key: str, what: str, types: tuple[type, ...], stages: Iterable[str] | None = None

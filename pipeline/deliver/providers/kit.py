@@ -15,6 +15,7 @@ read (`GET /v4/tags/{id}/subscribers`), and anyone with two stage tags stops the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from urllib.parse import quote
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ProviderError
 from pipeline.core.model import RenderedEmail, SignupForm
-from pipeline.deliver.providers.base import Campaign
+from pipeline.deliver.providers.base import Campaign, ListReader, StageChange
 from pipeline.deliver.providers.http import (
     ErrorDetail,
     HeaderAuth,
@@ -38,15 +39,24 @@ from pipeline.deliver.providers.http import (
 PAGE_SIZE = 100
 LOOKUP_PAGES = 20
 TAGGED_PAGES = 100  # of 1000 subscribers each
+LIST_PAGES = 10_000  # of 1000 subscribers each
+BULK_TAGGINGS = 100  # Kit handles a bulk request of up to 100 at once; more go to a background job
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}
 
 
 class Kit(HttpProvider):
     name = "kit"
     secret_env = ("NEWSLETTER_KIT_API_KEY",)
-    option_keys = ("form_id", "email_template_id", "stage_tags")
-    option_types = {"form_id": (str, int), "email_template_id": int, "stage_tags": dict}
+    option_keys = ("form_id", "email_template_id", "stage_tags", "due_date_field", "birth_date_field")
+    option_types = {
+        "form_id": (str, int),
+        "email_template_id": int,
+        "stage_tags": dict,
+        "due_date_field": str,
+        "birth_date_field": str,
+    }
     targets_stages = True
+    syncs_stages = True
     default_api_url = "https://api.kit.com/v4"
     backoff_base = 5.0  # a 429 carries no Retry-After; the limit is per 60 s window
 
@@ -117,13 +127,46 @@ class Kit(HttpProvider):
         others = set().union(*(emails for other, emails in readers.items() if other != rule.include))
         return sorted(readers[rule.include] & others)
 
-    def _tagged(self, tag_id: int) -> set[str]:
+    # The stage sync. The subscriber list carries no tags: each stage tag's subscribers are read first.
+    def list_readers(self) -> Iterator[ListReader]:
+        tag_ids = self.stage_ids("stage_tags", "Kit tag id", (int,))
+        holders = {stage: self._tagged(tag_id, key="id") for stage, tag_id in tag_ids.items()}
+        params: dict[str, Any] = {"per_page": 1000, "status": "active"}
+        for _ in range(LIST_PAGES):
+            body = self.http.get("/subscribers", "list the subscribers", params=params).json()
+            for person in body.get("subscribers", []):
+                held = frozenset(stage for stage, ids in holders.items() if str(person["id"]) in ids)
+                yield self.reader_from_fields(person["id"], person.get("email_address", ""), held, person.get("fields"))
+            pagination = body.get("pagination") or {}
+            if not pagination.get("has_next_page") or not pagination.get("end_cursor"):
+                return
+            params["after"] = pagination["end_cursor"]
+
+    def change_stages(self, changes: Sequence[StageChange]) -> None:
+        tag_ids = self.stage_ids("stage_tags", "Kit tag id", (int,))
+        removals = [(tag_ids[stage], change.reader.id) for change in changes for stage in change.remove]
+        additions = [(tag_ids[change.add], change.reader.id) for change in changes if change.add]
+        for method, taggings, what in (
+            ("DELETE", removals, "remove stage tags"),
+            ("POST", additions, "add stage tags"),
+        ):
+            for start in range(0, len(taggings), BULK_TAGGINGS):
+                chunk = [
+                    {"tag_id": tag, "subscriber_id": int(person)}
+                    for tag, person in taggings[start : start + BULK_TAGGINGS]
+                ]
+                response = self.http.request(method, "/bulk/tags/subscribers", what, json={"taggings": chunk})
+                failures = (json_body(response) or {}).get("failures") or []
+                if failures:
+                    raise ProviderError(f"kit could not {what} for {len(failures)} subscribers; run the sync again")
+
+    def _tagged(self, tag_id: int, key: str = "email_address") -> set[str]:
         """The addresses of the active subscribers with this tag."""
         params: dict[str, Any] = {"per_page": 1000, "status": "active"}
         found: set[str] = set()
         for _ in range(TAGGED_PAGES):
             body = self.http.get(f"/tags/{tag_id}/subscribers", "read who has a stage tag", params=params).json()
-            found |= {str(person.get("email_address", "")).lower() for person in body.get("subscribers", [])}
+            found |= {str(person.get(key, "")).lower() for person in body.get("subscribers", [])}
             pagination = body.get("pagination") or {}
             if not pagination.get("has_next_page") or not pagination.get("end_cursor"):
                 return found

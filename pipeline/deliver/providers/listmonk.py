@@ -14,14 +14,15 @@ and anyone subscribed to two of them stops the push.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from pipeline.core.errors import ConfigError, ProviderError
 from pipeline.core.model import RenderedEmail, SignupForm
-from pipeline.core.stages import versions
-from pipeline.deliver.providers.base import Campaign
+from pipeline.core.stages import GENERAL_STAGE, versions
+from pipeline.deliver.providers.base import Campaign, ListReader, StageChange
 from pipeline.deliver.providers.http import (
     ErrorDetail,
     HeaderAuth,
@@ -37,24 +38,31 @@ from pipeline.deliver.providers.http import (
 PAGE_SIZE = 100
 LOOKUP_PAGES = 20
 SUBSCRIBER_PAGES = 1000
+LIST_PAGES = 100_000  # of up to 50 (the server's cap on per_page)
+SYNC_BATCH = 500  # subscriber ids per list change
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # running, paused, finished...: out of our hands
 
 
 class Listmonk(HttpProvider):
     name = "listmonk"
     secret_env = ("NEWSLETTER_LISTMONK_API_USER", "NEWSLETTER_LISTMONK_API_KEY")
-    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists", "stage_list_uuids")
+    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists", "stage_list_uuids", "due_date_field", "birth_date_field")
     option_types = {
         "list_ids": list,
         "list_uuid": str,
         "template_id": int,
         "stage_lists": dict,
         "stage_list_uuids": dict,
+        "due_date_field": str,
+        "birth_date_field": str,
     }
+    syncs_stages = True
+    stage_of_general = GENERAL_STAGE  # readers past their dated stages go on the `general` list
     targets_stages = True
 
     def __init__(self, config, env=None):
         super().__init__(config, env)
+        self._statuses: dict[str, str] = {}  # reader id -> her status on the newsletter's lists, from the sync's read
         list_ids = config.provider.options.get("list_ids", [])
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in list_ids):
             raise ConfigError(
@@ -116,7 +124,7 @@ class Listmonk(HttpProvider):
         numbers = self.list_ids()
         return f"the subscribers of list{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
 
-    def describe_stage_audience(self, stage: str, rule: str) -> str:
+    def describe_stage_audience(self, stage: str, rule: str, send_at=None) -> str:
         return f"the subscribers of list {self.lists_for(stage)[0]} ({rule})"
 
     def readers_in_two_versions(self, stage: str) -> list[str]:
@@ -144,6 +152,46 @@ class Listmonk(HttpProvider):
             f"listmonk: the stage lists hold more than {SUBSCRIBER_PAGES * PAGE_SIZE} "
             "subscribers; check them for readers on two lists in listmonk itself"
         )
+
+    # The stage sync: stage lists (and `general`) are joined with the status she has on the
+    # newsletter's lists, so a reader who has not confirmed yet is not confirmed by a stage list.
+    def list_readers(self) -> Iterator[ListReader]:
+        stage_of_list = {number: stage for stage, number in self.stage_lists().items()}
+        base = set(self.list_ids())
+        params: dict[str, Any] = {"list_id": sorted(base | set(stage_of_list)), "per_page": PAGE_SIZE}
+        for page in range(1, LIST_PAGES + 1):
+            data = self.http.get("/subscribers", "list the subscribers", params=params | {"page": page}).json()["data"]
+            results = data.get("results") or []
+            for person in results:
+                lists = {item.get("id"): item.get("subscription_status") for item in person.get("lists") or []}
+                status = _base_status(lists, base)
+                if status is None or person.get("status") == "blocklisted":
+                    continue  # not (or no longer) a reader of the newsletter: left alone
+                held = frozenset(
+                    stage_of_list[n] for n, s in lists.items() if n in stage_of_list and s != "unsubscribed"
+                )
+                reader = self.reader_from_fields(person["id"], person.get("email", ""), held, person.get("attribs"))
+                self._statuses[reader.id] = status
+                yield reader
+            if page * (data.get("per_page") or PAGE_SIZE) >= data.get("total", 0) or not results:
+                return
+
+    def change_stages(self, changes: Sequence[StageChange]) -> None:
+        lists = self.stage_lists()
+        batches: dict[tuple[str, str, str | None], list[int]] = {}
+        for change in changes:
+            for stage in change.remove:
+                batches.setdefault(("remove", stage, None), []).append(int(change.reader.id))
+            if change.add:
+                status = self._statuses.get(change.reader.id, "unconfirmed")
+                batches.setdefault(("add", change.add, status), []).append(int(change.reader.id))
+        for (action, stage, status), ids in sorted(batches.items(), key=lambda item: item[0][0] != "remove"):
+            for start in range(0, len(ids), SYNC_BATCH):
+                body: dict[str, Any] = {"ids": ids[start : start + SYNC_BATCH], "action": action}
+                body["target_list_ids"] = [lists[stage]]
+                if status:
+                    body["status"] = status
+                self.http.put("/subscribers/lists", f"{action} readers on the '{stage}' list", json=body)
 
     def find_campaign(self, issue_key: str, known_id: str | None) -> Campaign | None:
         if known_id:
@@ -260,3 +308,12 @@ def _list_numbers(campaign: dict) -> list[int]:
 
 
 PROVIDER = Listmonk
+
+
+def _base_status(lists: dict, base: set[int]) -> str | None:
+    """Her subscription status on the newsletter's own lists: confirmed if on any, else
+    unconfirmed; None when she is on none of them (or unsubscribed from all)."""
+    statuses = {status for number, status in lists.items() if number in base and status != "unsubscribed"}
+    if not statuses:
+        return None
+    return "confirmed" if "confirmed" in statuses else "unconfirmed"

@@ -12,15 +12,16 @@ earlier stage, or, for `general`, with none of the stage tags. So nobody matches
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from requests.auth import HTTPBasicAuth
 
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, ProviderError
 from pipeline.core.model import RenderedEmail, SignupForm
-from pipeline.deliver.providers.base import Campaign, UnsupportedFeature
+from pipeline.deliver.providers.base import Campaign, ListReader, StageChange, UnsupportedFeature
 from pipeline.deliver.providers.http import (
     ErrorDetail,
     HttpProvider,
@@ -35,14 +36,25 @@ STATUSES = {"save": "draft", "schedule": "scheduled"}  # sending, sent, canceled
 PAGE_SIZE = 100
 LOOKUP_PAGES = 10
 CAMPAIGN_FIELDS = "id,web_id,status,settings.title"
+MEMBER_PAGE = 1000  # the most `count` takes
+MEMBER_FIELDS = "total_items,members.id,members.email_address,members.merge_fields,members.tags"
+SEGMENT_BATCH = 500  # members added or removed per static-segment call
 
 
 class Mailchimp(HttpProvider):
     name = "mailchimp"
     secret_env = ("NEWSLETTER_MAILCHIMP_API_KEY",)
-    option_keys = ("list_id", "form_action", "stage_tags")
-    option_types = {"list_id": str, "form_action": str, "stage_tags": dict}
+    option_keys = ("list_id", "form_action", "stage_tags", "due_date_field", "birth_date_field")
+    option_types = {
+        "list_id": str,
+        "form_action": str,
+        "stage_tags": dict,
+        "due_date_field": str,
+        "birth_date_field": str,
+    }
     targets_stages = True
+    syncs_stages = True
+    default_date_fields = ("DUEDATE", "BIRTHDATE")  # merge tags: capitals, at most 10 characters
 
     def api_key(self) -> str:
         return self.secret(self.secret_env[0])
@@ -135,6 +147,49 @@ class Mailchimp(HttpProvider):
             if (page + 1) * PAGE_SIZE >= body.get("total_items", 0):
                 return None
         return None
+
+    # The stage sync. A tag is a static segment: its id is the one `[provider] stage_tags` holds.
+    def list_readers(self) -> Iterator[ListReader]:
+        stage_of_id = {tag: stage for stage, tag in self.stage_ids("stage_tags", "Mailchimp tag id", (int,)).items()}
+        path, offset = f"/lists/{quote(self.list_id())}/members", 0
+        while True:
+            params = {"count": MEMBER_PAGE, "offset": offset, "status": "subscribed", "fields": MEMBER_FIELDS}
+            body = self.http.get(path, "list the audience's members", params=params).json()
+            members = body.get("members") or []
+            for member in members:
+                held = frozenset(
+                    stage_of_id[t.get("id")] for t in member.get("tags") or [] if t.get("id") in stage_of_id
+                )
+                yield self.reader_from_fields(
+                    member["id"], member.get("email_address", ""), held, member.get("merge_fields")
+                )
+            offset += len(members)
+            if not members or offset >= body.get("total_items", 0):
+                return
+
+    def change_stages(self, changes: Sequence[StageChange]) -> None:
+        tag_ids = self.stage_ids("stage_tags", "Mailchimp tag id", (int,))
+        moves: dict[str, dict[str, list[str]]] = {}
+        for change in changes:
+            for stage in change.remove:
+                moves.setdefault(stage, {"members_to_add": [], "members_to_remove": []})["members_to_remove"].append(
+                    change.reader.email
+                )
+            if change.add:
+                moves.setdefault(change.add, {"members_to_add": [], "members_to_remove": []})["members_to_add"].append(
+                    change.reader.email
+                )
+        for stage, lists in moves.items():
+            path = f"/lists/{quote(self.list_id())}/segments/{tag_ids[stage]}"
+            for key, emails in lists.items():
+                for start in range(0, len(emails), SEGMENT_BATCH):
+                    body = {key: emails[start : start + SEGMENT_BATCH]}
+                    reply = self.http.post(path, f"change who has the stage tag '{stage}'", json=body).json()
+                    if reply.get("error_count"):
+                        raise ProviderError(
+                            f"mailchimp refused {reply['error_count']} of the stage tag changes for '{stage}' "
+                            f"({(reply.get('errors') or [{}])[0].get('error', 'no reason given')}); run the sync again"
+                        )
 
     def audience(self) -> str:
         return f"every subscribed member of Mailchimp audience {self.list_id()}"
