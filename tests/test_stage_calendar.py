@@ -173,7 +173,7 @@ class TestDateProblems:
         assert "is in the future" in self.problem(birth_date=TODAY + timedelta(days=2))
 
     def test_a_birth_date_in_the_far_past_is_refused(self):
-        assert "more than 24 months ago" in self.problem(birth_date=TODAY.replace(year=TODAY.year - 30))
+        assert "more than 24 months ago" in self.problem(birth_date=add_months(TODAY, -360))
 
 
 class TestPersonalLine:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.options import fail_cleanly, root_option
+from pipeline.core import clock
 from pipeline.core.config import Config, load_config
 from pipeline.core.errors import PipelineError
 from pipeline.core.weeks import parse_week
@@ -196,6 +197,12 @@ def report_reviews(console: Console, result, config: Config) -> int:
 @click.option("--send-now", is_flag=True, help="Send to the whole list now (asks for confirmation on a terminal).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --send-now.")
 @click.option("--force", is_flag=True, help="Update a draft that was already pushed with different content.")
+@click.option(
+    "--no-sync",
+    "no_sync",
+    is_flag=True,
+    help="Do not set the readers' stage tags from their dates before a send (newsletter subscribers sync).",
+)
 @output_options
 @pass_output
 @fail_cleanly
@@ -210,6 +217,7 @@ def push(
     send_now: bool,
     yes: bool,
     force: bool,
+    no_sync: bool,
 ):
     """Build the week's email and hand it to the mailing-list provider, exactly once.
 
@@ -221,6 +229,8 @@ def push(
     from pipeline.deliver.ledger import Ledger, ledger_path
     from pipeline.deliver.providers import get_provider
     from pipeline.deliver.push import plan, push_issue
+    from pipeline.deliver.reader_stages import issue_day
+    from pipeline.deliver.stage_sync import sync_configured, sync_stages
 
     started = time.perf_counter()
     config = open_config(root)
@@ -236,18 +246,37 @@ def push(
     report_reviews(console, result, config)
     ledger = Ledger(ledger_path(config.state_dir))
     options = {"force": force, "test_to": test_to, "schedule_at": when, "send_now": send_now}
+    sync = not no_sync and sync_configured(provider)
     if only_plan:
+        if sync:
+            click.echo(_sync_plan_text(provider, when, config))
         for number, built in enumerate(result.emails):  # each stage version is its own campaign
             click.echo(("\n" if number else "") + describe_email(built.email, provider, when))
             click.echo(plan(provider, ledger, built.email, **options).describe())
         return
     if send_now and not yes:
         confirm_send_now([built.email for built in result.emails], provider)
+    if sync and (send_now or when):
+        day = issue_day(when or clock.now(), config.email.timezone)
+        console.info(sync_stages(provider, day).describe(done=True))
     for built in result.emails:
         with console.reporting():
             outcome = push_issue(provider, ledger, built.email, built.eml, **options)
         console.info(outcome.message)
     console.summary(f"Done in {seconds(time.perf_counter() - started)}.")
+
+
+def _sync_plan_text(provider, when, config) -> str:
+    """What the sync before the send would change, and each version's readers on the send day."""
+    from pipeline.deliver.reader_stages import issue_day
+    from pipeline.deliver.stage_sync import plan_sync, version_summary
+
+    day = issue_day(when or clock.now(), config.email.timezone)
+    result = plan_sync(provider, day)
+    return (
+        f"Stage sync before the send (--no-sync to skip):\n{result.describe(done=False)}\n"
+        f"Readers per version on {day.isoformat()}: {version_summary(result, config.audience.stages)}\n"
+    )
 
 
 def parse_schedule(text: str | None):

@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from pipeline.cli.options import fail_cleanly, root_option
+from pipeline.core import clock
 from pipeline.core.config import load_config
+from pipeline.core.errors import ConfigError
 from pipeline.deliver.subscribers import (
     ACTIVE,
     CSV_COLUMNS,
@@ -54,8 +56,13 @@ def import_command(csv_file: Path, root: Path):
     unsubscribed stay unsubscribed. A date needs dates_consent_at (when she agreed to our keeping
     it). Nothing is imported if any row is wrong."""
     config = load_config(root)
+    today = clock.today(config.email.timezone)
+
+    def check_dates(due, born):
+        return config.audience.calendar.date_problem(today, due_date=due, birth_date=born)
+
     people = parse_subscribers_csv(
-        csv_file.read_text(encoding="utf-8-sig"), str(csv_file), stages=config.audience.stages
+        csv_file.read_text(encoding="utf-8-sig"), str(csv_file), stages=config.audience.stages, check_dates=check_dates
     )
     with SubscriberStore.for_config(config) as store:
         report = store.import_subscribers(people)
@@ -131,3 +138,35 @@ def remove_command(address: str, forget: bool, root: Path):
         click.echo(f"{email} was not on the list; recorded as unsubscribed so it is never sent to.")
     else:
         click.echo(f"{email}: {outcome}.")
+
+
+@subscribers.command("sync")
+@click.option("--plan", "only_plan", is_flag=True, help="Change nothing; print what the sync would change.")
+@click.option("--provider", "provider_name", metavar="NAME", help="Sync this provider instead of [provider] name.")
+@root_option
+@fail_cleanly
+def sync_command(only_plan: bool, provider_name: str | None, root: Path):
+    """Set each subscriber's stage tag at the provider from the due date or birth date stored
+    there, for today in [email] timezone.
+
+    Only stage tags (listmonk: stage lists) change, never another tag, field or status; readers
+    without dates keep the stage tag they have. Running it again changes nothing."""
+    from pipeline.deliver.providers import get_provider
+    from pipeline.deliver.stage_sync import sync_stages
+
+    config = load_config(root)
+    if provider_name:
+        config.provider.name = provider_name
+    provider = get_provider(config)
+    if not provider.syncs_stages:
+        click.echo(
+            f"Nothing to sync: provider '{provider.name}' keeps no dates of its own; smtp works out each "
+            "reader's stage from the subscriber list at every send."
+        )
+        return
+    if not config.audience.calendar.uses_dates:
+        raise ConfigError(
+            "newsletter.toml: [audience] dated_stages is empty, so dates pick no stage; set it to sync stage tags"
+        )
+    result = sync_stages(provider, clock.today(config.email.timezone), only_plan=only_plan)
+    click.echo(result.describe(done=not only_plan))

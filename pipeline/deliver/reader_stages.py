@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,16 @@ def version_counts(people: Iterable, day: date, audience: AudienceConfig) -> dic
 def personal_line(person: Subscriber, day: date, audience: AudienceConfig) -> str | None:
     """ "You are 24 weeks pregnant" / "Your baby is 3 weeks old" for her, or None."""
     return audience.calendar.personal_line(day, due_date=person.due_date, birth_date=person.birth_date)
+
+
+def baby_arrived(person: Subscriber, day: date, consent_at: datetime | None = None) -> Subscriber:
+    """ "My baby has arrived" on `day`: her birth date set, so her stage follows from it at once
+    (early postpartum from that day, whatever her due date said). Storing it needs her consent:
+    the one she gave for her due date, or `consent_at` when she gives it now."""
+    consent = person.dates_consent_at or consent_at
+    if consent is None:
+        raise ValueError("a birth date is kept only with her consent: ask for it before saving the date")
+    return replace(person, birth_date=day, dates_consent_at=consent)
 
 
 def issue_day(when: datetime, zone: str) -> date:

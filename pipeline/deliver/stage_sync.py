@@ -62,6 +62,20 @@ class SyncPlan:
         return "\n".join(lines)
 
 
+STAGE_ID_KEYS = ("stage_tags", "stage_lists")
+
+
+def sync_configured(provider: Provider) -> bool:
+    """Whether `push` syncs before a send: the provider can, dates pick stages, and the stage
+    tags (or lists) are set up. Without them there is nothing to sync to, and a push goes on."""
+    options = provider.config.provider.options
+    return (
+        provider.syncs_stages
+        and provider.config.audience.calendar.uses_dates
+        and any(options.get(key) for key in STAGE_ID_KEYS)
+    )
+
+
 def plan_sync(provider: Provider, day: date) -> SyncPlan:
     """Read the whole list and work out every change; changes nothing."""
     audience = provider.config.audience

@@ -182,6 +182,9 @@ def parse_stage(text: str, stages: Sequence[str] | None) -> str | None:
     return stage
 
 
+DateCheck = Callable[[date | None, date | None], str | None]
+
+
 def parse_iso_date(text: str, what: str) -> date | None:
     text = text.strip()
     if not text:
@@ -192,11 +195,14 @@ def parse_iso_date(text: str, what: str) -> date | None:
         raise ValueError(f"{what} must be a date written YYYY-MM-DD") from None
 
 
-def parse_subscribers_csv(text: str, path: str, stages: Sequence[str] | None = None) -> list[Subscriber]:
+def parse_subscribers_csv(
+    text: str, path: str, stages: Sequence[str] | None = None, check_dates: DateCheck | None = None
+) -> list[Subscriber]:
     """A CSV with a header row: an `email` column, optional `name`, `tags` (separated by spaces,
     commas or semicolons), `stage`, `due_date`, `birth_date` and `dates_consent_at` (dates are
     health data: a row with a date needs the time she consented); other columns are ignored.
-    Every problem is reported at once."""
+    `check_dates(due, birth)` says what is wrong with a row's dates (e.g. a due date years away;
+    StageCalendar.date_problem), or None. Every problem is reported at once."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = {(column or "").strip().lower(): column for column in (reader.fieldnames or [])}
     email_column = next((header[name] for name in EMAIL_COLUMNS if name in header), None)
@@ -210,7 +216,7 @@ def parse_subscribers_csv(text: str, path: str, stages: Sequence[str] | None = N
     for row in reader:
         line = reader.line_num
         try:
-            subscriber = _row_to_subscriber(row, email_column, columns, stages)
+            subscriber = _row_to_subscriber(row, email_column, columns, stages, check_dates)
         except ValueError as error:
             errors.append(ContentError(path, line, str(error)))
             continue
@@ -233,7 +239,11 @@ def parse_subscribers_csv(text: str, path: str, stages: Sequence[str] | None = N
 
 
 def _row_to_subscriber(
-    row: dict, email_column: str, columns: dict[str, str | None], stages: Sequence[str] | None
+    row: dict,
+    email_column: str,
+    columns: dict[str, str | None],
+    stages: Sequence[str] | None,
+    check_dates: DateCheck | None = None,
 ) -> Subscriber | None:
     address = (row.get(email_column) or "").strip()
     other_values = [
@@ -253,6 +263,9 @@ def _row_to_subscriber(
         return (row.get(column) or "").strip() if column else ""
 
     due, born = parse_iso_date(cell("due_date"), "due_date"), parse_iso_date(cell("birth_date"), "birth_date")
+    problem = check_dates(due, born) if check_dates and (due or born) else None
+    if problem:
+        raise ValueError(problem)
     consent = _parse_consent_time(cell("dates_consent_at"))
     if (due or born) and consent is None:
         raise ValueError(

@@ -66,6 +66,10 @@ class ListFake:
 class ListButtondown(ListFake, FakeButtondown):
     page = 100  # Buttondown's page of subscribers
 
+    def __init__(self):
+        super().__init__()
+        self.bulk_actions: dict[str, dict] = {}
+
     def route_table(self):
         return [
             *super().route_table(),
@@ -131,18 +135,15 @@ class ListButtondown(ListFake, FakeButtondown):
             for tag in metadata["tag_ids"]:
                 (self.people[key].tags.add if metadata["action"] == "add" else self.people[key].tags.discard)(tag)
         action_id = f"bulk_{len(self.exchanges):06d}"
-        self.campaigns.setdefault("bulk", {})[action_id] = {"metadata": metadata}
+        self.bulk_actions[action_id] = metadata
         return 201, self._bulk(action_id, metadata, "in_progress")
 
     def get_bulk_action(self, request, body, id):
-        return 200, self._bulk(id, self.campaigns["bulk"][id]["metadata"], "processed")
+        return 200, self._bulk(id, self.bulk_actions[id], "processed")
 
     @staticmethod
     def _bulk(action_id, metadata, status):
         return {"id": action_id, "creation_date": NOW, "type": "apply_tags", "metadata": metadata, "status": status}
-
-    def our_view(self):
-        return []
 
 
 class ListMailchimp(ListFake, FakeMailchimp):
@@ -189,9 +190,6 @@ class ListMailchimp(ListFake, FakeMailchimp):
             "total_removed": len(removed),
             "error_count": 0,
         }
-
-    def our_view(self):
-        return []
 
 
 class ListKit(ListFake, FakeKit):
@@ -262,9 +260,6 @@ class ListKit(ListFake, FakeKit):
             self.people[tagging["subscriber_id"]].tags.discard(tagging["tag_id"])
         return 200, {"failures": []}
 
-    def our_view(self):
-        return []
-
 
 class ListListmonk(ListFake, FakeListmonk):
     page_size = 50  # listmonk's MaxPerPage
@@ -334,9 +329,6 @@ class ListListmonk(ListFake, FakeListmonk):
             )
             for key, p in self.people.items()
         }
-
-    def our_view(self):
-        return []
 
 
 LIST_FAKES = {f.name: f for f in (ListButtondown, ListMailchimp, ListKit, ListListmonk)}

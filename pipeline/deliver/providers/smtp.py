@@ -218,12 +218,15 @@ class SmtpProvider(LocalCampaigns, Provider):
             )
         done = set(ledger.recipients(record["issue_key"], self.name)) | set(record["refused"])
         done |= self._sent_another_version(record, ledger)
-        stage, day = record.get("stage"), self._send_day()
-        return [
-            person
-            for person in everyone
-            if person.key not in done and (stage is None or reader_version(person, day, self.config.audience) == stage)
-        ]
+        return [person for person in self.readers_of_version(record.get("stage"), everyone) if person.key not in done]
+
+    def readers_of_version(self, stage: str | None, everyone: list[Subscriber] | None = None) -> list[Subscriber]:
+        """Who the version for `stage` (None: the one email for everyone) reaches if sent now."""
+        everyone = self._subscribers() if everyone is None else everyone
+        if stage is None:
+            return everyone
+        day = self._send_day()
+        return [person for person in everyone if reader_version(person, day, self.config.audience) == stage]
 
     def _sent_another_version(self, record: dict, ledger: Ledger) -> set[str]:
         """Everyone recorded for another version of this week: the one email for everyone, or
