@@ -108,3 +108,33 @@ def test_a_reader_who_removes_her_dates_goes_back_to_her_stage_tag(make_project)
         send_all(root)
 
     assert version_received(mailbox) == {"ana@example.com": ["pregnant"]}
+
+
+def parts_by_reader(mailbox: Mailbox) -> dict[str, tuple[str, str]]:
+    """Recipient -> (text part, HTML part) of her message."""
+    found = {}
+    for (_, [recipient], _), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
+        found[recipient] = (
+            message.get_body(("plain",)).get_content(),
+            message.get_body(("html",)).get_content(),
+        )
+    return found
+
+
+def test_each_reader_sees_her_own_personal_line_and_none_is_shown_wrong(make_project):
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as server:
+        send_all(project_with(make_project, server.port, READERS))
+    parts = parts_by_reader(mailbox)
+
+    weeks = (280 - 60) // 7  # Dee is due in 60 days of a 280-day pregnancy
+    for address, line in (
+        ("dee@example.com", f"You are {weeks} weeks pregnant"),
+        ("eve@example.com", "Your baby is 2 days old"),
+    ):
+        text, html = parts[address]
+        assert line in text and line in html
+    for address in ("ana@example.com", "cat@example.com"):  # a due date gone by without a birth date; no dates
+        text, html = parts[address]
+        assert "weeks pregnant" not in text + html and "Your baby is" not in text + html
+    assert not any("NEWSLETTER-PERSONAL-LINE" in text + html for text, html in parts.values())

@@ -53,7 +53,9 @@ def render_week_emails(
     """Every version of the week's email, rendered; [] when nothing goes out."""
     rendered = []
     for issue in assemble_issues(content, config, week):
-        email = render_email(issue, config, provider.unsubscribe_url(), provider.preferences_url())
+        email = render_email(
+            issue, config, provider.unsubscribe_url(), provider.preferences_url(), provider.personal_line()
+        )
         rendered.append((email, make_eml(email, config, now)))
     return rendered
 

@@ -156,11 +156,18 @@ class ArticleView:
 
 
 def render_email(
-    issue: Issue, config: Config, unsubscribe_url: str, preferences_url: str | None = None
+    issue: Issue,
+    config: Config,
+    unsubscribe_url: str,
+    preferences_url: str | None = None,
+    personal_line: str | None = None,
 ) -> RenderedEmail:
+    """`preferences_url`: her preferences page (None: the provider has its own); `personal_line`:
+    the placeholder a sender fills in per reader, or None for no such line."""
     fragments = _Fragments()
     context = _context(issue, config, unsubscribe_url, fragments)  # every Markdown field converted once
     context["preferences_url"] = preferences_url
+    context["personal_line"] = personal_line
 
     def render(first_excerpt: int) -> RenderedEmail:
         return _render_email(issue, config, context, fragments, first_excerpt)

@@ -166,7 +166,9 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
     findings = []
     for issue in project.issues:
         try:
-            email = render_email(issue, project.config, provider.unsubscribe_url(), provider.preferences_url())
+            email = render_email(
+                issue, project.config, provider.unsubscribe_url(), provider.preferences_url(), provider.personal_line()
+            )
         except ContentError as error:
             findings.append(finding_from_error(error, "render.email"))
             continue

@@ -83,6 +83,12 @@ class Provider:
         """The reader's preferences page, for the email's footer; None: the provider has its own."""
         return None
 
+    def personal_line(self) -> str | None:
+        """What the email shows as the reader's personal line ("You are 24 weeks pregnant"): a
+        placeholder this provider fills in for each reader, or None when it cannot (then the
+        email has no such line)."""
+        return None
+
     def signup_form(self) -> SignupForm:
         """The self-hosted form (outbox, smtp): it posts to the reader service, `newsletter serve`,
         with every question (docs/readers.md); `[provider] signup_url` sends it elsewhere instead."""

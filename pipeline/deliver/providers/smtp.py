@@ -47,7 +47,9 @@ from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers.base import Campaign, Provider
 from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
 from pipeline.deliver.reader_stages import issue_day, reader_version, version_counts
+from pipeline.deliver.reader_stages import personal_line as line_for_reader
 from pipeline.deliver.smtp.message import (
+    PERSONAL_LINE_PLACEHOLDER,
     personalised_message,
     unsent_placeholder_parts,
     wire_format,
@@ -118,6 +120,9 @@ class SmtpProvider(LocalCampaigns, Provider):
     def preferences_url(self) -> str:
         """The reader service's preferences page (`newsletter serve`), her token put in at send time."""
         return link_with_token(self.config.readers_url + "preferences/", PREFERENCES_PLACEHOLDER)
+
+    def personal_line(self) -> str:
+        return PERSONAL_LINE_PLACEHOLDER  # filled in for each reader from her dates as she is sent
 
     # Who a send reaches: counted from the list as it is now, for `push --plan`.
     def audience(self) -> str:
@@ -261,6 +266,7 @@ class SmtpProvider(LocalCampaigns, Provider):
             sender=self._sender(),
             now=self.clock(),
             preferences_token=make_reader_token(person.email, PREFERENCES, secret),
+            personal_line=line_for_reader(person, self._send_day(), self.config.audience),
         )
         data, options = wire_format(message, [self._sender_address(), person.email])
         self.throttle.wait()

@@ -5,6 +5,7 @@ the List-Unsubscribe headers, a fresh Date and Message-ID, and the bytes as they
 from __future__ import annotations
 
 import copy
+import html
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -27,6 +28,9 @@ from pipeline.deliver.tokens import (
 WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
+PERSONAL_LINE_PLACEHOLDER = "NEWSLETTER-PERSONAL-LINE"
+
+
 def personalised_message(
     template: EmailMessage,
     recipient: Subscriber,
@@ -36,15 +40,18 @@ def personalised_message(
     sender: Address | None,
     now: datetime,
     preferences_token: str = "",
+    personal_line: str | None = None,
 ) -> EmailMessage:
     """The template addressed to one subscriber: their token in every text part, their own
-    List-Unsubscribe headers (web, and mail to `sender_address`), a fresh Message-ID and Date.
+    List-Unsubscribe headers (web, and mail to `sender_address`), a fresh Message-ID and Date,
+    and their personal line where the email has its placeholder (left out when None).
     `sender` replaces the From header when given."""
     message = copy.deepcopy(template)
     for part in message.walk():
         if part.get_content_maintype() == "text" and not part.is_attachment():
             body = part.get_content()
-            if TOKEN_PLACEHOLDER in body or PREFERENCES_PLACEHOLDER in body:
+            if TOKEN_PLACEHOLDER in body or PREFERENCES_PLACEHOLDER in body or PERSONAL_LINE_PLACEHOLDER in body:
+                body = _fill_personal_line(body, personal_line, part.get_content_subtype())
                 _replace_text(part, personalise(body, token, preferences_token), is_root=part is message)
     headers = {
         "To": _address(recipient),
@@ -59,6 +66,18 @@ def personalised_message(
     for name, value in headers.items():
         message[name] = value
     return message
+
+
+def _fill_personal_line(body: str, line: str | None, subtype: str) -> str:
+    """Her line in place of the placeholder; without one, the placeholder's line goes (text) or
+    the placeholder is emptied (HTML), so nothing wrong is ever shown."""
+    if PERSONAL_LINE_PLACEHOLDER not in body:
+        return body
+    if line is not None:
+        return body.replace(PERSONAL_LINE_PLACEHOLDER, html.escape(line) if subtype == "html" else line)
+    if subtype == "html":
+        return body.replace(PERSONAL_LINE_PLACEHOLDER, "")
+    return "".join(kept for kept in body.splitlines(keepends=True) if PERSONAL_LINE_PLACEHOLDER not in kept)
 
 
 def _replace_text(part: EmailMessage, text: str, is_root: bool) -> None:
