@@ -1,5 +1,5 @@
-"""`newsletter push` to an HTTP provider, end to end through the command: exit code 1 when the
-provider refuses, 2 when the config or environment is wrong, and the API key never shown -
+"""`newsletter push` to an HTTP provider, end to end through the command: exit code 3 when the
+provider refuses or fails, 2 when the config or environment is wrong, and the API key never shown -
 `--verbose` included - even when the provider echoes it back."""
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ def refusing_server():
 
 @pytest.fixture
 def project(make_project, refusing_server):
+    return buttondown_project(make_project, refusing_server)
+
+
+def buttondown_project(make_project, server: HTTPServer) -> Path:
     root = make_project({"content/articles/glutes.md": ARTICLE})
     config = root / "newsletter.toml"
-    provider = (
-        '[provider]\nname = "buttondown"\nbase_url = '
-        f'"{refusing_server.url_for("/v1")}"\nusername = "strongfromwithin"\n'
-    )
+    provider = f'[provider]\nname = "buttondown"\nbase_url = "{server.url_for("/v1")}"\nusername = "strongfromwithin"\n'
     text = config.read_text(encoding="utf-8")
     start = text.find("[provider]")
     if start >= 0:  # replace the repo's [provider] table, up to the next table
@@ -69,9 +70,9 @@ def push(root: Path, *args: str, key: str | None = KEY) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize("options", [(), ("--plan",)], ids=["push", "plan"])
-def test_a_refused_key_exits_1_naming_the_variable_and_never_the_key(project, options):
+def test_a_refused_key_exits_3_naming_the_variable_and_never_the_key(project, options):
     result = push(project, *options)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     assert f"the API key in {KEY_ENV} was refused" in result.stderr
     assert KEY not in result.stdout and KEY not in result.stderr
     assert KEY[: len(KEY) // 2] not in result.stdout + result.stderr
@@ -93,3 +94,39 @@ def test_a_missing_provider_option_is_a_config_error_exit_2(project):
     assert result.returncode == 2
     assert "set username in [provider]" in result.stderr
     assert KEY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [KEY + "\r", KEY + "\n", " " + KEY, KEY + "\t", KEY[:10] + "\x1b" + KEY[10:], " " * 16],
+    ids=["cr", "lf", "leading-space", "tab", "escape", "only-spaces"],
+)
+def test_a_key_with_stray_whitespace_is_a_config_error_that_never_shows_it(project, refusing_server, bad_key):
+    result = push(project, key=bad_key)
+    assert result.returncode == 2, result.stderr
+    assert KEY_ENV in result.stderr and "set it again" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert KEY[:8] not in result.stdout + result.stderr
+    assert refusing_server.log == []  # refused before any call
+
+
+@pytest.fixture
+def html_answering_server():
+    """A captive portal or a wrong base_url: HTTP 200 with an HTML page to every call."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request("/v1/emails").respond_with_data(
+        "<html><body>Please log in</body></html>", content_type="text/html"
+    )
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_a_provider_answering_200_with_an_html_page_is_a_server_error_exit_3(make_project, html_answering_server):
+    root = buttondown_project(make_project, html_answering_server)
+    result = push(root)
+    assert result.returncode == 3, result.stderr
+    assert "text/html, not JSON ('<html><body>Please log in</body></html>')" in result.stderr
+    assert "check [provider] base_url" in result.stderr
+    assert "Traceback" not in result.stderr

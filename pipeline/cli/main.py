@@ -1,5 +1,5 @@
 """The `newsletter` command. Each subcommand loads the config, calls one function and maps
-errors to exit codes: 0 done, 1 the provider refused or a push was refused, 2 bad input or config."""
+errors to exit codes (pipeline/core/errors.py, README "Exit codes and bugs")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.options import fail_cleanly, root_option
+from pipeline.cli.options import debug_option, fail_cleanly, root_option
 from pipeline.core import clock
 from pipeline.core.config import Config, load_config
 from pipeline.core.errors import PipelineError
@@ -40,7 +40,8 @@ def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> N
 
 
 def output_options(command):
-    """--quiet and --verbose, accepted before the subcommand (`newsletter -q build`) and after it."""
+    """--quiet, --verbose and --debug, accepted before the subcommand (`newsletter -q build`) and after it."""
+    command = debug_option(command)
     command = click.option(
         "--verbose",
         "-v",

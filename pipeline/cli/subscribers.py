@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.options import fail_cleanly, root_option
+from pipeline.cli.options import debug_option, fail_cleanly, root_option
 from pipeline.core import clock
 from pipeline.core.config import load_config
 from pipeline.core.errors import ConfigError
@@ -40,6 +40,7 @@ def _checked_email(address: str) -> str:
 
 
 @click.group()
+@debug_option
 def subscribers():
     """The subscriber list the smtp provider sends to."""
 

@@ -11,6 +11,7 @@ date at its own line instead of PyYAML failing on the whole file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -62,8 +63,45 @@ def read_front_matter(text: str, path: str) -> FrontMatter:
         raise ContentError(path, 1, "front matter is not closed: add a '---' line after the last key")
     yaml_text = "".join(lines[1:closing])
     meta, key_lines = parse_yaml_mapping(yaml_text, path, first_line=2)
+    _refuse_control_characters_in_values(meta, key_lines, path)
     body = "".join(lines[closing + 1 :])
+    _refuse_control_characters_in_body(lines[closing + 1 :], path, first_line=closing + 2)
     return FrontMatter(meta=meta, body=body, body_start_line=closing + 2, key_lines=key_lines)
+
+
+# C0 and C1 control characters but tab and line ends: XML (the feed) and HTML cannot carry them,
+# and a pasted one is invisible in the editor.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FIX_CONTROL = "delete it (it is invisible in most editors: retype the text around it)"
+
+
+def _refuse_control_characters_in_body(lines: list[str], path: str, first_line: int) -> None:
+    for number, line in enumerate(lines, start=first_line):
+        found = CONTROL_CHARACTER.search(line.rstrip("\r\n"))
+        if found:
+            raise ContentError(path, number, f"a control character U+{ord(found.group()):04X}: {FIX_CONTROL}")
+
+
+def _refuse_control_characters_in_values(meta: dict, key_lines: dict[str, int], path: str) -> None:
+    for key, value in meta.items():
+        found = next((match for text in _strings(value) if (match := CONTROL_CHARACTER.search(text))), None)
+        if found:
+            character = f"U+{ord(found.group()):04X}"
+            raise ContentError(
+                path, key_lines.get(key, 1), f"'{key}' holds a control character {character}: {FIX_CONTROL}"
+            )
+
+
+def _strings(value, depth: int = 0):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict) and depth < MAX_DEPTH:
+        for key, item in value.items():
+            yield from _strings(key, depth + 1)
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list) and depth < MAX_DEPTH:
+        for item in value:
+            yield from _strings(item, depth + 1)
 
 
 def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:
@@ -91,6 +129,9 @@ def _parse_mapping(loader_class: type, yaml_text: str, path: str, first_line: in
         loader = loader_class(yaml_text)  # the pure-Python reader checks every character here
     except yaml.reader.ReaderError as exc:
         raise _unreadable(exc, yaml_text, path, first_line) from None
+    if _nesting(yaml_text) > MAX_DEPTH:
+        loader.dispose()
+        raise ContentError(path, first_line, f"the YAML is nested more than {MAX_DEPTH} levels deep: flatten it")
     try:
         node = loader.get_single_node()
         if node is None:
@@ -106,6 +147,23 @@ def _parse_mapping(loader_class: type, yaml_text: str, path: str, first_line: in
     finally:
         loader.dispose()
     return data, lines
+
+
+# Front matter is a flat list of keys; anything this deep is a mistake (or an attack on the parser).
+MAX_DEPTH = 50
+
+
+def _nesting(yaml_text: str) -> int:
+    """An upper bound of how deep brackets and indentation nest, counted without parsing."""
+    deepest = depth = 0
+    for char in yaml_text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    indents = {len(line) - len(line.lstrip(" -")) for line in yaml_text.splitlines() if line.strip()}
+    return max(deepest, len(indents))
 
 
 def _unreadable(exc: yaml.reader.ReaderError, yaml_text: str, path: str, first_line: int) -> ContentError:

@@ -213,6 +213,8 @@ def _check_values(config: Config) -> None:
         )
     if config.site.per_page < 1:
         raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
+    _check_text_values(config)
+    _check_email(config.email)
     _check_audience(config.audience)
     _check_safety(config.safety)
     _check_readers(config.readers)
@@ -237,6 +239,57 @@ def _check_readers(readers: ReadersConfig) -> None:
             raise ConfigError(
                 f"{CONFIG_FILE}: [readers] allowed_origins: {origin!r} is not an origin like https://blog.example.com"
             )
+# Characters no setting may hold: a CR/LF would start a new mail header, the rest break XML and HTML.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+LINE_BREAK = re.compile(r"[\r\n]")
+# Settings that end up in a mail header or a URL: one line each.
+ONE_LINE_KEYS = {
+    "site": ("title", "base_url", "language", "author"),
+    "email": ("sender_name", "sender_address", "reply_to", "unsubscribe_url", "timezone"),
+    "provider": ("name", "base_url", "signup_url"),
+}
+
+
+def _check_text_values(config: Config) -> None:
+    for section in ("site", "email", "provider", "audience"):
+        values = getattr(config, section)
+        for item in dataclasses.fields(values):
+            value = getattr(values, item.name)
+            if not isinstance(value, str):
+                continue
+            one_line = item.name in ONE_LINE_KEYS.get(section, ())
+            if CONTROL_CHARACTER.search(value) or (one_line and LINE_BREAK.search(value)):
+                what = "a line break" if LINE_BREAK.search(value) else "a control character"
+                raise ConfigError(
+                    f"{CONFIG_FILE}: [{section}] {item.name} holds {what} ({value!r}); "
+                    + ("keep it on one line" if one_line else "remove it")
+                )
+
+
+def _check_email(email: EmailConfig) -> None:
+    for key in ("sender_address", "reply_to"):
+        address = getattr(email, key)
+        if address or key == "sender_address":
+            problem = address_problem(address)
+            if problem:
+                raise ConfigError(f"{CONFIG_FILE}: [email] {key} '{address}' is not an email address: {problem}")
+    url = email.unsubscribe_url
+    if url and (not url.startswith(("https://", "http://", "mailto:")) or re.search(r'[\s<>"]', url)):
+        raise ConfigError(
+            f"{CONFIG_FILE}: [email] unsubscribe_url '{url}' must be one https:// (or mailto:) address "
+            "with no spaces, quotes or angle brackets"
+        )
+
+
+def address_problem(address: str) -> str:
+    """Why `address` is not a usable email address, or "" when it is."""
+    from email_validator import EmailNotValidError, validate_email  # here: a command that needs no config check
+
+    try:
+        validate_email(address, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as error:
+        return str(error)
+    return ""
 
 
 def _check_safety(safety: SafetyConfig) -> None:

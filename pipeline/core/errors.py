@@ -1,6 +1,13 @@
-"""One small tree of errors. The CLI maps each branch to an exit code."""
+"""One small tree of errors. The CLI maps each branch to an exit code (README, "Exit codes"):
+0 done, 1 `check` found an error or the exactly-once rule refused a push, 2 content, config or
+the command line is wrong, 3 a server (provider API, SMTP relay) refused or failed, 70 a bug in
+newsletter, 130 stopped with Ctrl+C."""
 
 from __future__ import annotations
+
+BUG_EXIT_CODE = 70  # EX_SOFTWARE of sysexits.h: an internal error
+INTERRUPTED_EXIT_CODE = 130
+REPORT_BUGS_TO = "the newsletter project's issue tracker (README.md, 'Exit codes and bugs')"
 
 
 class PipelineError(Exception):
@@ -38,9 +45,9 @@ class PushRefused(PipelineError):
 
 
 class ProviderError(PipelineError):
-    """The mailing-list provider refused or failed. Never carries the API key."""
+    """The mailing-list provider (or the SMTP relay) refused or failed. Never carries the API key."""
 
-    exit_code = 1
+    exit_code = 3
 
     def __init__(self, message: str, status: int | None = None, body: str = ""):
         self.status = status

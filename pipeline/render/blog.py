@@ -690,6 +690,8 @@ class _SiteRenderer:
             raise ContentError(
                 self.template_path(exc.filename, name), exc.lineno or 1, f"template syntax error: {exc.message}"
             ) from exc
+        except ContentError:  # the content a template shows, not the template
+            raise
         except Exception as exc:
             filename, line = self.template_frame(exc)
             if filename is None and isinstance(exc, jinja2.TemplateNotFound):

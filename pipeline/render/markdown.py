@@ -19,6 +19,7 @@ from markdown.extensions import Extension, abbr, def_list, footnotes, smarty, ta
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
+from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
 
@@ -82,7 +83,14 @@ class MarkdownRenderer:
         self.source_path = source_path
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
-        return md.reset().convert(text)
+        try:
+            return md.reset().convert(text)
+        except RecursionError:
+            raise ContentError(
+                source_path or "content",
+                1,
+                "lists or block quotes are nested too deeply to render: flatten them to a few levels",
+            ) from None
 
     def inline(self, text: str, source_path: str = "") -> str:
         """Convert a one-paragraph snippet (a tip, a step) without the <p> wrapper."""

@@ -13,6 +13,7 @@ from typing import ClassVar
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError, ProviderError
 from pipeline.core.model import RenderedEmail, SignupForm
+from pipeline.core.secrets import read_secret
 from pipeline.core.stages import Targeting, targeting
 
 
@@ -50,7 +51,9 @@ class StageChange:
 
 
 class UnsupportedFeature(ProviderError):
-    """The provider cannot do this (e.g. Kit has no test-send endpoint)."""
+    """The provider cannot do this (e.g. Kit has no test-send endpoint): what was asked must change."""
+
+    exit_code = 2
 
 
 class Provider:
@@ -70,10 +73,7 @@ class Provider:
             )
 
     def secret(self, variable: str) -> str:
-        value = self.env.get(variable, "")
-        if not value:
-            raise ConfigError(f"set the environment variable {variable} to push with provider '{self.name}'")
-        return value
+        return read_secret(variable, f"to push with provider '{self.name}'", self.env)
 
     # What the provider puts into the email and the blog.
     def unsubscribe_url(self) -> str:

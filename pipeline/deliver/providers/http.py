@@ -209,13 +209,29 @@ class HttpTransport:
                     continue
                 raise self._transport_error(exc, what, method, attempt + 1) from None
             log.debug("%s %s -> %s (%.2f s)", method, self._safe(url), response.status_code, time.monotonic() - started)
-            if response.ok or response.status_code in ok_statuses:
+            if response.ok:
+                return self._checked_json(response, what)
+            if response.status_code in ok_statuses:
                 return response
             if self._retryable(response.status_code, idempotent) and attempt + 1 < self.max_attempts:
                 self._wait(attempt, response.headers.get("Retry-After"))
                 attempt += 1
                 continue
             raise self.error(response, what, attempt + 1)
+
+    def _checked_json(self, response: requests.Response, what: str) -> requests.Response:
+        """A success whose body is not JSON (a login page, a proxy's error page) is not a success:
+        the address is wrong or something stands in the way."""
+        if response.content.strip() and json_body(response) is None and response.content.strip() != b"null":
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            start = " ".join(self._safe(response.text).split())[:120]
+            raise ProviderError(
+                f"{self.provider} could not {what}: {self._safe(self.base_url)} answered HTTP "
+                f"{response.status_code} with {kind}, not JSON ('{start}'): check [provider] base_url "
+                "points at the API, and that no proxy or login page stands in the way",
+                status=response.status_code,
+            )
+        return response
 
     @staticmethod
     def _retryable(status: int, idempotent: bool) -> bool:

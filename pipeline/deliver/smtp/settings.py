@@ -8,6 +8,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pipeline.core.config import CONTROL_CHARACTER, LINE_BREAK
 from pipeline.core.errors import ConfigError
 from pipeline.deliver.subscribers import (
     normalise_email,
@@ -41,6 +42,11 @@ def settings_from_options(options: Mapping) -> SmtpSettings:
         value = options.get(key, default)
         if not isinstance(value, str):
             raise ConfigError(f"newsletter.toml: [provider] {key} must be a string, not {value!r}")
+        if CONTROL_CHARACTER.search(value) or LINE_BREAK.search(value):
+            raise ConfigError(
+                f"newsletter.toml: [provider] {key} holds a line break or control character ({value!r}); "
+                "keep it on one line"
+            )
         return value.strip()
 
     def number(key: str, default: float) -> float:
