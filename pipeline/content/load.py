@@ -18,6 +18,7 @@ from pipeline.content.progressions import find_cycles, order_graph
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentError, ContentErrors
 from pipeline.core.model import Article, Content, Exercise, ExerciseBlock, IssueNote
+from pipeline.core.paths import outside_project_message, resolves_inside
 from pipeline.core.stages import DEFAULT_STAGES
 from pipeline.tools.cache_store import ResultStore
 from pipeline.tools.fingerprint import digest
@@ -44,6 +45,9 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
     for folder in FOLDERS:
         for path in sorted((root / "content" / folder).glob("*.md"), key=lambda path: path.name):  # by name: fast
             relative = path.relative_to(root).as_posix()
+            if not resolves_inside(path, root):
+                unreadable.append(ContentError(relative, 1, outside_project_message(path)))
+                continue
             try:
                 files[relative] = path.read_text(encoding="utf-8")
             except UnicodeDecodeError as exc:

@@ -29,7 +29,7 @@ from pipeline.content.frontmatter import key_lines
 from pipeline.content.progressions import prerequisite_chain
 from pipeline.core import urls
 from pipeline.core.config import Config
-from pipeline.core.errors import ContentError
+from pipeline.core.errors import ContentError, ContentErrors
 from pipeline.core.model import (
     Article,
     Content,
@@ -39,6 +39,7 @@ from pipeline.core.model import (
     Source,
 )
 from pipeline.core.privacy import consent_text, privacy_paragraphs
+from pipeline.core.paths import outside_project_message, resolves_inside
 from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
@@ -382,7 +383,19 @@ class _SiteRenderer:
 
     def media_files(self) -> list[tuple[str, Path]]:
         """Images and other media under content/ are copied as they are (content/images/x.jpg -> images/x.jpg)."""
-        return _visible_files(self.config.content_dir, lambda p: p.suffix.lower() != ".md")
+        return self._inside_project(_visible_files(self.config.content_dir, lambda p: p.suffix.lower() != ".md"))
+
+    def _inside_project(self, files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+        """Every file, or a ContentError for each symbolic link that leads out of the project."""
+        root = self.config.root
+        errors = [
+            ContentError(_relative(path.absolute(), root, resolve=False), 1, outside_project_message(path))
+            for _, path in files
+            if not resolves_inside(path, root)
+        ]
+        if errors:
+            raise ContentErrors(errors)
+        return files
 
     # -- pages ----------------------------------------------------------------------------------
 
@@ -553,8 +566,8 @@ class _SiteRenderer:
         if not href:
             return None
         site_path = urls.resolve_content_link(href, card.source.path)
-        picture = (self.config.content_dir / site_path).resolve() if site_path else None
-        if picture is None or not picture.is_file() or not picture.is_relative_to(self.config.content_dir.resolve()):
+        picture = (self.config.content_dir / site_path) if site_path else None
+        if picture is None or not picture.is_file() or not resolves_inside(picture, self.config.content_dir):
             text = self.content.source_texts.get(card.source.path)
             line = key_lines(text, card.source.path).get("video_poster", 1) if text else 1
             raise ContentError(
@@ -821,8 +834,10 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc.removeprefix("www.") or url
 
 
-def _relative(path: Path, root: Path) -> str:
+def _relative(path: Path, root: Path, resolve: bool = True) -> str:
     try:
+        if not resolve:
+            return path.relative_to(root).as_posix()
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)

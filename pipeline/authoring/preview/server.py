@@ -43,6 +43,7 @@ from pipeline.authoring.preview.pages import (
 )
 from pipeline.authoring.preview.watcher import Watcher
 from pipeline.core.errors import PipelineError
+from pipeline.core.paths import resolves_inside
 from pipeline.tools.console import Console
 
 HOST = "127.0.0.1"
@@ -182,7 +183,8 @@ def _inside(folder: Path, relative: str) -> Path | None:
     normal = posixpath.normpath("/" + relative).lstrip("/")
     if normal.startswith(".."):
         return None
-    return folder / normal if normal not in ("", ".") else folder
+    target = folder / normal if normal not in ("", ".") else folder
+    return target if resolves_inside(target, folder) else None  # a symbolic link out of dist/ is not served
 
 
 # ---------------------------------------------------------------- running

@@ -16,6 +16,7 @@ from pipeline.authoring.check.documents import Link
 from pipeline.content.fields import suggestion
 from pipeline.content.frontmatter import key_lines
 from pipeline.core.model import Finding
+from pipeline.core.paths import resolves_inside
 from pipeline.core.urls import (
     CONTENT_ARTICLES,
     CONTENT_EXERCISES,
@@ -244,7 +245,10 @@ def _picture_file_problems(project: Project, source: str, src: str, line: int) -
     if parts.scheme or parts.netloc:
         return []
     site_path = unquote((resolve_content_link(src, source) or "").partition("#")[0])
-    if (project.config.content_dir / site_path).is_file() or (project.site is not None and site_path in project.site):
+    picture = project.config.content_dir / site_path
+    if picture.is_file() and resolves_inside(picture, project.config.content_dir):
+        return []
+    if project.site is not None and site_path in project.site and not site_path.startswith(".."):
         return []
     media = [path for path in (project.site or {}) if not path.endswith((".html", ".xml", ".txt"))]
     closest = _closest(site_path, media)
