@@ -669,7 +669,7 @@ class _SiteRenderer:
         return html
 
     def feed_content(self, article: Article) -> str:
-        links = _PageLinks(self.config.base_url, self.renderer(self.config.base_url, absolute=True))
+        links = _PageLinks(self.config.base_url, self.renderer(self.config.base_url, absolute=True, sanitise=True))
         context = {
             **self.common_context(),
             **links.template_globals(),
@@ -738,10 +738,13 @@ class _SiteRenderer:
         root = "../" * file.count("/")
         return _PageLinks(root, self.renderer(root, absolute=False))
 
-    def renderer(self, root: str, absolute: bool) -> MarkdownRenderer:
-        key = (root, absolute)
+    def renderer(self, root: str, absolute: bool, sanitise: bool = False) -> MarkdownRenderer:
+        """`sanitise`: for the feed, read by other people's software (pipeline/render/sanitise.py)."""
+        key = (root, absolute, sanitise)
         if key not in self._renderers:
-            self._renderers[key] = MarkdownRenderer(self.config.base_url, absolute=absolute, site_root=root)
+            self._renderers[key] = MarkdownRenderer(
+                self.config.base_url, absolute=absolute, site_root=root, sanitise=sanitise
+            )
         return self._renderers[key]
 
     def absolute_asset(self, href: str, source: Source) -> str:

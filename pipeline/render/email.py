@@ -252,7 +252,7 @@ class _Writer:
 
     def __init__(self, config: Config, fragments: _Fragments):
         self.config = config
-        self.markdown = MarkdownRenderer(config.base_url, absolute=True)
+        self.markdown = MarkdownRenderer(config.base_url, absolute=True, sanitise=True)
         self.fragments = fragments
 
     def block(self, markdown: str, source_path: str) -> RenderedField:

@@ -22,6 +22,7 @@ from markdown.util import AMP_SUBSTITUTE
 from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
+from pipeline.render.sanitise import email_safe
 
 EXTENSIONS = ["extra", "sane_lists", "smarty"]
 MEMO_MAX_CHARS = 2000
@@ -53,10 +54,11 @@ class MarkdownRenderer:
     the blog, or ignored when `absolute` is set and links get `base_url` in front.
     """
 
-    def __init__(self, base_url: str, absolute: bool = False, site_root: str = ""):
+    def __init__(self, base_url: str, absolute: bool = False, site_root: str = "", sanitise: bool = False):
         self.base_url = base_url
         self.absolute = absolute
         self.site_root = site_root
+        self.sanitise = sanitise  # for the email and the feed: pipeline/render/sanitise.py
         self.source_path = ""
         self._memo: dict[tuple[str, str], str] = {}
 
@@ -84,13 +86,17 @@ class MarkdownRenderer:
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
         try:
-            return md.reset().convert(text)
+            converted = md.reset().convert(text)
         except RecursionError:
             raise ContentError(
                 source_path or "content",
                 1,
                 "lists or block quotes are nested too deeply to render: flatten them to a few levels",
             ) from None
+        if not self.sanitise:
+            return converted
+        raw_html = any("<" in str(stashed) for stashed in md.htmlStash.rawHtmlBlocks)
+        return email_safe(converted, had_raw_html=raw_html)
 
     def inline(self, text: str, source_path: str = "") -> str:
         """Convert a one-paragraph snippet (a tip, a step) without the <p> wrapper."""
