@@ -14,6 +14,7 @@ whole pushes.
 from __future__ import annotations
 
 import fcntl
+import functools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.core.clock import now as utc_now
+from pipeline.core.errors import PipelineError
 
 LEDGER_FILE = "ledger.sqlite3"
 STEPS = ("drafted", "updated", "tested", "scheduled", "sent")
@@ -82,7 +84,33 @@ class IssueState:
     steps: tuple[StepRecord, ...]
 
 
+class LedgerDamaged(PipelineError):
+    """The ledger file is not a readable SQLite database (truncated, overwritten, half-copied)."""
+
+
+def _readable(method):
+    """A damaged ledger is an error saying how to recover, never a sqlite3 traceback."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            if method.__name__ == "__init__" and getattr(self, "_db", None) is not None:
+                self._db.close()
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise PipelineError(f"{self.path} is busy: another push is using it; let it finish") from None
+            raise LedgerDamaged(
+                f"{self.path} is damaged ({error}): nothing was pushed or sent. Move it aside "
+                f"(mv {self.path} {self.path}.damaged) and push again: the provider (or, for smtp, "
+                "each campaign's sent.log) still knows what went out, so nobody gets the issue twice"
+            ) from None
+
+    return guarded
+
+
 class Ledger:
+    @_readable
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +118,7 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._create_schema()
+        self._db.execute("SELECT count(*) FROM steps").fetchone()  # reads a page: a damaged file fails here
 
     def _create_schema(self) -> None:
         self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
@@ -113,6 +142,7 @@ class Ledger:
         self.close()
 
     # Steps of a push.
+    @_readable
     def record(
         self,
         issue_key: str,
@@ -136,6 +166,7 @@ class Ledger:
         )
         return StepRecord(issue_key, provider, step, campaign_id, content_hash, detail, when)
 
+    @_readable
     def history(self, issue_key: str, provider: str) -> list[StepRecord]:
         rows = self._db.execute(
             "SELECT issue_key, provider, step, campaign_id, content_hash, detail, at FROM steps"
@@ -148,6 +179,7 @@ class Ledger:
         return fold_state(self.history(issue_key, provider))
 
     # Per-recipient sends (SMTP).
+    @_readable
     def record_recipient(self, issue_key: str, provider: str, recipient: str, sent_at: datetime | None = None) -> bool:
         """Record that `recipient` got the issue, committed before this returns. False if that
         recipient was already recorded (the row is left as it was)."""
@@ -158,6 +190,7 @@ class Ledger:
         )
         return cursor.rowcount == 1
 
+    @_readable
     def recipients(self, issue_key: str, provider: str) -> dict[str, datetime]:
         rows = self._db.execute(
             "SELECT recipient, sent_at FROM recipients WHERE issue_key = ? AND "

@@ -7,12 +7,15 @@ Each issue lives in `.newsletter/smtp/<issue key>/` (the campaign id is the issu
     email.eml       the message as built, its unsubscribe links holding a token placeholder
     campaign.json   issue key, content hash, status, test sends, refused recipients
     send.lock       held while a send runs, so two pushes never send the same issue at once
+    sent.log        the send journal: who the relay took the issue for (survives a lost ledger)
 
-Exactly once: `send_now` sends to every subscriber the ledger has no recipient row for (this
-issue, "smtp"), over one connection, and records each recipient in the ledger as soon as the
-server accepted the message - before the next one starts. A run killed half-way and started
-again sends to the rest only. The one gap is a kill between the server's "250 OK" and the
-ledger commit: that one subscriber would get the issue twice.
+Exactly once: `send_now` sends to every subscriber that neither the ledger (a recipient row for
+this issue, "smtp") nor the campaign's send journal (`sent.log`, pipeline/deliver/smtp/journal.py)
+has, over one connection, and records each recipient in both as soon as the server accepted the
+message - before the next one starts. A run killed half-way and started again sends to the rest
+only, also when the ledger was lost meanwhile. A kill between handing the relay the final "."
+and writing down its answer leaves that reader uncertain: she is not sent the issue again, and
+the push names her (exit 3) until the journal is told what the relay's log says.
 
 Stage versions (pipeline/core/stages.py): each version is its own campaign (its own issue key) and
 goes to the subscribers it is for on the day it goes out (`reader_stages.reader_version`): the
@@ -48,6 +51,7 @@ from pipeline.deliver.providers.base import Campaign, Provider
 from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
 from pipeline.deliver.reader_stages import issue_day, reader_version, version_counts
 from pipeline.deliver.reader_stages import personal_line as line_for_reader
+from pipeline.deliver.smtp.journal import JOURNAL_FILE, SendJournal, send_journaled
 from pipeline.deliver.smtp.message import (
     PERSONAL_LINE_PLACEHOLDER,
     personalised_message,
@@ -207,8 +211,27 @@ class SmtpProvider(LocalCampaigns, Provider):
             pending = self._pending(record, ledger)
             if pending:
                 self._deliver(record, template, pending, ledger, secret)
+            self._refuse_uncertain(record)
             record.update(status="sent", sent_at=self._now())
             return self._write_record(record)
+
+    def _journal(self, record: dict) -> SendJournal:
+        return SendJournal(self._folder(record["id"]) / JOURNAL_FILE)
+
+    def _refuse_uncertain(self, record: dict) -> None:
+        """Readers whose message was with the relay when a push was killed: never sent twice,
+        never forgotten either."""
+        uncertain = sorted(self._journal(record).state().uncertain)
+        if not uncertain:
+            return
+        shown = ", ".join(uncertain[:5]) + (f" and {len(uncertain) - 5} more" if len(uncertain) > 5 else "")
+        raise ProviderError(
+            f"smtp: {len(uncertain)} reader{'s' if len(uncertain) != 1 else ''} of {record['week']} may or may not "
+            f"have the issue ({shown}): an earlier push was stopped just as the relay was taking their message, "
+            "so it is not sent again. Look each one up in the relay's log, then in "
+            f"{self._journal(record).path} change her '? address' line to '+ address' if she got it, "
+            "or delete the line to send it to her, and push again (docs/smtp.md)"
+        )
 
     # Sending.
     def _unsubscribe_secret(self) -> str:
@@ -221,7 +244,9 @@ class SmtpProvider(LocalCampaigns, Provider):
             raise ProviderError(
                 f"{source} has nobody subscribed; add people with `newsletter subscribers import FILE.csv`"
             )
+        journal = self._journal(record).state()
         done = set(ledger.recipients(record["issue_key"], self.name)) | set(record["refused"])
+        done |= journal.sent | journal.uncertain
         done |= self._sent_another_version(record, ledger)
         return [person for person in self.readers_of_version(record.get("stage"), everyone) if person.key not in done]
 
@@ -252,10 +277,19 @@ class SmtpProvider(LocalCampaigns, Provider):
         def sent(person: Subscriber) -> None:
             ledger.record_recipient(record["issue_key"], self.name, person.key, self.clock())
 
+        journal = self._journal(record)
         with self._connection() as smtp:
-            send_to_each(pending, lambda person: self._send_one(smtp, template, person, secret), refused, sent)
+            send_to_each(pending, lambda person: self._send_one(smtp, template, person, secret, journal), refused, sent)
 
-    def _send_one(self, smtp: smtplib.SMTP, template: EmailMessage, person: Subscriber, secret: str) -> None:
+    def _send_one(
+        self,
+        smtp: smtplib.SMTP,
+        template: EmailMessage,
+        person: Subscriber,
+        secret: str,
+        journal: SendJournal | None = None,
+    ) -> None:
+        """`journal`: the campaign's send journal (None for a test send, which is not the issue's send)."""
         token = make_token(person.email, secret)
         message = personalised_message(
             template,
@@ -270,7 +304,10 @@ class SmtpProvider(LocalCampaigns, Provider):
         )
         data, options = wire_format(message, [self._sender_address(), person.email])
         self.throttle.wait()
-        smtp.sendmail(self._sender_address(), [person.email], data, mail_options=options)
+        if journal is None:
+            smtp.sendmail(self._sender_address(), [person.email], data, mail_options=options)
+        else:
+            send_journaled(smtp, self._sender_address(), person.email, data, options, journal, person.key)
 
     def _subscribers(self) -> list[Subscriber]:
         with SubscriberStore(store_path(self.config)) as store:
