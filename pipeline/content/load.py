@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def content_from_texts(
         for block in article.exercises:
             if block.ref is None:
                 _resolve_card_links(block, exercises, errors)
+    _check_tags(articles, files, errors)
     for note in notes.values():
         _check_order(
             note,
@@ -104,6 +106,37 @@ def content_from_texts(
         issue_notes=dict(sorted(notes.items())),
         source_texts=dict(files),
     )
+
+
+def _check_tags(articles: list[Article], files: dict[str, str], errors: list[ContentError]) -> None:
+    """Each tag gets a page at tags/<slug>/: a tag whose slug is empty has no page of its own,
+    and two spellings with one slug ("C++" and "c--") would share one. Case alone may differ."""
+    spellings: dict[str, tuple[str, str]] = {}  # slug -> (tag as first written, where)
+    for article in sorted(articles, key=lambda article: article.source.path):
+        path = article.source.path
+        line = key_lines(files[path], path).get("tags", 1) if path in files else 1
+        for tag in article.tags:
+            slug = TAG_SLUG.sub("-", str(tag).lower()).strip("-")
+            if not slug:
+                errors.append(
+                    ContentError(
+                        path, line, f"the tag {tag!r} has no letters or digits: name it with words, like glutes"
+                    )
+                )
+                continue
+            first = spellings.setdefault(slug, (str(tag), path))
+            if first[0].casefold() != str(tag).casefold():
+                errors.append(
+                    ContentError(
+                        path,
+                        line,
+                        f"the tag '{tag}' and the tag '{first[0]}' ({first[1]}) would share one page, "
+                        f"tags/{slug}/: spell them the same, or tell them apart with words",
+                    )
+                )
+
+
+TAG_SLUG = re.compile(r"[^a-z0-9]+")  # as core/urls.py's tag_slug makes the page address
 
 
 def parse_file(path: str, text: str, stages: Sequence[str]):
