@@ -70,10 +70,17 @@ def output_folders(config: Config, week: str) -> list[Path]:
     return [config.dist_dir / "site", email_dir(config, week)]
 
 
-def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, bytes]]) -> list[EmailBuild]:
+def write_emails(
+    config: Config, week: str, rendered: list[tuple[RenderedEmail, bytes]], into: Path | None = None
+) -> list[EmailBuild]:
     """Every version of the week's email into dist/email/<week>/ in one swap, so a stale stage
-    folder never survives a rebuild; a week with nothing to send any more loses the folder."""
+    folder never survives a rebuild; a week with nothing to send any more loses the folder.
+    `into`: the staged copy of dist/ to write instead (tools/files.py `staged`); the builds
+    still name their place in dist/."""
     builds: list[EmailBuild] = []
+    on_disk = email_dir(config, week)
+    if into is not None:
+        on_disk = into / on_disk.relative_to(config.dist_dir)
     email_files: dict[str, bytes] = {}
     for email, eml in rendered:
         folder = version_folder(email.issue.stage)
@@ -84,7 +91,7 @@ def write_emails(config: Config, week: str, rendered: list[tuple[RenderedEmail, 
         }
         builds.append(EmailBuild(email, eml, email_dir(config, week) / folder))
     if email_files:
-        write_tree(email_dir(config, week), email_files)
+        write_tree(on_disk, email_files)
     else:
-        remove_tree(email_dir(config, week))
+        remove_tree(on_disk)
     return builds

@@ -33,7 +33,7 @@ from pipeline.render.blog import (
     render_article_pages,
 )
 from pipeline.render.feed import FEED_SIZE
-from pipeline.tools.files import replace_files
+from pipeline.tools.files import replace_files, staged
 from pipeline.tools.fingerprint import digest, file_stats, output_manifest
 
 ARTICLES_FOLDER = "content/articles/"
@@ -172,12 +172,16 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
     rendered_emails = render_week_emails(config, content, last.week, provider, now) if email_changed else None
     # Everything is rendered: only now does anything reach dist/.
     outputs = dict(cache.state.outputs)
-    if changed_files:
-        replace_files(site_dir, changed_files)
-        outputs |= file_stats([site_dir / file for file in changed_files])
     emails = last.emails
+    if changed_files or rendered_emails is not None:
+        with staged(config.dist_dir) as scratch:  # readers of dist/ see the old build or this one, whole
+            if changed_files:
+                replace_files(scratch / "site", changed_files)
+            if rendered_emails is not None:
+                emails = write_emails(config, last.week, rendered_emails, into=scratch)
+    if changed_files:
+        outputs |= file_stats([site_dir / file for file in changed_files])
     if rendered_emails is not None:
-        emails = write_emails(config, last.week, rendered_emails)
         email_folder = output_folders(config, last.week)[1]
         outputs = {path: stat for path, stat in outputs.items() if not path.startswith(f"{email_folder}{os.sep}")}
         outputs |= output_manifest([email_folder])

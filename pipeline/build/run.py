@@ -32,7 +32,7 @@ from pipeline.core.model import MailingList
 from pipeline.core.theme import PACKAGED_TEMPLATES
 from pipeline.render.blog import render_site
 from pipeline.tools.cache_store import CACHE_FOLDER
-from pipeline.tools.files import write_tree
+from pipeline.tools.files import moved_into, staged, write_tree
 from pipeline.tools.fingerprint import (
     code_fingerprint,
     output_manifest,
@@ -98,8 +98,12 @@ def _full_build(
     pages = cache.pages(config.dist_dir / "site")
     site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries)
     rendered = render_week_emails(config, content, week, provider, now)
-    write_tree(config.dist_dir / "site", site_files, previous=cache.previous_files(config.dist_dir / "site"))
-    builds = write_emails(config, week, rendered)
+    dist = config.dist_dir
+    with staged(dist) as scratch:  # readers of dist/ see the old build or this one, whole
+        write_tree(
+            scratch / "site", moved_into(site_files, dist, scratch), previous=cache.previous_files(dist / "site")
+        )
+        builds = write_emails(config, week, rendered, into=scratch)
     result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
     cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
     return result

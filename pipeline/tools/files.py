@@ -12,6 +12,8 @@ the outbox's campaign.json) does fsync.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
@@ -133,6 +135,93 @@ def write_tree(
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[Path]:
+    """A copy of the folder `target` to change, put in place of `target` in one step on success.
+
+    The copy is made of hard links (cheap; every writer here replaces a file by renaming a new
+    one over it, never writing into it, so the old tree is never touched through a link). When
+    the block ends without error, the copy and `target` are exchanged by one `renameat2`
+    (RENAME_EXCHANGE), so a reader of `target` - a web server on dist/, the preview - sees the
+    whole old tree or the whole new one, and so does whoever looks after a kill -9 at any point.
+    What a killed build left beside `target` is swept by the next one."""
+    target = Path(target).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(target.parent):
+        _sweep_staged(target)
+        scratch = target.with_name(f".{target.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}")
+        try:
+            _link_copy(target, scratch)
+            yield scratch
+            if target.exists():
+                _exchange(scratch, target)  # scratch now holds the old tree
+            else:
+                os.rename(scratch, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def moved_into(files: Mapping[str, FileData] | OutputSet, target: Path, scratch: Path) -> dict[str, FileData]:
+    """`files` to write into the staged `scratch`: a file to copy from `target` (an unchanged
+    page) is taken from its hard-linked twin in `scratch`, so it is recognised as unchanged."""
+    moved: dict[str, FileData] = {}
+    for relative, data in files.items():
+        if isinstance(data, Path) and data.is_relative_to(target):
+            data = scratch / data.relative_to(target)
+        moved[relative] = data
+    return moved
+
+
+def _sweep_staged(target: Path) -> None:
+    prefix = f".{target.name}{TEMP_MARK}"
+    for path in target.parent.iterdir():
+        if path.name.startswith(prefix):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _link_copy(source: Path, copy: Path) -> None:
+    """`copy` as a tree of hard links to `source`'s files, leftovers of killed writes left out."""
+    copy.mkdir(mode=_default_mode(folder=True))
+    if not source.is_dir():
+        return
+    for directory, folders, names in os.walk(source):
+        folders[:] = [name for name in folders if not _leftover(name)]
+        here = copy / Path(directory).relative_to(source)
+        for name in folders:
+            (here / name).mkdir()
+        for name in names:
+            if not _leftover(name):
+                os.link(os.path.join(directory, name), here / name, follow_symlinks=False)
+
+
+def _leftover(name: str) -> bool:
+    return name.startswith(".") and (TEMP_MARK in name or OLD_MARK in name)
+
+
+RENAME_EXCHANGE = 2  # linux/fs.h
+AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> None:
+    """Swap two folders in one step (Linux renameat2); elsewhere, two renames close together."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        result = renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE)
+        if result == 0:
+            return
+        error = ctypes.get_errno()
+        if error not in (errno.ENOSYS, errno.EINVAL):  # EINVAL: the filesystem cannot exchange
+            raise OSError(error, os.strerror(error), str(second))
+    aside = second.with_name(f".{second.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}")
+    os.rename(second, aside)
+    os.rename(first, second)
+    os.rename(aside, first)
 
 
 def replace_files(target: Path, files: Mapping[str, bytes]) -> None:

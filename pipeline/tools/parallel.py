@@ -7,8 +7,10 @@ process: forking and shipping results back costs more than it saves below a few 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -47,7 +49,8 @@ def parallel_map(
     _job, _items = function, items
     try:
         chunks = chunk_bounds(len(items), workers)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)) as pool:
             outcomes = list(pool.map(_run_chunk, chunks))
     finally:
         _job, _items = None, ()
@@ -76,3 +79,17 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[bool, list]:
         return True, [_job(item) for item in _items[start:end]]
     except BaseException:  # exceptions do not all pickle: the parent runs this chunk again itself
         return False, []
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """A worker is killed with its parent (kill -9 of a build included), never left orphaned."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
