@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-future test-deps lint golden install clean
+.PHONY: demo test test-future test-deps test-hostile test-faults lint golden install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ lint: $(STAMP)
 # this month, or only where the machine's date is UTC's, fails here (tests/clock_shift/).
 test-future: test-deps
 	TZ=Pacific/Kiritimati $(PY) -m pytest -q --clock-shift-days 1830
+
+# Hostile input and faults (issue #16), at full strength: 10,000 generated inputs per property,
+# and 40 kill -9s of builds and of SMTP sends. `make test` runs the same tests smaller (README, "Tests").
+test-hostile: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -s -p no:cacheprovider tests/test_hostile_inputs.py --hypothesis-show-statistics
+
+test-faults: $(STAMP)
+	NEWSLETTER_FAULT_KILLS=40 $(PY) -m pytest -q -s tests/test_faults.py
 
 test-deps: $(STAMP)
 	bash scripts/install-test-deps.sh

@@ -10,6 +10,18 @@ from pathlib import Path
 import pytest
 from clock_shift.plugin import pytest_addoption, pytest_configure, pytest_report_header  # noqa: F401  (--clock-shift-days)
 from helpers import REPO, assert_golden, copy_repo_project, write_tree
+from hypothesis import HealthCheck, settings
+
+# Hypothesis (tests/test_hostile_inputs.py): a few hundred examples per test in `make test`, to keep
+# the suite's time; 10,000 in `make test-hostile` (HYPOTHESIS_PROFILE=thorough). No deadline: the
+# machine is shared, and a slow example is not a failure. The database stays out of the repo.
+settings.register_profile(
+    "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+settings.register_profile(
+    "thorough", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def check_fields(
             hint = suggestion(str(key), fields) or f" (known keys: {', '.join(fields)})"
             problems.add(line, f"unknown key '{key}' in the {where}{hint}")
             continue
-        if value is None or value == "":
+        if value is None or (isinstance(value, str) and _blank(value)):
             if fields[key].required:
                 problems.add(line, f"'{key}' is empty: write it like  {key}: {fields[key].example}")
             continue
@@ -127,6 +127,11 @@ def check_fields(
                 default_line, f"missing required key '{key}' in the {where}: add a line  {key}: {spec.example}"
             )
     return values
+
+
+def _blank(text: str) -> bool:
+    """Nothing a reader would see: spaces, line breaks, zero-width and other invisible characters."""
+    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
 
 
 def _convert(key: str, value, spec: Field):

@@ -211,6 +211,8 @@ def _check_values(config: Config) -> None:
         raise ConfigError(
             f"{CONFIG_FILE}: [site] base_url must be an absolute http(s) URL, not '{config.site.base_url}'"
         )
+    if not config.site.title.strip():
+        raise ConfigError(f'{CONFIG_FILE}: [site] title is empty: name the site, e.g. title = "Strong From Within"')
     if config.site.per_page < 1:
         raise ConfigError(f"{CONFIG_FILE}: [site] per_page must be at least 1")
     _check_text_values(config)
