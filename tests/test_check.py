@@ -171,8 +171,8 @@ CASES = {
     ),
     "unknown key with a suggestion": (
         {"content/articles/b.md": other_article("Text.\n", front="tagz: [core]\n")},
-        ["content/articles/b.md:5: error load"],
-        "unknown key 'tagz' in the front matter: did you mean 'tags'?",
+        ["content/articles/b.md:5: warning load.unknown-key"],
+        "unknown key 'tagz' ignored: did you mean 'tags'?; [content] strict = true in newsletter.toml makes",
     ),
     # exercises
     "exercise block without tips": (

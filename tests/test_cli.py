@@ -66,6 +66,17 @@ def test_latest_week_builds_the_newest_week_with_content(project):
     assert (project / "dist" / "email" / "2026-W48" / "email.eml").is_file()
 
 
+def test_build_warns_once_about_a_key_it_does_not_know(project):
+    for name in ("old-a", "old-b"):
+        front = f"---\ntitle: {name}\ndate: 2026-11-01 09:15:00 +0100\ndescription: From Hugo.\ncategories: [x]\n---\n"
+        (project / "content" / "articles" / f"{name}.markdown").write_text(front + "\nText.\n")
+    result = newsletter(project, "build", "--week", "2026-W48")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("unknown key 'categories' ignored (and in 1 more file)") == 1
+    assert "content/articles/old-a.markdown:5: warning:" in result.stdout
+    assert (project / "dist" / "site" / "articles" / "old-b" / "index.html").is_file()
+
+
 def test_a_week_without_articles_builds_the_blog_and_says_so(project):
     result = newsletter(project, "build", "--week", "2026-W02")
     assert result.returncode == 0, result.stderr

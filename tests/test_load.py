@@ -288,3 +288,59 @@ class TestEveryErrorAtOnce:
         with pytest.raises(ContentErrors) as caught:
             load(make_project, {"content/articles/b.md": "No front matter.\n"})
         assert caught.value.exit_code == 2
+
+
+class TestFilesFromOtherTools:
+    """What Hugo, Jekyll, Pelican and Zola write is forgiven: warned about once, or an error only
+    with [content] strict = true."""
+
+    FILES = {
+        "content/articles/a.md": article("A", "2026-11-24", extra="categories: [core]\nlastmod: 2026-11-25\n"),
+        "content/articles/b.md": article("B", "2026-11-25", extra="categories: [rest]\n"),
+    }
+
+    def test_an_unknown_key_is_one_warning_however_many_files_have_it(self, make_project):
+        content = load(make_project, self.FILES)
+        assert [str(w).split(" (")[0] for w in content.warnings] == [
+            "content/articles/a.md:5: warning: unknown key 'categories' ignored",
+            "content/articles/a.md:6: warning: unknown key 'lastmod' ignored; [content] strict = true in "
+            "newsletter.toml makes this an error",
+        ]
+        assert "(and in 1 more file)" in content.warnings[0].message
+
+    def test_strict_makes_every_unknown_key_an_error(self, make_project):
+        root = make_project(self.FILES)
+        (root / "newsletter.toml").write_text("[content]\nstrict = true\n")
+        with pytest.raises(ContentErrors) as caught:
+            load_content(load_config(root))
+        assert [str(e).split(" (known")[0] for e in caught.value.errors] == [
+            "content/articles/a.md:5: unknown key 'categories' in the front matter",
+            "content/articles/a.md:6: unknown key 'lastmod' in the front matter",
+            "content/articles/b.md:5: unknown key 'categories' in the front matter",
+        ]
+
+    def test_strict_keeps_did_you_mean_for_a_near_miss(self, make_project):
+        root = make_project({"content/articles/a.md": article("A", "2026-11-24", extra="tagz: [core]\n")})
+        (root / "newsletter.toml").write_text("[content]\nstrict = true\n")
+        with pytest.raises(ContentErrors) as caught:
+            load_content(load_config(root))
+        assert [str(e) for e in caught.value.errors] == [
+            "content/articles/a.md:5: unknown key 'tagz' in the front matter: did you mean 'tags'?"
+        ]
+
+    def test_a_markdown_file_is_read(self, make_project):
+        content = load(make_project, {"content/articles/old-post.markdown": article("Old", "2026-11-24")})
+        assert [(a.slug, a.source.path) for a in content.articles] == [
+            ("old-post", "content/articles/old-post.markdown")
+        ]
+
+    def test_the_time_of_day_orders_articles_of_one_day(self, make_project):
+        content = load(
+            make_project,
+            {
+                "content/articles/a-morning.md": article("Morning", "2026-11-24 08:00"),
+                "content/articles/b-evening.md": article("Evening", "2026-11-24T20:30:00+01:00"),
+                "content/articles/c-day.md": article("Day", "2026-11-24"),
+            },
+        )
+        assert [a.slug for a in content.articles] == ["b-evening", "a-morning", "c-day"]

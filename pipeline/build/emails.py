@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.content.assemble import assemble_issues
 from pipeline.core.config import Config
-from pipeline.core.model import Content, MailingList, RenderedEmail
+from pipeline.core.model import Content, Finding, MailingList, RenderedEmail
 from pipeline.core.stages import GENERAL_STAGE
 from pipeline.render.email import render_email
 from pipeline.render.mime import make_eml
@@ -35,6 +35,7 @@ class BuildResult:
     site_dir: Path
     site_files: int
     emails: list[EmailBuild] = field(default_factory=list)  # every version, in order; []: nothing to send this week
+    load_warnings: list[Finding] = field(default_factory=list)  # what the loader forgave (unknown keys)
 
     @property
     def email(self) -> EmailBuild | None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.build.cache import BuildCache, BuildInputs
-from pipeline.content.load import content_from_texts, parse_file, parse_key
+from pipeline.content.load import SUFFIXES, content_from_texts, parse_file, parse_key
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentErrors
 from pipeline.core.model import Article, Content, MailingList
@@ -99,7 +99,7 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
 
 
 def _in_folder(path: str, folder: str) -> bool:
-    return path.startswith(folder) and path.endswith(".md") and "/" not in path[len(folder) :]
+    return path.startswith(folder) and path.endswith(SUFFIXES) and "/" not in path[len(folder) :]
 
 
 def _edited_files(config: Config, paths: list[str], cache: BuildCache) -> dict[str, str] | None:
@@ -139,7 +139,11 @@ def _partial_content(config: Config, cache: BuildCache, facts: SiteFacts, edited
         files[path] = text
     try:
         return content_from_texts(
-            files, stages=config.audience.stages, cache=cache.parsed, article_slugs=facts.article_slugs
+            files,
+            stages=config.audience.stages,
+            cache=cache.parsed,
+            article_slugs=facts.article_slugs,
+            strict=config.content.strict,
         )
     except ContentErrors:
         return None
@@ -194,7 +198,9 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
 
 def _content_files(config: Config, folder: str) -> list[str]:
     directory = config.content_dir / folder
-    return [f"content/{folder}/{path.name}" for path in directory.glob("*.md")] if directory.is_dir() else []
+    if not directory.is_dir():
+        return []
+    return [f"content/{folder}/{path.name}" for suffix in SUFFIXES for path in directory.glob(f"*{suffix}")]
 
 
 def _read(path: Path) -> str | None:

@@ -104,6 +104,12 @@ def _full_build(
             scratch / "site", moved_into(site_files, dist, scratch), previous=cache.previous_files(dist / "site")
         )
         builds = write_emails(config, week, rendered, into=scratch)
-    result = BuildResult(week=week, site_dir=config.dist_dir / "site", site_files=len(site_files), emails=builds)
+    result = BuildResult(
+        week=week,
+        site_dir=config.dist_dir / "site",
+        site_files=len(site_files),
+        emails=builds,
+        load_warnings=content.warnings,
+    )
     cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
     return result

@@ -133,10 +133,12 @@ def report_build(console: Console, result) -> int:
     """The build's lines; returns how many warnings they held."""
     from pipeline.authoring.check.rules.email import quick_warnings
 
+    for finding in result.load_warnings:
+        console.finding(finding)
     console.info(f"Blog: {plural(result.site_files, 'file')} in {_shown(result.site_dir)}/")
     if not result.emails:
         console.info(f"No email this week ({result.week}): no articles dated in it are ready to send.")
-        return 0
+        return len(result.load_warnings)
     if result.emails[0].stage:
         console.info(
             f"{result.week} has stage-specific content: one email per stage, and a "
@@ -158,7 +160,7 @@ def report_build(console: Console, result) -> int:
         warnings += [warning for warning in quick_warnings(email) if warning not in warnings]
     for warning in warnings:
         console.warning(warning)
-    return len(warnings)
+    return len(warnings) + len(result.load_warnings)
 
 
 def report_reviews(console: Console, result, config: Config) -> int:

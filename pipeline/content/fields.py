@@ -8,11 +8,13 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import PurePosixPath
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from pipeline.core.errors import ContentError, ContentErrors
-from pipeline.core.model import PREGNANCY_VALUES
+from pipeline.core.model import PREGNANCY_VALUES, LoadWarning
 
 # ---------------------------------------------------------------- front matter fields
 
@@ -26,8 +28,11 @@ class Field:
 
 ARTICLE_FIELDS = {
     "title": Field("text", required=True, example="Why your glutes grip"),
-    "date": Field("date", required=True, example="2026-11-26"),
+    "date": Field("datetime", required=True, example="2026-11-26"),
     "summary": Field("text", required=True, example="One or two sentences; also the email preview text"),
+    # what other tools call the summary; used when `summary` is not given
+    "description": Field("text"),
+    "excerpt": Field("text"),
     "tags": Field("list", example="[glutes, pelvic floor]"),
     "author": Field("text"),
     "image": Field("text", example="images/glutes.jpg"),
@@ -72,6 +77,12 @@ FENCE_FIELDS = {
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What Hugo, Jekyll, Pelican and Zola write: a date, then maybe a time (T or a space, a one-digit
+# hour, seconds and fractions optional) and a zone (Z, +05:30, +0530, or " -0700").
+DATETIME_PATTERN = re.compile(
+    r"^(?P<day>\d{4}-\d{2}-\d{2})(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
+)
 
 
 class FileErrors:
@@ -80,6 +91,10 @@ class FileErrors:
     def __init__(self, path: str):
         self.path = path
         self.errors: list[ContentError] = []
+        self.forgiven: list[LoadWarning] = []  # unknown front matter keys: content/load.py decides
+
+    def forgive(self, line: int, key: str, hint: str) -> None:
+        self.forgiven.append(LoadWarning(self.path, line, key, hint))
 
     def add(self, line: int, message: str) -> None:
         self.errors.append(ContentError(self.path, line, message))
@@ -97,6 +112,17 @@ def suggestion(word: str, choices, prefix: str = ": did you mean") -> str:
     return f"{prefix} '{match[0]}'?" if match else ""
 
 
+def near_miss(word: str, choices) -> str:
+    """ ": did you mean 'title'?" only for a typo ('titel', 'tagz': one or two letters off, a
+    swap counting one), never for another tool's own key ('subtitle', 'duration')."""
+    allowed = 1 if len(word) <= 5 else 2
+    ranked = sorted(
+        (DamerauLevenshtein.distance(word, choice), -difflib.SequenceMatcher(None, word, choice).ratio(), choice)
+        for choice in choices
+    )
+    return f": did you mean '{ranked[0][2]}'?" if ranked and ranked[0][0] <= allowed else ""
+
+
 def check_fields(
     meta: dict,
     lines: dict[str, int],
@@ -104,14 +130,20 @@ def check_fields(
     problems: FileErrors,
     where: str = "front matter",
     default_line: int = 1,
+    forgiving: bool = False,
 ) -> dict:
-    """Validate `meta` against `fields`; returns the clean values of the keys that were valid."""
+    """Validate `meta` against `fields`; returns the clean values of the keys that were valid.
+    `forgiving`: an unknown key is noted in `problems.forgiven` (content/load.py makes it a
+    warning, or an error in strict mode) instead of being an error here."""
     values = {}
     for key, value in meta.items():
         line = lines.get(str(key), default_line)
         if key not in fields:
-            hint = suggestion(str(key), fields) or f" (known keys: {', '.join(fields)})"
-            problems.add(line, f"unknown key '{key}' in the {where}{hint}")
+            hint = near_miss(str(key), fields)
+            if forgiving:
+                problems.forgive(line, str(key), hint)
+            else:
+                problems.add(line, unknown_key_message(str(key), hint, fields, where))
             continue
         if value is None or (isinstance(value, str) and _blank(value)):
             if fields[key].required:
@@ -132,6 +164,9 @@ def check_fields(
 def _blank(text: str) -> bool:
     """Nothing a reader would see: spaces, line breaks, zero-width and other invisible characters."""
     return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
+def unknown_key_message(key: str, hint: str, fields, where: str = "front matter") -> str:
+    known = ", ".join(fields)
+    return f"unknown key '{key}' in the {where}{hint or f' (known keys: {known})'}"
 
 
 def _convert(key: str, value, spec: Field):
@@ -151,7 +186,10 @@ def _convert(key: str, value, spec: Field):
             raise ValueError(f"'{key}' must be true or false, not {_describe(value)}")
         return value
     if kind == "date":
-        return _date(key, value, spec)
+        moment = _datetime(key, value, spec)
+        return moment.date() if isinstance(moment, datetime) else moment
+    if kind == "datetime":
+        return _datetime(key, value, spec)
     if kind == "list":
         return _text_list(key, value, spec)
     if kind == "slugs":
@@ -172,19 +210,39 @@ def _convert(key: str, value, spec: Field):
     raise AssertionError(f"unknown field kind {kind}")
 
 
-def _date(key: str, value, spec: Field) -> date:
+def _datetime(key: str, value, spec: Field) -> date | datetime:
+    """A date, or a datetime when a time of day is written (kept: it orders the feed)."""
     text = str(value).strip()
-    if isinstance(value, str) and DATE_PATTERN.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError as exc:
-            raise ValueError(
-                f"'{key}' {text} is not a real date ({exc}): write it as YYYY-MM-DD, e.g. {spec.example}"
-            ) from None
-    raise ValueError(f"'{key}' must be a date written YYYY-MM-DD, e.g. {spec.example}, not '{text}'")
+    found = DATETIME_PATTERN.match(text) if isinstance(value, str) else None
+    if not found:
+        raise ValueError(
+            f"'{key}' must be a date written YYYY-MM-DD (a time may follow: 2026-11-26 08:30), "
+            f"e.g. {spec.example}, not '{text}'"
+        )
+    try:
+        day = date.fromisoformat(found["day"])
+        if found["hour"] is None:
+            return day
+        moment = datetime(day.year, day.month, day.day, int(found["hour"]), int(found["minute"]))
+        moment = moment.replace(second=int(found["second"] or 0))
+    except ValueError as exc:
+        raise ValueError(
+            f"'{key}' {text} is not a real date ({exc}): write it as YYYY-MM-DD, e.g. {spec.example}"
+        ) from None
+    return moment.replace(tzinfo=_zone(found["zone"])) if found["zone"] else moment
+
+
+def _zone(text: str) -> timezone:
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
 def _text_list(key: str, value, spec: Field) -> list[str]:
+    if isinstance(value, str) and key == "tags":  # `tags: yoga`, `tags: yoga, pelvic floor`
+        return [tag.strip() for tag in value.split(",") if tag.strip()]
     if not isinstance(value, list):
         raise ValueError(f"'{key}' must be a list, not {_describe(value)}: write it like  {key}: {spec.example}")
     for item in value:

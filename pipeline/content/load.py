@@ -12,27 +12,37 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.content.fields import suggestion
+from pipeline.content.fields import (
+    ARTICLE_FIELDS,
+    EXERCISE_FIELDS,
+    ISSUE_FIELDS,
+    suggestion,
+    unknown_key_message,
+)
 from pipeline.content.frontmatter import key_lines
 from pipeline.content.parse import parse_article, parse_exercise, parse_issue_note
 from pipeline.content.progressions import find_cycles, order_graph
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentError, ContentErrors
-from pipeline.core.model import Article, Content, Exercise, ExerciseBlock, IssueNote
+from pipeline.core.model import WARNING, Article, Content, Exercise, ExerciseBlock, Finding, IssueNote, LoadWarning
 from pipeline.core.paths import outside_project_message, resolves_inside
 from pipeline.core.stages import DEFAULT_STAGES
 from pipeline.tools.cache_store import ResultStore
+from pipeline.tools.console import plural
 from pipeline.tools.fingerprint import digest
 from pipeline.tools.parallel import parallel_map
 
 FOLDERS = {"articles": parse_article, "exercises": parse_exercise, "issues": parse_issue_note}
+SUFFIXES = (".md", ".markdown")  # .markdown: what Jekyll and many editors name Markdown files
 STAGED_FOLDERS = ("articles", "issues")  # where `::: only <stage>` blocks may be written
 
 
 def load_content(config: Config, cache: ResultStore | None = None) -> Content:
     """`cache`: parse results of earlier builds (pipeline/build/cache.py), reused for unchanged files."""
     files, unreadable = read_content_files(config.root)
-    content = content_from_texts(files, unreadable, stages=config.audience.stages, cache=cache)
+    content = content_from_texts(
+        files, unreadable, stages=config.audience.stages, cache=cache, strict=config.content.strict
+    )
     if cache is not None:
         cache.keep_only(set(files))  # forget deleted files
     return content
@@ -44,7 +54,9 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
     files: dict[str, str] = {}
     unreadable: list[ContentError] = []
     for folder in FOLDERS:
-        for path in sorted((root / "content" / folder).glob("*.md"), key=lambda path: path.name):  # by name: fast
+        directory = root / "content" / folder
+        found = [path for suffix in SUFFIXES for path in directory.glob(f"*{suffix}")]
+        for path in sorted(found, key=lambda path: path.name):  # by name: fast
             relative = path.relative_to(root).as_posix()
             if not resolves_inside(path, root):
                 unreadable.append(ContentError(relative, 1, outside_project_message(path)))
@@ -66,11 +78,13 @@ def content_from_texts(
     stages: Sequence[str] = DEFAULT_STAGES,
     cache: ResultStore | None = None,
     article_slugs: set[str] | None = None,
+    strict: bool = False,
 ) -> Content:
     """Parse and cross-check {relative path: text}; raises ContentErrors listing every problem.
     `stages` are the reader stages a `::: only <stage>` block may name. `article_slugs`: every
     article's slug, when `files` holds only some articles (pipeline/build/rebuild.py), for the checks
-    that name other articles."""
+    that name other articles. `strict` ([content] strict): an unknown front matter key is an
+    error instead of a warning."""
     errors: list[ContentError] = list(unreadable)
     parsed: dict[str, list] = {folder: [] for folder in FOLDERS}
     for path, model in parse_files(files, stages, cache).items():
@@ -81,6 +95,9 @@ def content_from_texts(
     articles = _unique(parsed["articles"], files, errors, "article")
     exercises = {exercise.slug: exercise for exercise in _unique(parsed["exercises"], files, errors, "exercise card")}
     notes = {note.week: note for note in parsed["issues"]}
+    forgiven = [warning for models in parsed.values() for model in models for warning in model.forgiven]
+    if strict:
+        errors += [strict_error(warning) for warning in forgiven]
     for exercise in exercises.values():
         _resolve_card_links(exercise.block, exercises, errors)
     _check_no_cycles(exercises, errors)
@@ -99,12 +116,13 @@ def content_from_texts(
         )
     if errors:
         raise ContentErrors(errors)
-    articles.sort(key=lambda article: (-article.date.toordinal(), article.slug))
+    articles.sort(key=lambda article: article.order_key)
     return Content(
         articles=articles,
         exercises=dict(sorted(exercises.items())),
         issue_notes=dict(sorted(notes.items())),
         source_texts=dict(files),
+        warnings=unknown_key_warnings(forgiven),
     )
 
 
@@ -137,6 +155,27 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
 
 
 TAG_SLUG = re.compile(r"[^a-z0-9]+")  # as core/urls.py's tag_slug makes the page address
+def unknown_key_warnings(forgiven: list[LoadWarning]) -> list[Finding]:
+    """One warning per unknown key, at its first file and line, however many files have it."""
+    by_key: dict[str, list[LoadWarning]] = {}
+    for warning in sorted(forgiven, key=lambda w: (w.path, w.line)):
+        by_key.setdefault(warning.key, []).append(warning)
+    findings = []
+    for key, seen in by_key.items():
+        first = seen[0]
+        where = f" (and in {plural(len(seen) - 1, 'more file')})" if len(seen) > 1 else ""
+        message = (
+            f"unknown key '{key}' ignored{where}{first.hint or ''}; "
+            "[content] strict = true in newsletter.toml makes this an error"
+        )
+        findings.append(Finding(first.path, first.line, WARNING, message, "load.unknown-key"))
+    return findings
+
+
+def strict_error(warning: LoadWarning) -> ContentError:
+    folder = warning.path.split("/")[1]
+    fields = {"articles": ARTICLE_FIELDS, "exercises": EXERCISE_FIELDS, "issues": ISSUE_FIELDS}[folder]
+    return ContentError(warning.path, warning.line, unknown_key_message(warning.key, warning.hint, fields))
 
 
 def parse_file(path: str, text: str, stages: Sequence[str]):

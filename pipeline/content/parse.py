@@ -7,7 +7,9 @@ The authoring format is described in docs/authoring.md; keep the two in step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from pipeline.content.audience_blocks import check_not_empty, stage_segments
@@ -55,17 +57,26 @@ def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) 
     """`stages`: the configured reader stages a `::: only <stage>` block may name."""
     problems = FileErrors(path)
     front = _front_matter(text, path)
-    values = check_fields(front.meta, front.key_lines, ARTICLE_FIELDS, problems)
+    meta = dict(front.meta)
+    if "summary" not in meta:  # what other tools write instead: a description, an excerpt, <!--more-->
+        fallback = meta.get("description") or meta.get("excerpt") or summary_before_more(front.body)
+        if fallback:
+            meta["summary"] = fallback
+    values = check_fields(meta, front.key_lines, ARTICLE_FIELDS, problems, forgiving=True)
     if "image" in values and "image_alt" not in values:
         problems.add(
             front.line_of("image"), "'image' needs 'image_alt' too: describe the picture for readers who cannot see it"
         )
-    parts = article_parts(front.body, front.body_start_line, problems, stages)
+    body = MORE_MARKER.sub("", front.body)
+    parts = article_parts(body, front.body_start_line, problems, stages)
     problems.raise_if_any()
+    when = values["date"]
     return Article(
         slug=values.get("slug") or file_slug(path),
         title=values["title"],
-        date=values["date"],
+        date=when.date() if isinstance(when, datetime) else when,
+        published=when if isinstance(when, datetime) else None,
+        forgiven=problems.forgiven,
         summary=values["summary"],
         source=Source(path, 1),
         parts=parts,
@@ -77,6 +88,19 @@ def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) 
         newsletter=values.get("newsletter", True),
         meta={key: values[key] for key in ARTICLE_META_KEYS if key in values},
     )
+
+
+MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE | re.IGNORECASE)
+MARKDOWN_MARKS = re.compile(r"[*_`]+|!?\[([^\]]*)\]\([^)]*\)|<[^>]+>")
+
+
+def summary_before_more(body: str) -> str | None:
+    """The text above a `<!--more-->` line (Hugo, Jekyll, Zola's summary marker) as plain text."""
+    found = MORE_MARKER.search(body)
+    if not found:
+        return None
+    text = " ".join(body[: found.start()].split())
+    return MARKDOWN_MARKS.sub(lambda mark: mark.group(1) or "", text).strip() or None
 
 
 def article_parts(
@@ -167,7 +191,7 @@ def intro_parts(
 def parse_exercise(text: str, path: str) -> Exercise:
     problems = FileErrors(path)
     front = _front_matter(text, path)
-    values = check_fields(front.meta, front.key_lines, EXERCISE_FIELDS, problems)
+    values = check_fields(front.meta, front.key_lines, EXERCISE_FIELDS, problems, forgiving=True)
     slug = file_slug(path)
     lines = front.body.splitlines(keepends=True)
     region = Region(lines, markdown_blocks(front.body), 0, len(lines), front.body_start_line)
@@ -189,7 +213,7 @@ def parse_exercise(text: str, path: str) -> Exercise:
     if "video" in values:
         block.video = values["video"]
     meta = {key: values[key] for key in EXERCISE_META_KEYS if key in values}
-    return Exercise(slug=slug, block=block, source=Source(path, 1), meta=meta)
+    return Exercise(slug=slug, block=block, source=Source(path, 1), meta=meta, forgiven=problems.forgiven)
 
 
 # ---------------------------------------------------------------- issue notes
@@ -212,7 +236,7 @@ def parse_issue_note(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGE
     except ContentError as error:
         problems.absorb(error)
         problems.raise_if_any()
-    values = check_fields(front.meta, front.key_lines, ISSUE_FIELDS, problems)
+    values = check_fields(front.meta, front.key_lines, ISSUE_FIELDS, problems, forgiving=True)
     intro = intro_parts(front.body, front.body_start_line, problems, stages)
     problems.raise_if_any()
     return IssueNote(
@@ -222,6 +246,7 @@ def parse_issue_note(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGE
         intro="\n\n".join(part.markdown for part in intro),
         order=values.get("order", []),
         intro_parts=intro,
+        forgiven=problems.forgiven,
     )
 
 

@@ -103,6 +103,13 @@ class ReadersConfig:
 
 
 @dataclass
+class ContentConfig:
+    """How the loader treats what other tools write (docs/authoring.md, "Files from other tools")."""
+
+    strict: bool = False  # an unknown front matter key is an error, not a warning
+
+
+@dataclass
 class Config:
     root: Path
     site: SiteConfig = field(default_factory=SiteConfig)
@@ -111,6 +118,7 @@ class Config:
     audience: AudienceConfig = field(default_factory=AudienceConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     readers: ReadersConfig = field(default_factory=ReadersConfig)
+    content: ContentConfig = field(default_factory=ContentConfig)
 
     @property
     def content_dir(self) -> Path:
@@ -149,6 +157,7 @@ class Config:
 SECTIONS = {"site": SiteConfig, "email": EmailConfig, "provider": ProviderConfig, "safety": SafetyConfig}
 SECTIONS["audience"] = AudienceConfig
 SECTIONS["readers"] = ReadersConfig
+SECTIONS["content"] = ContentConfig
 STAGE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # usable as a subscriber tag
 EMAIL_CONTENT_MODES = ("full", "excerpt")
 

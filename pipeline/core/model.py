@@ -90,6 +90,7 @@ class Exercise:
     block: ExerciseBlock
     source: Source
     meta: dict = field(default_factory=dict)
+    forgiven: list[LoadWarning] = field(default_factory=list)  # keys the loader did not know
 
     @property
     def name(self) -> str:
@@ -123,6 +124,15 @@ class Article:
     draft: bool = False
     newsletter: bool = True
     meta: dict = field(default_factory=dict)
+    published: datetime | None = None  # the date with its time of day, when the writer gave one
+    forgiven: list[LoadWarning] = field(default_factory=list)  # keys the loader did not know
+
+    @property
+    def order_key(self) -> tuple:
+        """Newest first when sorted ascending: the day, then the time of day (none: midnight)."""
+        clock = self.published.time() if self.published else None
+        seconds = clock.hour * 3600 + clock.minute * 60 + clock.second if clock else 0
+        return (-self.date.toordinal(), -seconds, self.slug)
 
     @property
     def exercises(self) -> list[ExerciseBlock]:
@@ -139,6 +149,18 @@ class IssueNote:
     intro: str = ""  # the whole intro, every stage's paragraphs included (`::: only` lines removed)
     order: list[str] = field(default_factory=list)
     intro_parts: list[Prose] = field(default_factory=list)  # the intro split at `::: only` blocks, each with its stages
+    forgiven: list[LoadWarning] = field(default_factory=list)  # keys the loader did not know
+
+
+@dataclass(frozen=True)
+class LoadWarning:
+    """Something another tool writes that the loader forgave (a front matter key it does not
+    know): ignored, and said once per key (an error with `[content] strict = true`)."""
+
+    path: str
+    line: int
+    key: str
+    hint: str = ""  # ": did you mean 'title'?" for a near miss, else ""
 
 
 @dataclass
@@ -151,6 +173,7 @@ class Content:
     source_texts: dict[str, str] = field(
         default_factory=dict
     )  # content file -> its text as written (rules that scan words)
+    warnings: list[Finding] = field(default_factory=list)  # what the loader forgave, one per unknown key
 
     def articles_using(self, exercise_slug: str) -> list[Article]:
         return [a for a in self.articles if any(b.ref == exercise_slug for b in a.exercises)]

@@ -38,8 +38,8 @@ from pipeline.core.model import (
     SignupForm,
     Source,
 )
-from pipeline.core.privacy import consent_text, privacy_paragraphs
 from pipeline.core.paths import outside_project_message, resolves_inside
+from pipeline.core.privacy import consent_text, privacy_paragraphs
 from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
@@ -170,7 +170,7 @@ def render_article_pages(
 
 def newest_first(content: Content) -> list[Article]:
     """The published articles in the order of the index and the feed."""
-    return sorted(content.published_articles(), key=lambda a: a.date, reverse=True)
+    return sorted(content.published_articles(), key=lambda a: a.order_key)
 
 
 @dataclass

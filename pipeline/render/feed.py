@@ -51,7 +51,9 @@ def _add_entry(feed: FeedGenerator, article: Article, config: Config, html: str)
     entry.id(url)
     entry.title(article.title)
     entry.link(href=url, rel="alternate", type="text/html")
-    entry.published(datetime.combine(article.date, time(0), tzinfo=UTC))
+    entry.published(
+        _aware(article.published) if article.published else datetime.combine(article.date, time(0), tzinfo=UTC)
+    )
     entry.updated(article_updated(article))
     entry.author(name=article_author(article, config))
     if article.summary:

@@ -104,8 +104,8 @@ def check_project(root: Path | str, week: str | None) -> Report:
 
 def gather(config: Config, week: str | None, provider, now: datetime) -> tuple[Project, list[Finding]]:
     texts, unreadable = read_content_files(config.root)
-    content, load_errors = load_what_loads(texts, unreadable, config.audience.stages)
-    findings = [finding_from_error(error, "load") for error in load_errors]
+    content, load_errors = load_what_loads(texts, unreadable, config.audience.stages, config.content.strict)
+    findings = [finding_from_error(error, "load") for error in load_errors] + content.warnings
     project = Project(
         config=config,
         week=resolve_week(content, week, config, now),
@@ -200,12 +200,12 @@ def _email_finding(project: Project, issue: Issue, message: str, rule: str) -> F
 
 
 def load_what_loads(
-    texts: dict[str, str], unreadable: list[ContentError], stages
+    texts: dict[str, str], unreadable: list[ContentError], stages, strict: bool = False
 ) -> tuple[Content, list[ContentError]]:
     """The content as the loader sees it, and its errors; on errors, the content without the
     files that have them (repeated, since leaving out a card can break an article that uses it)."""
     try:
-        return content_from_texts(texts, unreadable, stages=stages), []
+        return content_from_texts(texts, unreadable, stages=stages, strict=strict), []
     except ContentErrors as failure:
         errors = failure.errors
     remaining = dict(texts)
@@ -213,7 +213,7 @@ def load_what_loads(
     while failed & set(remaining):
         remaining = {path: text for path, text in remaining.items() if path not in failed}
         try:
-            return content_from_texts(remaining, stages=stages), errors
+            return content_from_texts(remaining, stages=stages, strict=strict), errors
         except ContentErrors as again:
             failed = {error.path for error in again.errors}
     return Content(articles=[], exercises={}), errors
