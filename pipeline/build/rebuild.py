@@ -66,14 +66,16 @@ def site_facts(content: Content, week: str) -> SiteFacts:
 def shown_elsewhere(article: Article) -> str:
     """A digest of everything pages other than the article's own, the feed and the email show of
     it: its list entry, the cards it uses (exercise pages list their articles), and the video
-    thumbnails of its own exercises (files of their own, drawn for exercises with a video)."""
+    thumbnails of its own exercises (files of their own, drawn for exercises with a video), and
+    its old addresses (each a redirect page of its own)."""
     cards = sorted({block.ref for block in article.exercises if block.ref})
     thumbnails = [
         (video.thumbnail_path(block, article.slug), block.name, block.video)
         for block in article.exercises
         if block.ref is None and block.video
     ]
-    return digest(repr([getattr(article, name) for name in LISTED_FIELDS]), repr(cards), repr(thumbnails))
+    shown = [getattr(article, name) for name in LISTED_FIELDS]
+    return digest(repr(shown), repr(cards), repr(thumbnails), repr(article.aliases))  # aliases: redirect pages
 
 
 def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provider: MailingList, now: datetime):

@@ -546,6 +546,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-from pipeline.cli.subscribers import subscribers  # noqa: E402  (registered after main exists)
+from pipeline.cli.importing import import_command  # noqa: E402  (registered after main exists)
+from pipeline.cli.subscribers import subscribers  # noqa: E402
 
 main.add_command(subscribers)
+main.add_command(import_command)

@@ -42,6 +42,7 @@ ARTICLE_FIELDS = {
     "newsletter": Field("bool"),
     "reviewed_by": Field("text"),
     "last_reviewed": Field("date", example="2026-11-01"),
+    "aliases": Field("aliases", example="[blog/2021/08/old-address/]"),
 }
 ARTICLE_META_KEYS = ("reviewed_by", "last_reviewed")
 
@@ -194,6 +195,8 @@ def _convert(key: str, value, spec: Field):
         return _text_list(key, value, spec)
     if kind == "slugs":
         return [_slug_value(key, item) for item in _text_list(key, value, spec)]
+    if kind == "aliases":
+        return [_alias(key, item) for item in _text_list(key, value, spec)]
     if kind == "slug":
         return _slug_value(key, _convert(key, value, Field("text")))
     if kind == "url":
@@ -249,6 +252,19 @@ def _text_list(key: str, value, spec: Field) -> list[str]:
         if not isinstance(item, (str, int, float)) or isinstance(item, bool):
             raise ValueError(f"every item of '{key}' must be text, not {_describe(item)}")
     return [str(item).strip() for item in value]
+
+
+ALIAS_PATTERN = re.compile(r"^[^\s?#\\/\x00-\x1f][^?#\\\x00-\x1f]*$")  # a path as the old site served it
+
+
+def _alias(key: str, text: str) -> str:
+    """An old address of the article, as a site path: 'blog/2021/old/' or 'old-post.html'."""
+    path = text.strip().lstrip("/")
+    if not ALIAS_PATTERN.match(path) or any(part in ("", ".", "..") for part in path.rstrip("/").split("/")):
+        raise ValueError(
+            f"every item of '{key}' must be a path on the site like 'blog/2021/08/old-address/', not '{text}'"
+        )
+    return path if path.endswith("/") or "." in path.rsplit("/", 1)[-1] else path + "/"
 
 
 def _slug_value(key: str, text: str) -> str:

@@ -76,6 +76,7 @@ def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) 
         title=values["title"],
         date=when.date() if isinstance(when, datetime) else when,
         published=when if isinstance(when, datetime) else None,
+        aliases=values.get("aliases", []),
         forgiven=problems.forgiven,
         summary=values["summary"],
         source=Source(path, 1),

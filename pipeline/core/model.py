@@ -125,6 +125,7 @@ class Article:
     newsletter: bool = True
     meta: dict = field(default_factory=dict)
     published: datetime | None = None  # the date with its time of day, when the writer gave one
+    aliases: list[str] = field(default_factory=list)  # old addresses (site paths) that redirect here
     forgiven: list[LoadWarning] = field(default_factory=list)  # keys the loader did not know
 
     @property

@@ -12,6 +12,7 @@ Drafts never appear anywhere: everything below works from `content.published_art
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 import os
 import traceback
@@ -168,6 +169,26 @@ def render_article_pages(
     return files
 
 
+REDIRECT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta http-equiv="refresh" content="0; url={target}">
+<link rel="canonical" href="{target}">
+<meta name="robots" content="noindex">
+</head>
+<body>
+<p>This article has moved: <a href="{target}">{title}</a>.</p>
+</body>
+</html>
+"""
+
+
+def redirect_page(target: str, title: str) -> str:
+    return REDIRECT_PAGE.format(target=html.escape(target, quote=True), title=html.escape(title))
+
+
 def newest_first(content: Content) -> list[Article]:
     """The published articles in the order of the index and the feed."""
     return sorted(content.published_articles(), key=lambda a: a.order_key)
@@ -249,6 +270,12 @@ class _SiteRenderer:
             "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
         ).encode()
         files.update(self.video_thumbnails())
+        for name, data in self.redirect_files().items():
+            if name in files:
+                raise ContentError(
+                    data[0], 1, f"the old address '{name}' in 'aliases' is a page of the blog: remove it"
+                )
+            files[name] = data[1]
         for name, path in [*self.static_files(), *self.media_files()]:
             if name in files:
                 raise ContentError(
@@ -377,13 +404,26 @@ class _SiteRenderer:
             self._fingerprints[key] = make()
         return self._fingerprints[key]
 
+    def redirect_files(self) -> dict[str, tuple[str, bytes]]:
+        """An article's old addresses (`aliases`, from another tool's site): a page at each that
+        sends the reader on to the article. {file: (the article's path, the page)}."""
+        files: dict[str, tuple[str, bytes]] = {}
+        for article in self.articles:
+            for alias in article.aliases:
+                file = alias + "index.html" if alias.endswith("/") else alias
+                target = "../" * file.count("/") + urls.article_path(article.slug)
+                files[file] = (article.source.path, redirect_page(target, article.title).encode())
+        return files
+
     def static_files(self) -> list[tuple[str, Path]]:
         """The packaged static files and the project's, a project file replacing the packaged one of its name."""
         return list(template_files(self.config, TEMPLATE_FOLDER, under=STATIC_FOLDER).items())
 
     def media_files(self) -> list[tuple[str, Path]]:
         """Images and other media under content/ are copied as they are (content/images/x.jpg -> images/x.jpg)."""
-        return self._inside_project(_visible_files(self.config.content_dir, lambda p: p.suffix.lower() != ".md"))
+        return self._inside_project(
+            _visible_files(self.config.content_dir, lambda p: p.suffix.lower() not in (".md", ".markdown"))
+        )
 
     def _inside_project(self, files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
         """Every file, or a ContentError for each symbolic link that leads out of the project."""

@@ -107,3 +107,21 @@ def _scan_html(html: str, first_line: int, document: Document) -> None:
             document.images.append(
                 Link(attributes.get("src", ""), attributes.get("alt", "").strip(), line, in_html=True)
             )
+
+
+FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def lines_outside_code(text: str):
+    """(1-based number, line) of every line not inside a fenced code block (a fence shows code
+    as written: a `TODO` or a `{{< tag >}}` there is meant)."""
+    fence = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        opened = FENCE_LINE.match(line)
+        if fence is None and opened:
+            fence = opened.group(1)
+        elif fence is not None and opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+            if not line.strip().lstrip(fence[0]):
+                fence = None
+        elif fence is None:
+            yield number, line

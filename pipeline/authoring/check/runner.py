@@ -27,6 +27,7 @@ from pipeline.authoring.check.rules import (
     accessibility,
     email,
     exercises,
+    foreign_tags,
     links,
     placeholders,
     templates,
@@ -59,6 +60,7 @@ PROJECT_RULES: list[ProjectRule] = [
     email.email_findings,
     placeholders.placeholder_findings,
     templates.template_findings,
+    foreign_tags.template_tag_findings,
 ]
 
 
