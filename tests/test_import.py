@@ -264,9 +264,10 @@ class TestShortcodes:
         assert notes == ["line 13: the Liquid tag {% include sig.md %} kept as text: rewrite it"]
 
 
-SUBSTACK_POSTS = """post_id,post_date,is_published,email_sent_at,type,audience,title,subtitle,podcast_url
-101.first-week,2024-03-01T08:00:00.000Z,true,2024-03-01T08:00:00.000Z,newsletter,everyone,First week,"Small steps, daily",
-"""
+SUBSTACK_POSTS = (
+    "post_id,post_date,is_published,email_sent_at,type,audience,title,subtitle,podcast_url\n"
+    '101.first-week,2024-03-01T08:00:00.000Z,true,,newsletter,everyone,First week,"Small steps, daily",\n'
+)
 SUBSTACK_HTML = (
     "<h2>Start</h2><p>Breathe <em>out</em> as you lift.</p>"
     '<iframe src="https://www.youtube.com/embed/abcdefgh"></iframe><script>track()</script>'
@@ -376,3 +377,17 @@ def test_check_finds_a_template_tag_left_in_an_article_but_not_in_code(kind, mak
     assert [(f.line, f.rule) for f in findings if f.rule in ("content.template-tag", "content.todo")] == [
         (7, "content.template-tag")
     ]
+
+
+def test_a_reader_already_on_the_list_keeps_her_stage(make_project, tmp_path):
+    project = make_project({})
+    with SubscriberStore.for_config(load_config(project)) as store:
+        store.import_subscribers([Subscriber("ann@example.com", stage="pregnant")])
+    export = write(
+        tmp_path / "export",
+        {"posts.csv": SUBSTACK_POSTS, "posts/101.first-week.html": SUBSTACK_HTML, "email_list.pub.csv": SUBSTACK_LIST},
+    )
+    result = run(project, export)
+    with SubscriberStore.for_config(load_config(project)) as store:
+        assert store.get("ann@example.com").stage == "pregnant"
+    assert result.subscribers.unchanged == ["ann@example.com"]

@@ -200,7 +200,10 @@ def _import_readers(config: Config, readers: Readers, result: ImportResult, dry_
         )
         return
     with SubscriberStore.for_config(config) as store:
-        result.subscribers = store.import_subscribers(active)
+        # Only new readers are added: one already here keeps what she has (stage, dates, tags).
+        known = [reader for reader in active if store.get(reader.email) is not None]
+        result.subscribers = store.import_subscribers([r for r in active if r not in known], via="import")
+        result.subscribers.unchanged += [reader.email for reader in known]
         for reader in leaving:
-            store.unsubscribe(reader.email)
+            store.unsubscribe(reader.email, via="import")
         result.subscribers.skipped_unsubscribed += [reader.email for reader in leaving]
