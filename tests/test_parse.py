@@ -198,7 +198,7 @@ class TestArticleFrontMatter:
         article = parse_article(f"---\n{FRONT_KEYS}tagz: [a]\n---\n\nBody.\n", ARTICLE_PATH)
         assert article.forgiven[0].hint == ": did you mean 'tags'?"
 
-    @pytest.mark.parametrize("key", ["subtitle", "duration", "lastmod", "aliases"])
+    @pytest.mark.parametrize("key", ["subtitle", "duration", "lastmod", "categories"])
     def test_a_key_that_is_not_a_near_miss_gets_no_did_you_mean(self, key):
         article = parse_article(f"---\n{FRONT_KEYS}{key}: x\n---\n\nBody.\n", ARTICLE_PATH)
         assert article.forgiven == [LoadWarning(ARTICLE_PATH, 5, key, "")]

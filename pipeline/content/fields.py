@@ -45,6 +45,9 @@ ARTICLE_FIELDS = {
     "aliases": Field("aliases", example="[blog/2021/08/old-address/]"),
 }
 ARTICLE_META_KEYS = ("reviewed_by", "last_reviewed")
+# Keys other tools write, read here (a summary when there is none; old addresses), which a new
+# article does not need: `newsletter new` leaves them out.
+ARTICLE_IMPORTED_KEYS = ("description", "excerpt", "aliases")
 
 EXERCISE_FIELDS = {
     "name": Field("text", required=True, example="Piriformis stretch"),
