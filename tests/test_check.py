@@ -240,6 +240,26 @@ CASES = {
         ["content/articles/b.md:7: error links.unknown-anchor"],
         "'#the-end' is not an anchor on this page",
     ),
+    "link in single-quoted HTML to an article that does not exist": (
+        {"content/articles/b.md": other_article("See <a href='clen.md'>the clean article</a>.\n")},
+        ["content/articles/b.md:7: error links.unknown-article"],
+        "links to the article content/articles/clen.md, which does not exist",
+    ),
+    "link to a heading that is not on the page": (
+        {"content/articles/b.md": other_article("## Where to start\n\nJump [up](#where-to-begin).\n")},
+        ["content/articles/b.md:9: error links.unknown-anchor"],
+        "'#where-to-begin' is not an anchor on this page",
+    ),
+    "script in an article": (
+        {"content/articles/b.md": other_article("Text.\n\n<script src='https://t.example/x.js'></script>\n")},
+        ["content/articles/b.md:9: warning email.embed"],
+        "a <script> is left out of the email (mail apps remove it)",
+    ),
+    "template tag from another tool": (
+        {"content/articles/b.md": other_article("Text `{{< tabs >}}` here.\n")},
+        ["content/articles/b.md:7: warning content.template-tag"],
+        "'{{< tabs >}}' is another tool's template tag",
+    ),
     "link to a draft": (
         {
             "content/articles/b.md": other_article("See [the plan](c.md).\n"),
@@ -517,3 +537,13 @@ def test_check_writes_nothing(make_project):
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     run_cli(root)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_a_link_to_a_heading_on_the_page_is_found(check):
+    files = {"content/articles/b.md": other_article("## Where to start\n\nJump [up](#where-to-start).\n")}
+    assert [f for f in check(files).findings if f.rule.startswith("links.")] == []
+
+
+def test_a_todo_inside_a_code_block_is_code(check):
+    files = {"content/articles/b.md": other_article("```\n# TODO: the reader's own note\n```\n")}
+    assert [f for f in check(files).findings if f.rule == "content.todo"] == []

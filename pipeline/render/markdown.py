@@ -9,6 +9,7 @@ that cannot match (see "the same HTML, faster" below): the HTML is Python-Markdo
 
 from __future__ import annotations
 
+import re
 import threading
 from xml.etree.ElementTree import Element
 
@@ -16,16 +17,83 @@ import markdown
 from markdown import blockprocessors, inlinepatterns, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension, abbr, def_list, footnotes, smarty, tables
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
+from pymdownx import magiclink
 
 from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
+from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
 
-EXTENSIONS = ["extra", "sane_lists", "smarty"]
+# Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
+# ~~strike~~ (pymdownx.tilde), - [x] task lists, bare URLs as links (pymdownx.magiclink),
+# > [!NOTE] callouts (markdown-callouts), Markdown inside <details> and other HTML blocks
+# (md_in_html); nested lists and lists after a paragraph: render/lists.py.
+EXTENSIONS = [
+    "extra",
+    "sane_lists",
+    "smarty",
+    "toc",
+    "pymdownx.tilde",
+    "pymdownx.tasklist",
+    "pymdownx.magiclink",
+    "github-callouts",
+]
+EXTENSION_CONFIGS = {
+    "pymdownx.tilde": {"subscript": False},  # ~one~ stays text: only ~~strike~~
+    "pymdownx.magiclink": {"hide_protocol": False},
+}
 MEMO_MAX_CHARS = 2000
+HTML_BLOCK_OPENING = re.compile(r"^(<(?:details|div|aside|section|figure)\b)(?![^>]*\bmarkdown=)([^>]*>)", re.MULTILINE)
+TASK_BOXES = {  # ballot boxes, checked or not: no form field in a page or an email
+    '<input type="checkbox" disabled checked/>': "\u2611",
+    '<input type="checkbox" disabled/>': "\u2610",
+}
+VIDEO_FRAME = re.compile(
+    r"<iframe\b[^>]*\bsrc=[\"'](?:https?:)?//(?:www\.)?(?:youtube(?:-nocookie)?\.com/embed/(?P<youtube>[\w-]+)"
+    r"|player\.vimeo\.com/video/(?P<vimeo>\d+))[^>]*>\s*</iframe>",
+    re.IGNORECASE,
+)
+EMBEDDED = re.compile(r"<(iframe|script|object|embed)\b.*?(?:</\1\s*>|/>|(?=<)|$)", re.IGNORECASE | re.DOTALL)
+
+
+class _WritersMarkdown(Preprocessor):
+    """Lists re-indented as CommonMark reads them, and Markdown allowed inside HTML blocks."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = as_python_markdown("\n".join(lines))
+        if "<" in text:
+            text = HTML_BLOCK_OPENING.sub(r'\1 markdown="1"\2', text)
+        return text.split("\n")
+
+
+class _Finish(Postprocessor):
+    """Task boxes as characters; in an email or feed (absolute links), no <iframe> or <script>:
+    a YouTube or Vimeo player becomes a link to the video, anything else is dropped (`newsletter
+    check` reports it: authoring/check/rules/templates.py)."""
+
+    def __init__(self, md):
+        super().__init__(md)
+        self.renderer: MarkdownRenderer | None = None
+
+    def run(self, text: str) -> str:
+        if "checkbox" in text:
+            for box, character in TASK_BOXES.items():
+                text = text.replace(box, character)
+        if self.renderer is not None and self.renderer.absolute and "<" in text:
+            text = VIDEO_FRAME.sub(_video_link, text)
+            text = EMBEDDED.sub("", text)
+        return text
+
+
+def _video_link(match: re.Match) -> str:
+    if match["youtube"]:
+        return f'<p><a href="https://www.youtube.com/watch?v={match["youtube"]}">Watch the video on YouTube</a></p>'
+    return f'<p><a href="https://vimeo.com/{match["vimeo"]}">Watch the video on Vimeo</a></p>'
 
 
 class _LinkRewriter(Treeprocessor):
@@ -45,6 +113,8 @@ class _LinkRewriter(Treeprocessor):
 class _LinkExtension(Extension):
     def extendMarkdown(self, md):
         md.treeprocessors.register(_LinkRewriter(md), "newsletter_links", 1)
+        md.preprocessors.register(_WritersMarkdown(md), "newsletter_writers", 28)  # before fenced code (25)
+        md.postprocessors.register(_Finish(md), "newsletter_finish", 5)  # after raw HTML is put back (30)
 
 
 class MarkdownRenderer:
@@ -85,6 +155,7 @@ class MarkdownRenderer:
         self.source_path = source_path
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
+        md.postprocessors["newsletter_finish"].renderer = self
         try:
             converted = md.reset().convert(text)
         except RecursionError:
@@ -114,8 +185,10 @@ def _thread_markdown() -> markdown.Markdown:
     renderer: building one (extensions, registries) costs more than converting a paragraph."""
     md = getattr(_per_thread, "markdown", None)
     if md is None:
-        extensions = EXTENSIONS + [_LinkExtension(), SkipImpossibleMatches()]
-        md = _per_thread.markdown = markdown.Markdown(extensions=extensions, output_format="html")
+        extensions = [*EXTENSIONS, "md_in_html", _LinkExtension(), SkipImpossibleMatches()]
+        md = _per_thread.markdown = markdown.Markdown(
+            extensions=extensions, extension_configs=EXTENSION_CONFIGS, output_format="html"
+        )
     return md
 
 
@@ -163,6 +236,9 @@ INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {  # a pattern's regex -> its trig
     smarty.closingDoubleQuotesRegex: _DOUBLE_QUOTES,
     smarty.closingDoubleQuotesRegex2: _DOUBLE_QUOTES,
     smarty.remainingDoubleQuotesRegex: _DOUBLE_QUOTES,
+    magiclink.RE_AUTOLINK: ("://",),  # pymdownx.magiclink: <https://...>, bare URLs, www., e-mail addresses
+    magiclink.RE_LINK: ("://", "w.", "W."),
+    magiclink.RE_MAIL: ("@",),
 }
 BLOCK_TRIGGERS: dict[type, tuple[str, ...]] = {  # a block processor's class -> its triggers
     blockprocessors.BlockQuoteProcessor: (">",),
@@ -184,6 +260,8 @@ def inline_triggers(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
     delimiters = getattr(inlinepatterns, "DelimiterProcessor", None)  # emphasis, Markdown >= 3.11
     if delimiters is not None and type(pattern) is delimiters:
         return tuple(pattern.tokens) or None
+    if type(pattern).__name__ == "DelimiterProcessor" and getattr(pattern, "tokens", None):  # pymdownx.tilde's
+        return tuple(pattern.tokens)
     return INLINE_TRIGGERS.get(pattern.getCompiledRegExp().pattern)
 
 

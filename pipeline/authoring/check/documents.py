@@ -98,7 +98,9 @@ def _scan_html(html: str, first_line: int, document: Document) -> None:
     for match in _HTML_TAG.finditer(html):
         line = first_line + html.count("\n", 0, match.start())
         attributes = {
-            name.lower(): next(v for v in values if v is not None)
+            name.lower(): next(
+                (value for value in values if value), ""
+            )  # "x", 'x' or x: findall gives "" for the others
             for name, *values in _HTML_ATTRIBUTE.findall(match.group(2))
         }
         if match.group(1).lower() == "a" and "href" in attributes:

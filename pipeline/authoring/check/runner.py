@@ -61,6 +61,7 @@ PROJECT_RULES: list[ProjectRule] = [
     placeholders.placeholder_findings,
     templates.template_findings,
     foreign_tags.template_tag_findings,
+    foreign_tags.embed_findings,
 ]
 
 

@@ -1,0 +1,76 @@
+"""Lists as writers write them, made into what Python-Markdown reads.
+
+Writers (and other tools: CommonMark, GitHub) nest a list by two spaces or by four, and start a
+list on the line after a paragraph. Python-Markdown wants four spaces per level and a blank line
+before a list, so it flattened the first and ran the second into the paragraph. CommonMark's
+reading of the text (markdown-it-py, which content/blocks.py uses already) says which item sits
+in which; each item's lines are re-indented to four spaces per level, and a blank line is put
+before a list that follows a paragraph. Text with no list is returned as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+PARSER = MarkdownIt("commonmark").disable(["inline", "text_join"])
+LIST_LINE = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE)
+INDENT = re.compile(r"^[ \t]*")
+
+
+def as_python_markdown(text: str) -> str:
+    if not LIST_LINE.search(text):
+        return text
+    lines = text.split("\n")
+    shifts = [0] * len(lines)  # spaces to add (or remove) at the start of each line
+    blank_before: set[int] = set()
+    depth = 0
+    for token in PARSER.parse(text):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            start = token.map[0]
+            if start > 0 and lines[start - 1].strip() and depth == 0 and not _in_quote(lines[start - 1]):
+                blank_before.add(start)
+            depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "paragraph_open" and depth and not token.hidden:  # a loose list's paragraph
+            end = token.map[1]
+            if end < len(lines) and MARKER_ONLY.match(lines[end]):
+                blank_before.add(end)  # else Python-Markdown reads the next item as more of the paragraph
+        elif token.type == "list_item_open":
+            start, end = token.map
+            shifts[start] = 4 * (depth - 1) - _width(lines[start])  # the marker: four spaces per level
+            content = 4 * depth - _content_column(lines[start])  # its text: four spaces past the marker
+            for number in range(start + 1, end):
+                shifts[number] = content  # a nested item's own lines come later and win
+    out = []
+    for number, line in enumerate(lines):
+        if number in blank_before:
+            out.append("")
+        out.append(_shifted(line, shifts[number]))
+    return "\n".join(out)
+
+
+MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*")
+
+
+def _content_column(line: str) -> int:
+    """Where CommonMark's item text starts: after the marker and its spaces."""
+    return len(MARKER.match(line).group(0).expandtabs(4))
+
+
+def _width(line: str) -> int:
+    return len(INDENT.match(line).group(0).expandtabs(4))
+
+
+def _shifted(line: str, shift: int) -> str:
+    if shift == 0 or not line.strip():
+        return line
+    width = _width(line)
+    return " " * max(0, width + shift) + line.lstrip(" \t")
+
+
+def _in_quote(line: str) -> bool:
+    return line.lstrip().startswith(">")
