@@ -88,3 +88,8 @@ def test_no_other_iframe_or_script_reaches_an_email():
     html = email('Map:\n\n<iframe src="https://maps.example/x"></iframe>\n\n<script>track()</script>\n\nEnd.\n')
     assert "<iframe" not in html and "<script" not in html and "track()" not in html
     assert html.startswith("<p>Map:</p>") and html.endswith("<p>End.</p>")
+
+
+@pytest.mark.parametrize("text", ["> - a\n>   - b\n", "> Quote\n- a\n", "- a\n\t- tab\n"])
+def test_lists_in_quotes_and_after_them_and_tab_indents_render(text):
+    assert "<li>" in blog(text)

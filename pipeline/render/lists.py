@@ -29,7 +29,7 @@ def as_python_markdown(text: str) -> str:
     for token in PARSER.parse(text):
         if token.type in ("bullet_list_open", "ordered_list_open"):
             start = token.map[0]
-            if start > 0 and lines[start - 1].strip() and depth == 0 and not _in_quote(lines[start - 1]):
+            if start > 0 and lines[start - 1].strip() and token.level == 0:  # a list of its own, after text
                 blank_before.add(start)
             depth += 1
         elif token.type in ("bullet_list_close", "ordered_list_close"):
@@ -40,6 +40,8 @@ def as_python_markdown(text: str) -> str:
                 blank_before.add(end)  # else Python-Markdown reads the next item as more of the paragraph
         elif token.type == "list_item_open":
             start, end = token.map
+            if not MARKER.match(lines[start]) or _in_quote(lines[start]):
+                continue  # an item inside a quote (`> - x`): Python-Markdown's own reading stays
             shifts[start] = 4 * (depth - 1) - _width(lines[start])  # the marker: four spaces per level
             content = 4 * depth - _content_column(lines[start])  # its text: four spaces past the marker
             for number in range(start + 1, end):
