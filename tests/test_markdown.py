@@ -221,12 +221,54 @@ def test_gives_the_same_html_over_many_conversions_with_one_instance():
         assert convert(faster, text) == convert(stock, text)
 
 
-@pytest.mark.parametrize("processor", ["inline", "smarty"])
-def test_every_inline_pattern_has_triggers(processor):
+def test_every_inline_pattern_has_triggers():
     """A pattern without triggers is searched for in every text, and the pass can no longer be
     skipped on text without any trigger: a Markdown release that changes a regex shows up here."""
-    patterns = faster_markdown().treeprocessors[processor].inlinePatterns
+    patterns = faster_markdown().treeprocessors["inline"].inlinePatterns
     assert [type(pattern).__name__ for pattern in patterns if inline_triggers(pattern) is None] == []
+
+
+# --- typography in one pass: smarty's HTML ---------------------------------------------------------
+
+QUOTES = [
+    "He said, \"'Quoted' words in a larger quote.\"",
+    "the '80s, rock 'n' roll, 'Tis the season, don't 'quote' me",
+    '"Hello," she said -- and left... a---b ---- c',
+    "It's \"*emph*\" and '**bold**', `code 'x'` and 'y'",
+    "\"'x'\" and x\"'y and x'\"y, ('paren') [\"bracket\"]",
+    "&nbsp;'quoted' &mdash;'dash' \u2013'en' \u2014\"em\"",
+    "<span title=\"a 'b'\">c 'd'</span> ![alt 'x'](a.png \"t 'y'\")",
+    "\\'escaped\\' \\\"too\\\"",
+    "a...b....c, 5 o'clock... 'really'?",
+    "- item 'one'\n- item \"two\"\n\n> quote 'q' -- \"qq\"\n\n| a | b |\n|---|---|\n| 'x' | \"y\" |\n",
+    "Term\n: def 'x'\n\n*[HTML]: Hyper 'Text'\n\nHTML 'here'\n\nNote[^1]\n\n[^1]: a 'note'",
+    "    code 'block'\n\n```\nfenced 'x'\n```\n\n<div>\n'raw block'\n</div>\n\nafter 'z'",
+    "''double'' \"\"twice\"\" '\"'\"'",
+]
+
+
+def smarty_markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=["extra", "sane_lists", "smarty"], output_format="html")
+
+
+@pytest.mark.parametrize("text", [EVERY_CONSTRUCT, *QUOTES])
+def test_typography_gives_smartys_html(text):
+    assert convert(stock_markdown(), text) == convert(smarty_markdown(), text)
+
+
+def test_typography_gives_smartys_html_for_mixtures_of_quotes_and_constructs():
+    rng = random.Random(2027)
+    ours, smartys = stock_markdown(), smarty_markdown()
+    pieces = [*PIECES, "'", '"', "--", "...", " '", "' ", '"x', "x'", "'s ", "'80s"]
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", "\n", "\n\n"]) for _ in range(rng.randint(1, 25)))
+        assert convert(ours, text) == convert(smartys, text), text
+
+
+def test_a_private_use_character_in_the_text_is_left_as_written():
+    text = "Mark \ue001 and \ue003 stay -- 'quoted'"
+    assert convert(stock_markdown(), text) == convert(smarty_markdown(), text)
+    assert "\ue001" in convert(stock_markdown(), text)
 
 
 # --- links for each channel, with one shared Python-Markdown -------------------------------------

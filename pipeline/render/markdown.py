@@ -28,15 +28,17 @@ from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
 from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
+from pipeline.render.typography import Typography
 
 # Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
 # ~~strike~~ (pymdownx.tilde), - [x] task lists, bare URLs as links (pymdownx.magiclink),
 # > [!NOTE] callouts (markdown-callouts), Markdown inside <details> and other HTML blocks
-# (md_in_html); nested lists and lists after a paragraph: render/lists.py.
+# (md_in_html); nested lists and lists after a paragraph: render/lists.py. Typography: smarty's
+# HTML in one pass over the text (render/typography.py).
 EXTENSIONS = [
     "extra",
     "sane_lists",
-    "smarty",
+    Typography(),
     "toc",
     "pymdownx.tilde",
     "pymdownx.tasklist",
