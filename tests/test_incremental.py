@@ -199,11 +199,18 @@ def test_a_deleted_article_disappears_from_dist_as_in_a_cold_build(project, tmp_
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
 
-def test_no_cache_rebuilds_every_page(project):
+def test_no_cache_over_a_site_leaves_what_a_cold_build_writes_and_keeps_files_already_right(project, tmp_path):
     run_build(project)
+    site = project / "dist" / "site"
+    (site / "index.html").write_bytes(b"changed by hand")
+    (site / "articles" / "stray.html").write_bytes(b"not a page of this build")
     before = inodes(project)
     run_build(project, use_cache=False)
-    assert not any(before.get(path) == inode for path, inode in inodes(project).items())
+    assert dist_snapshot(project) == cold_build_of(project, tmp_path)
+    after = inodes(project)
+    assert after["site/index.html"] != before["site/index.html"]
+    rewritten = {path for path in after if path.startswith("site/") and after[path] != before.get(path)}
+    assert rewritten == {"site/index.html"}
 
 
 # -- the quick rebuild (pipeline/build/rebuild.py): only article bodies changed ----------------------

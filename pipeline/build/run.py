@@ -32,7 +32,7 @@ from pipeline.core.model import MailingList
 from pipeline.core.theme import PACKAGED_TEMPLATES
 from pipeline.render.blog import render_site
 from pipeline.tools.cache_store import CACHE_FOLDER
-from pipeline.tools.files import moved_into, staged, write_tree
+from pipeline.tools.files import files_in, moved_into, staged, write_tree
 from pipeline.tools.fingerprint import (
     code_fingerprint,
     output_manifest,
@@ -100,9 +100,7 @@ def _full_build(
     rendered = render_week_emails(config, content, week, provider, now)
     dist = config.dist_dir
     with staged(dist) as scratch:  # readers of dist/ see the old build or this one, whole
-        write_tree(
-            scratch / "site", moved_into(site_files, dist, scratch), previous=cache.previous_files(dist / "site")
-        )
+        _write_site(scratch / "site", moved_into(site_files, dist, scratch), cache.previous_files(dist / "site"))
         builds = write_emails(config, week, rendered, into=scratch)
     result = BuildResult(
         week=week,
@@ -113,3 +111,13 @@ def _full_build(
     )
     cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
     return result
+
+
+def _write_site(site_dir: Path, site_files, previous) -> None:
+    """With the cache: only the pages whose key changed. Without it (--no-cache, or no usable
+    record) over an existing site: in place, leaving each file that already holds its new bytes,
+    instead of writing 11,000 files into a new tree and deleting the old one."""
+    if previous is not None:
+        write_tree(site_dir, site_files, previous=previous)
+    else:
+        write_tree(site_dir, site_files, previous=files_in(site_dir), keep_identical=True)
