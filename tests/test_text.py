@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.render.text import WIDTH, wrap_text
+import random
+import textwrap
+
+from pipeline.render.text import WIDTH, _fill, wrap_text
 
 NOTE = "Stop if you feel heaviness or dragging in your pelvis, and rest before you try again. " * 2
 LONG_URL = "https://strongfromwithin.example/articles/a-very-long-address-that-is-longer-than-one-line-of-text/"
@@ -40,3 +43,15 @@ def test_keeps_a_url_longer_than_a_line_whole_on_a_line_of_its_own():
 
 def test_leaves_at_most_one_blank_line_in_a_row_and_ends_with_one_newline():
     assert wrap_text("\n\nFirst\n\n\n\nSecond   \n\n\n") == "First\n\nSecond\n"
+
+
+def test_long_lines_wrap_as_textwrap_wraps_them_words_kept_whole():
+    rng = random.Random(2026)
+    words = ["a", "bb", "word", "longerword", "https://example.com/" + "x" * 80, " ", "  ", "\t", "\u00a0", "—", ""]
+    for _ in range(3000):
+        text = "".join(rng.choice(words) + rng.choice([" ", "", "  "]) for _ in range(rng.randint(0, 40)))
+        width, first, rest = rng.choice([10, 20, 72]), rng.choice(["", "> ", "- "]), rng.choice(["", "  ", ">   "])
+        expected = textwrap.wrap(
+            text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+        )
+        assert _fill(text, width, first, rest) == expected, (text, width, first, rest)

@@ -61,14 +61,36 @@ def _wrap_line(line: str, width: int) -> list[str]:
     match = _LINE_START.match(line)
     repeated, marker = match.group(1), match.group(2)
     hanging = repeated + _LIST_MARKER.sub(lambda m: " " * len(m.group()), marker)
-    return textwrap.wrap(
-        line[match.end() :],
-        width,
-        initial_indent=repeated + marker,
-        subsequent_indent=hanging,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return _fill(line[match.end() :], width, repeated + marker, hanging)
+
+
+def _fill(text: str, width: int, first_indent: str, indent: str) -> list[str]:
+    """textwrap.wrap(text, width, initial_indent=first_indent, subsequent_indent=indent,
+    break_long_words=False, break_on_hyphens=False), at about twice its speed for the usual
+    line of words one space apart (the email's text part wraps a hundred lines); anything else
+    (runs of spaces, tabs, a word of blanks) goes to textwrap itself."""
+    words = text.split(" ")
+    if "\t" in text or not all(word and word.strip() == word for word in words):
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=first_indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    lines: list[str] = []
+    line: list[str] = []
+    length, room = 0, width - len(first_indent)
+    for word in words:
+        if line and length + 1 + len(word) > room:
+            lines.append((indent if lines else first_indent) + " ".join(line))
+            line, length, room = [], 0, width - len(indent)
+        length += len(word) + (1 if line else 0)
+        line.append(word)
+    if line:
+        lines.append((indent if lines else first_indent) + " ".join(line))
+    return lines
 
 
 def _spell_out_links(fragment: str) -> str:
