@@ -16,6 +16,7 @@ A rule is a function returning a list of `Finding`s. Adding one is one line in a
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -32,6 +33,7 @@ from pipeline.authoring.check.rules import (
     templates,
 )
 from pipeline.authoring.check.rules.safety import safety_findings
+from pipeline.build.images import image_store, prepare_pictures
 from pipeline.content.assemble import assemble_issues, resolve_week
 from pipeline.content.load import content_from_texts, read_content_files
 from pipeline.core.clock import build_time
@@ -41,6 +43,7 @@ from pipeline.core.model import ERROR, WARNING, Content, Finding, Issue
 from pipeline.deliver.providers import get_provider
 from pipeline.render.blog import render_site
 from pipeline.render.email import GMAIL_CLIP_BYTES, render_email
+from pipeline.tools.images import ImageStore
 
 ContentRule = Callable[[Content, Config], list[Finding]]
 ProjectRule = Callable[["Project"], list[Finding]]
@@ -113,8 +116,18 @@ def gather(config: Config, week: str | None, provider, now: datetime) -> tuple[P
         unloaded={error.path for error in load_errors},
         site=None,
     )
+    with tempfile.TemporaryDirectory(prefix="newsletter-check-") as scratch:  # check writes nothing
+        store = ImageStore(image_store(config).folder, scratch=Path(scratch))
+        prepared = prepare_pictures(config, content, store, strict=False)
+    project.pictures = prepared.pictures
+    # A picture that does not exist is the links rule's finding (images.missing), with a "did you mean".
+    findings += [
+        finding_from_error(error, "images.unusable")
+        for error in prepared.errors
+        if "does not exist" not in error.message
+    ]
     try:
-        project.site = render_site(content, config, provider.signup_form(), now)
+        project.site = render_site(content, config, provider.signup_form(), now, pictures=prepared.pictures)
     except ContentError as error:
         findings.append(finding_from_error(error, "render.site"))
     findings += _render_week_email(project, provider)
@@ -130,7 +143,7 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
     findings = []
     for issue in project.issues:
         try:
-            email = render_email(issue, project.config, provider.unsubscribe_url())
+            email = render_email(issue, project.config, provider.unsubscribe_url(), project.pictures)
         except ContentError as error:
             findings.append(finding_from_error(error, "render.email"))
             continue
