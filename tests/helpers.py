@@ -5,6 +5,7 @@ and `from conftest import` would pick whichever pytest imported last."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import textwrap
@@ -45,12 +46,30 @@ def override_template(root: Path, name: str) -> Path:
     return path
 
 
-def write_tree(root: Path, files: dict[str, str]) -> Path:
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Text is dedented; bytes (a picture, say) are written as they are."""
     for relative, text in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def picture(width: int = 64, height: int = 48, format: str = "JPEG", mode: str = "RGB") -> bytes:
+    """A real picture of that size: a gradient with some noise, like a photo (Pillow)."""
+    from PIL import Image
+
+    noise = Image.effect_noise((width, height), 24).convert("L")
+    gradient = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (gradient, noise, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    if mode != "RGB":
+        image = image.convert(mode)
+    output = io.BytesIO()
+    image.save(output, format=format)
+    return output.getvalue()
 
 
 def assert_golden(name: str, actual: str) -> None:

@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 from helpers import override_template
 
+from pipeline.build.images import prepare_pictures
 from pipeline.content.load import load_content
 from pipeline.core.config import load_config
 from pipeline.core.errors import ContentError
@@ -28,6 +29,7 @@ from pipeline.core.model import (
 )
 from pipeline.core.theme import PACKAGED_TEMPLATES, template_file
 from pipeline.render.blog import render_site
+from pipeline.tools.images import ImageStore
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 BASE = "https://strongfromwithin.example/"
@@ -190,9 +192,11 @@ def local_target(page_path: str, href: str) -> str | None:
 # -- golden ---------------------------------------------------------------------------------------------
 
 
-def test_golden_glute_article_page(make_project, golden):
+def test_golden_glute_article_page(make_project, golden, tmp_path):
     config = load_config(make_project(with_repo_content=True))
-    files = render(load_content(config), config)
+    content = load_content(config)
+    pictures = prepare_pictures(config, content, ImageStore(tmp_path / "pictures")).pictures
+    files = render_site(content, config, SIGNUP, NOW, pictures=pictures)
     golden("site/articles/why-your-glutes-grip/index.html", files["articles/why-your-glutes-grip/index.html"].decode())
 
 

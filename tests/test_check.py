@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from helpers import override_template
+from helpers import override_template, picture
 
 from pipeline.authoring.check.runner import CONTENT_RULES, PROJECT_RULES, check_project
 from pipeline.cli.main import main
@@ -106,7 +106,7 @@ CLEAN = {
     "content/articles/clean.md": CLEAN_ARTICLE,
     "content/exercises/clam.md": CLEAN_CARD,
     "content/issues/2026-W48.md": "---\nsubject: A clean week\n---\n\nHello.\n",
-    "content/images/mat.jpg": "(a picture)",
+    "content/images/mat.jpg": picture(),
 }
 
 

@@ -14,6 +14,7 @@ import markdown
 import pytest
 from helpers import REPO, assert_golden, override_template
 
+from pipeline.build.images import prepare_pictures
 from pipeline.content.assemble import assemble_issue
 from pipeline.content.load import load_content
 from pipeline.core.config import load_config
@@ -34,6 +35,7 @@ from pipeline.render.email import (
     render_email,
     youtube_id,
 )
+from pipeline.tools.images import ImageStore
 
 WEEK = "2026-W48"
 UNSUBSCRIBE = "https://strongfromwithin.example/unsubscribe/"
@@ -134,8 +136,14 @@ def real_issue(config):
 
 
 @pytest.fixture(scope="module")
-def real_email(real_issue, config):
-    return render_email(real_issue, config, config.unsubscribe_url)
+def real_pictures(config, tmp_path_factory):
+    """The real week's pictures, resized as the build resizes them (into a scratch store)."""
+    return prepare_pictures(config, load_content(config), ImageStore(tmp_path_factory.mktemp("pictures"))).pictures
+
+
+@pytest.fixture(scope="module")
+def real_email(real_issue, config, real_pictures):
+    return render_email(real_issue, config, config.unsubscribe_url, real_pictures)
 
 
 def test_golden_email_html_of_the_real_week(real_email):
@@ -147,8 +155,8 @@ def test_golden_email_text_of_the_real_week(real_email):
     assert_golden("email/2026-W48.txt", real_email.text)
 
 
-def test_golden_email_text_of_the_real_week_in_excerpt_mode(real_issue, config):
-    email = render_email(real_issue, excerpt_config(config), config.unsubscribe_url)
+def test_golden_email_text_of_the_real_week_in_excerpt_mode(real_issue, config, real_pictures):
+    email = render_email(real_issue, excerpt_config(config), config.unsubscribe_url, real_pictures)
     assert_golden("email/2026-W48-excerpt.txt", email.text)
 
 

@@ -13,6 +13,7 @@ from pipeline.core.config import Config
 from pipeline.core.model import Content, Finding, MailingList, RenderedEmail
 from pipeline.core.stages import GENERAL_STAGE
 from pipeline.render.email import render_email
+from pipeline.render.images import Pictures
 from pipeline.render.mime import make_eml
 from pipeline.tools.files import remove_tree, write_tree
 
@@ -49,13 +50,18 @@ def email_dir(config: Config, week: str) -> Path:
 
 
 def render_week_emails(
-    config: Config, content: Content, week: str, provider: MailingList, now: datetime
+    config: Config, content: Content, week: str, provider: MailingList, now: datetime, pictures: Pictures | None = None
 ) -> list[tuple[RenderedEmail, bytes]]:
     """Every version of the week's email, rendered; [] when nothing goes out."""
     rendered = []
     for issue in assemble_issues(content, config, week):
         email = render_email(
-            issue, config, provider.unsubscribe_url(), provider.preferences_url(), provider.personal_line()
+            issue,
+            config,
+            provider.unsubscribe_url(),
+            pictures,
+            preferences_url=provider.preferences_url(),
+            personal_line=provider.personal_line(),
         )
         rendered.append((email, make_eml(email, config, now)))
     return rendered

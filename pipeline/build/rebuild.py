@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.build.cache import BuildCache, BuildInputs
+from pipeline.build.images import PreparedPictures, text_picture_uses
 from pipeline.content.load import SUFFIXES, content_from_texts, parse_file, parse_key
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentErrors
@@ -33,6 +34,7 @@ from pipeline.render.blog import (
     render_article_pages,
 )
 from pipeline.render.feed import FEED_SIZE
+from pipeline.render.images import Pictures
 from pipeline.tools.files import replace_files, staged
 from pipeline.tools.fingerprint import digest, file_stats, output_manifest
 
@@ -50,9 +52,10 @@ class SiteFacts:
     feed: list[str]  # source paths of the feed's articles
     week: list[str]  # source paths of the articles dated in the built week (the email's candidates)
     tag_names: dict[str, str]  # tag slug -> the name the site shows
+    pictures: PreparedPictures  # every picture the site shows, prepared (pipeline/build/images.py)
 
 
-def site_facts(content: Content, week: str) -> SiteFacts:
+def site_facts(content: Content, week: str, pictures: PreparedPictures) -> SiteFacts:
     monday, sunday = week_days(week)
     published = newest_first(content)
     return SiteFacts(
@@ -60,6 +63,7 @@ def site_facts(content: Content, week: str) -> SiteFacts:
         feed=[article.source.path for article in published[:FEED_SIZE]],
         week=[article.source.path for article in content.articles if monday <= article.date <= sunday],
         tag_names={slug: tag.name for slug, tag in collect_tags(published).items()},
+        pictures=pictures,
     )
 
 
@@ -91,7 +95,7 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
         return None
     if not cache.outputs_intact(output_folders(config, last.week)):
         return None
-    edited = _edited_files(config, paths, cache)
+    edited = _edited_files(config, paths, cache, facts.pictures.pictures)
     if edited is None:
         return None
     content = _partial_content(config, cache, facts, edited)
@@ -104,7 +108,7 @@ def _in_folder(path: str, folder: str) -> bool:
     return path.startswith(folder) and path.endswith(SUFFIXES) and "/" not in path[len(folder) :]
 
 
-def _edited_files(config: Config, paths: list[str], cache: BuildCache) -> dict[str, str] | None:
+def _edited_files(config: Config, paths: list[str], cache: BuildCache, pictures: Pictures) -> dict[str, str] | None:
     """{path: new text} of the saved articles and notes whose text changed, when each still
     parses and each article shows the same face elsewhere; None when one does not."""
     stages = config.audience.stages
@@ -122,6 +126,8 @@ def _edited_files(config: Config, paths: list[str], cache: BuildCache) -> dict[s
             return None
         if isinstance(model, Article) and shown_elsewhere(model) != shown_elsewhere(pickle.loads(stored)):
             return None
+        if not all(use.site_path in pictures for use in text_picture_uses(text, path)):
+            return None  # a picture the last build did not prepare: the full build prepares it
         cache.parsed.put(path, parse_key(text, stages), pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         edited[path] = text
     return edited
@@ -172,10 +178,15 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         facts.tag_names,
         with_feed=bool(edited & set(facts.feed)),
         feed_entries=cache.feed_entries,
+        pictures=facts.pictures.pictures,
     )
     changed_files = {file: data for file, data in shown.items() if isinstance(data, bytes)}
     email_changed = bool(edited & set(facts.week)) or any(_in_folder(path, NOTES_FOLDER) for path in edited)
-    rendered_emails = render_week_emails(config, content, last.week, provider, now) if email_changed else None
+    rendered_emails = (
+        render_week_emails(config, content, last.week, provider, now, facts.pictures.pictures)
+        if email_changed
+        else None
+    )
     # Everything is rendered: only now does anything reach dist/.
     outputs = dict(cache.state.outputs)
     emails = last.emails

@@ -23,6 +23,7 @@ from pipeline.build.emails import (
     render_week_emails,
     write_emails,
 )
+from pipeline.build.images import prepare_pictures
 from pipeline.build.rebuild import quick_rebuild, site_facts
 from pipeline.content.assemble import resolve_week
 from pipeline.content.load import load_content
@@ -95,9 +96,11 @@ def _full_build(
 ) -> BuildResult:
     content = load_content(config, cache.parsed)
     week = resolve_week(content, week, config, now)
+    prepared = prepare_pictures(config, content)  # before anything renders: a bad picture stops the build here
     pages = cache.pages(config.dist_dir / "site")
-    site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries)
-    rendered = render_week_emails(config, content, week, provider, now)
+    site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries, prepared.pictures)
+    site_files |= prepared.files
+    rendered = render_week_emails(config, content, week, provider, now, prepared.pictures)
     dist = config.dist_dir
     with staged(dist) as scratch:  # readers of dist/ see the old build or this one, whole
         _write_site(scratch / "site", moved_into(site_files, dist, scratch), cache.previous_files(dist / "site"))
@@ -109,7 +112,7 @@ def _full_build(
         emails=builds,
         load_warnings=content.warnings,
     )
-    cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week))
+    cache.save(inputs, output_folders(config, week), result, pages.keys, site_facts(content, week, prepared))
     return result
 
 

@@ -299,13 +299,16 @@ def parse_schedule(text: str | None):
 
 
 def describe_email(email, provider, send_at=None) -> str:
+    from pipeline.render.email import GMAIL_CLIP_BYTES
+
     size_kb = len(email.html.encode()) / 1024
     version = f"Version:      {email.issue.stage} (issue key {email.issue.key})\n" if email.issue.stage else ""
     return (
         version + f"Provider:     {provider.name}\n"
         f"Subject:      {email.subject}\n"
         f"Preview text: {email.preview_text}\n"
-        f"Size:         {size_kb:.1f} KB HTML, {len(email.text.encode()) / 1024:.1f} KB text\n"
+        f"Size:         {size_kb:.1f} KB HTML (Gmail clips over {GMAIL_CLIP_BYTES // 1024} KB), "
+        f"{email.image_bytes / 1024:.1f} KB of pictures, {len(email.text.encode()) / 1024:.1f} KB text\n"
         f"Audience:     {_audience(provider, email.issue.stage, send_at)}"
     )
 

@@ -223,6 +223,7 @@ class RenderedEmail:
     text: str
     content_hash: str  # sha256 over subject, preview text, html and text
     excerpted: list[str] = field(default_factory=list)  # slugs cut to excerpts so the email is not clipped
+    image_bytes: int = 0  # what the resized pictures it shows weigh together
 
 
 @dataclass

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, tostring
 
 import jinja2
 from markupsafe import Markup
@@ -50,6 +51,7 @@ from pipeline.render.feed import (
     article_updated,
     feed_xml,
 )
+from pipeline.render.images import Pictures, variant_path
 from pipeline.render.markdown import MarkdownRenderer
 from pipeline.render.video import VideoLink, parse_video
 from pipeline.tools.cache_store import PageCache, ResultStore, template_bytecode_cache
@@ -119,6 +121,15 @@ class _PageLinks:
     def markdown(self, text: str, source: Source) -> Markup:
         return Markup(self.renderer.convert(text, source.path))
 
+    def picture(self, href: str, source: Source, alt: str) -> Markup:
+        """A picture named in front matter: its resized variants when the build prepared them."""
+        site_path = urls.resolve_content_link(href, source.path)
+        prepared = self.renderer.pictures.get(site_path) if site_path else None
+        if prepared is None:
+            return Markup('<img src="{}" alt="{}">').format(self.asset(href, source), alt)
+        element = self.renderer.picture_element(Element("img", alt=alt), prepared, lazy=False)
+        return Markup(tostring(element, encoding="unicode", method="html"))
+
     def inline(self, text: str, source: Source) -> Markup:
         return Markup(self.renderer.inline(text, source.path))
 
@@ -126,7 +137,13 @@ class _PageLinks:
         return Markup(self.renderer.inline(text, source.path)).striptags()
 
     def template_globals(self) -> dict:
-        return {"url": self.url, "asset": self.asset, "markdown": self.markdown, "inline": self.inline}
+        return {
+            "url": self.url,
+            "asset": self.asset,
+            "markdown": self.markdown,
+            "inline": self.inline,
+            "picture": self.picture,
+        }
 
 
 def render_site(
@@ -136,11 +153,14 @@ def render_site(
     now: datetime,
     cache: PageCache | None = None,
     feed_entries: ResultStore | None = None,
+    pictures: Pictures | None = None,
 ) -> dict[str, bytes | Path]:
     """`cache`: the pages of the previous build (pipeline/build/cache.py); a page whose key is
     unchanged comes back as the Path of its previous file instead of being rendered again.
-    `feed_entries`: the feed entries of earlier builds, reused while their article is unchanged."""
-    blog = _SiteRenderer(content, config, signup_form, now, cache, feed_entries=feed_entries)
+    `feed_entries`: the feed entries of earlier builds, reused while their article is unchanged.
+    `pictures`: the resized variants of the pictures shown (pipeline/build/images.py); a picture
+    not in it is linked as it is."""
+    blog = _SiteRenderer(content, config, signup_form, now, cache, feed_entries=feed_entries, pictures=pictures)
     files = blog.files()
     if feed_entries is not None:
         feed_entries.keep_only({article.source.path for article in blog.articles[:FEED_SIZE]})
@@ -157,12 +177,13 @@ def render_article_pages(
     tag_names: dict[str, str],
     with_feed: bool,
     feed_entries: ResultStore | None = None,
+    pictures: Pictures | None = None,
 ) -> dict[str, bytes | Path]:
     """The quick rebuild's share of render_site (pipeline/build/rebuild.py): the pages of the articles
     whose source is in `paths`, and the feed when `with_feed`; each the previous file (a Path)
     when its key is unchanged. `content` holds only some articles - these, and all the feed
     shows - and every card; `tag_names` are the names the whole site gives its tags."""
-    blog = _SiteRenderer(content, config, signup_form, now, cache, tag_names, feed_entries)
+    blog = _SiteRenderer(content, config, signup_form, now, cache, tag_names, feed_entries, pictures)
     files = blog.render_jobs([blog.article_job(article) for article in blog.articles if article.source.path in paths])
     if with_feed:
         files[FEED_PATH] = blog.feed_file()
@@ -241,7 +262,9 @@ class _SiteRenderer:
         cache: PageCache | None = None,
         tag_names: dict[str, str] | None = None,
         feed_entries: ResultStore | None = None,
+        pictures: Pictures | None = None,
     ):
+        self.pictures = pictures or {}
         self.cache = cache
         self.feed_entries = feed_entries
         self._text_digests: dict[str, str] = {}
@@ -354,6 +377,7 @@ class _SiteRenderer:
             repr(self.signup_form),
             str(self.now.year),
             repr(cards),
+            repr(sorted((path, picture.digest) for path, picture in self.pictures.items())),
         )
 
     def text_digest(self, path: str) -> str:
@@ -783,12 +807,21 @@ class _SiteRenderer:
         key = (root, absolute, sanitise)
         if key not in self._renderers:
             self._renderers[key] = MarkdownRenderer(
-                self.config.base_url, absolute=absolute, site_root=root, sanitise=sanitise
+                self.config.base_url,
+                absolute=absolute,
+                site_root=root,
+                sanitise=sanitise,
+                pictures=self.pictures,
+                for_email=absolute,
             )
         return self._renderers[key]
 
     def absolute_asset(self, href: str, source: Source) -> str:
+        """The full URL of a picture or file named in content: for a prepared picture, its email
+        variant (at most 1200 px wide, the size OpenGraph asks for)."""
         site_path = urls.resolve_content_link(href, source.path)
+        if site_path in self.pictures:
+            site_path = variant_path(self.pictures[site_path].email)
         return href if site_path is None else urls.absolute(self.config.base_url, site_path)
 
     def newest_date(self, articles: list[Article]) -> date:

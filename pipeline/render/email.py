@@ -49,7 +49,9 @@ from pipeline.core.urls import (
     article_path,
     exercise_anchor,
     exercise_path,
+    resolve_content_link,
 )
+from pipeline.render.images import Pictures, email_size, shown_image_bytes, variant_path
 from pipeline.render.markdown import MarkdownRenderer
 from pipeline.render.text import html_to_line, html_to_text, wrap_text
 from pipeline.render.video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
@@ -153,24 +155,28 @@ class ArticleView:
     parts: list[ProseView | ExerciseView]
     excerpt: bool  # show the summary and a link to the blog instead of the parts
     exercises: list[ExerciseView] = field(default_factory=list)
+    image_width: int | None = None  # px the picture is shown at; None: not a prepared picture
 
 
 def render_email(
     issue: Issue,
     config: Config,
     unsubscribe_url: str,
+    pictures: Pictures | None = None,
     preferences_url: str | None = None,
     personal_line: str | None = None,
 ) -> RenderedEmail:
-    """`preferences_url`: her preferences page (None: the provider has its own); `personal_line`:
+    """`pictures`: the resized variants of the pictures shown (pipeline/build/images.py); the
+    email shows each picture's email variant, and `RenderedEmail.image_bytes` is their weight.
+    `preferences_url`: her preferences page (None: the provider has its own); `personal_line`:
     the placeholder a sender fills in per reader, or None for no such line."""
     fragments = _Fragments()
-    context = _context(issue, config, unsubscribe_url, fragments)  # every Markdown field converted once
+    context = _context(issue, config, unsubscribe_url, fragments, pictures or {})  # every Markdown field converted once
     context["preferences_url"] = preferences_url
     context["personal_line"] = personal_line
 
     def render(first_excerpt: int) -> RenderedEmail:
-        return _render_email(issue, config, context, fragments, first_excerpt)
+        return _render_email(issue, config, context, fragments, first_excerpt, pictures or {})
 
     full = config.email.content == "full"
     email = render(len(issue.articles) if full else 0)
@@ -198,7 +204,7 @@ def _kilobytes(email: RenderedEmail) -> int:
 
 
 def _render_email(
-    issue: Issue, config: Config, context: dict, fragments: _Fragments, first_excerpt: int
+    issue: Issue, config: Config, context: dict, fragments: _Fragments, first_excerpt: int, pictures: Pictures
 ) -> RenderedEmail:
     """The email with articles from index `first_excerpt` on shown as excerpts."""
     articles = [replace(view, excerpt=index >= first_excerpt) for index, view in enumerate(context["articles"])]
@@ -219,6 +225,7 @@ def _render_email(
         text=text,
         content_hash=content_hash(subject, preview, html, text),
         excerpted=excerpted,
+        image_bytes=shown_image_bytes(html, pictures),
     )
 
 
@@ -250,10 +257,13 @@ class _Fragments:
 class _Writer:
     """Turns the model's Markdown into `RenderedField` values with absolute links."""
 
-    def __init__(self, config: Config, fragments: _Fragments):
+    def __init__(self, config: Config, fragments: _Fragments, pictures: Pictures):
         self.config = config
-        self.markdown = MarkdownRenderer(config.base_url, absolute=True, sanitise=True)
+        self.markdown = MarkdownRenderer(
+            config.base_url, absolute=True, sanitise=True, pictures=pictures, for_email=True
+        )
         self.fragments = fragments
+        self.pictures = pictures
 
     def block(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
@@ -270,10 +280,17 @@ class _Writer:
     def url(self, href: str, source_path: str) -> str:
         return self.markdown.url_for(href, source_path)
 
+    def picture(self, href: str, source_path: str) -> tuple[str, int | None]:
+        """A front-matter picture: the URL of its email variant and the width it is shown at."""
+        prepared = self.pictures.get(resolve_content_link(href, source_path) or "")
+        if prepared is None:
+            return self.url(href, source_path), None
+        return absolute(self.config.base_url, variant_path(prepared.email)), email_size(prepared)[0]
 
-def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments) -> dict:
+
+def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments, pictures: Pictures) -> dict:
     """What both templates see; each article is shown whole until _render_email says otherwise."""
-    writer = _Writer(config, fragments)
+    writer = _Writer(config, fragments, pictures)
     intro_path = f"content/issues/{issue.week}.md"
     return {
         "issue": issue,
@@ -304,12 +321,14 @@ def _article_view(article: Article, writer: _Writer, excerpt: bool, on_blog: boo
             )
         else:
             parts.append(ProseView(writer.block(part.markdown, path)))
+    image, image_width = writer.picture(article.image, path) if article.image else (None, None)
     return ArticleView(
         title=article.title,
         url=url,
         date_label=_long_date(article.date),
         summary=writer.block(article.summary, path),
-        image=writer.url(article.image, path) if article.image else None,
+        image=image,
+        image_width=image_width,
         image_alt=article.image_alt or "",
         parts=parts,
         excerpt=excerpt,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, SubElement
 
 import markdown
 from markdown import blockprocessors, inlinepatterns, util
@@ -26,9 +26,11 @@ from pymdownx import magiclink
 from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
+from pipeline.render.images import BLOG_SIZES, DECORATIVE_CLASS, Pictures, email_size, srcset, variant_path
 from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
 from pipeline.render.typography import Typography
+from pipeline.tools.images import PreparedImage
 
 # Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
 # ~~strike~~ (pymdownx.tilde), - [x] task lists, bare URLs as links (pymdownx.magiclink),
@@ -104,12 +106,20 @@ class _LinkRewriter(Treeprocessor):
         self.renderer: MarkdownRenderer | None = None  # the renderer converting right now
 
     def run(self, root: Element) -> None:
-        for element in root.iter():
-            for attribute in ("href", "src"):
-                value = element.get(attribute)
-                # An autolinked e-mail address (<a@b.example>) arrives entity-obfuscated: a mailto.
-                if value and not value.startswith(AMP_SUBSTITUTE):
-                    element.set(attribute, self.renderer.url_for(value))
+        renderer = self.renderer
+        for parent in list(root.iter()):
+            for index, element in enumerate(parent):
+                picture = renderer.prepared_picture(element) if element.tag == "img" else None
+                if picture is not None:
+                    replacement = renderer.picture_element(element, picture)
+                    replacement.tail, element.tail = element.tail, None
+                    parent[index] = replacement
+                    continue
+                for attribute in ("href", "src"):
+                    value = element.get(attribute)
+                    # An autolinked e-mail address (<a@b.example>) arrives entity-obfuscated: a mailto.
+                    if value and not value.startswith(AMP_SUBSTITUTE):
+                        element.set(attribute, renderer.url_for(value))
 
 
 class _LinkExtension(Extension):
@@ -126,11 +136,21 @@ class MarkdownRenderer:
     the blog, or ignored when `absolute` is set and links get `base_url` in front.
     """
 
-    def __init__(self, base_url: str, absolute: bool = False, site_root: str = "", sanitise: bool = False):
+    def __init__(
+        self,
+        base_url: str,
+        absolute: bool = False,
+        site_root: str = "",
+        sanitise: bool = False,
+        pictures: Pictures | None = None,
+        for_email: bool = False,
+    ):
         self.base_url = base_url
         self.absolute = absolute
         self.site_root = site_root
         self.sanitise = sanitise  # for the email and the feed: pipeline/render/sanitise.py
+        self.pictures = pictures or {}
+        self.for_email = for_email  # one resized <img> per picture; else a <picture> with srcset
         self.source_path = ""
         self._memo: dict[tuple[str, str], str] = {}
 
@@ -142,6 +162,37 @@ class MarkdownRenderer:
         if self.absolute:
             return absolute_url(self.base_url, site_path)
         return self.site_root + site_path if not site_path.startswith("#") else site_path
+
+    def site_url(self, site_path: str) -> str:
+        return absolute_url(self.base_url, site_path) if self.absolute else self.site_root + site_path
+
+    def prepared_picture(self, img: Element) -> PreparedImage | None:
+        """The prepared variants of the picture an <img> shows, if the build prepared it."""
+        src = img.get("src")
+        site_path = resolve_content_link(src, self.source_path) if src else None
+        return self.pictures.get(site_path) if site_path else None
+
+    def picture_element(self, img: Element, prepared: PreparedImage, lazy: bool = True) -> Element:
+        """The <img> of the email variant, or the blog's <picture> (see render/images.py);
+        `lazy`: loaded when scrolled near (not for the picture at the top of a page)."""
+        alt = "" if DECORATIVE_CLASS in (img.get("class") or "").split() else (img.get("alt") or "")
+        kept = {name: value for name, value in img.items() if name in ("title", "class", "id")}
+        if self.for_email:
+            width, height = email_size(prepared)
+            style = "display:block;max-width:100%;height:auto;border:0"
+            src = self.site_url(variant_path(prepared.email))
+            return Element("img", src=src, width=str(width), height=str(height), alt=alt, style=style, **kept)
+        picture = Element("picture")
+        sizes = BLOG_SIZES
+        SubElement(picture, "source", type="image/webp", srcset=srcset(prepared.blog, self.site_url), sizes=sizes)
+        largest = prepared.fallback[-1]
+        attributes = {"width": str(largest.width), "height": str(largest.height), "alt": alt, **kept}
+        src = self.site_url(variant_path(largest))
+        fallback = srcset(prepared.fallback, self.site_url)
+        if lazy:
+            attributes["loading"] = "lazy"
+        SubElement(picture, "img", src=src, srcset=fallback, sizes=sizes, **attributes)
+        return picture
 
     def convert(self, text: str, source_path: str = "") -> str:
         # Short texts (summaries, card steps and tips) are converted again and again across

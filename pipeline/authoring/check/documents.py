@@ -9,16 +9,19 @@ Fenced code (and so the ```exercise fences) is skipped: it is not rendered as li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markdown_it import MarkdownIt
 
 from pipeline.content.frontmatter import read_front_matter
 from pipeline.core.errors import ContentError
+from pipeline.render.images import DECORATIVE_CLASS
 
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 _HTML_TAG = re.compile(r"<(a|img)\b([^>]*)>", re.IGNORECASE)
 _HTML_ATTRIBUTE = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+# ![](divider.png){: .decorative} (Python-Markdown's attribute list) marks a picture as decorative.
+_DECORATIVE_MARK = re.compile(r"\{:?\s*\." + DECORATIVE_CLASS + r"\b[^}]*\}")
 _BARE_HTTP = re.compile(r"(?<![\w(<\[])http://[^\s<>()\[\]\"']+")
 
 
@@ -28,6 +31,7 @@ class Link:
     text: str  # what the reader sees (for an image: its alt text)
     line: int
     in_html: bool = False  # written as an HTML tag: the text of an <a> is not known here
+    decorative: bool = False  # a picture marked as adding nothing to the text: alt="" is right for it
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,9 @@ def scan_document(text: str, path: str) -> Document | None:
 
 def _scan_inline(children, line: int, document: Document) -> None:
     open_link: tuple[str, int, list[str]] | None = None
+    previous_type = ""
     for child in children:
+        after_image, previous_type = previous_type == "image", child.type
         if child.type in ("softbreak", "hardbreak"):
             line += 1
         elif child.type == "link_open":
@@ -84,6 +90,8 @@ def _scan_inline(children, line: int, document: Document) -> None:
             if open_link:
                 open_link[2].append(child.content)
         elif child.type in ("text", "code_inline"):
+            if after_image and _DECORATIVE_MARK.match(child.content):
+                document.images[-1] = replace(document.images[-1], decorative=True)
             if open_link:
                 open_link[2].append(child.content)
             elif child.type == "text":
@@ -106,8 +114,18 @@ def _scan_html(html: str, first_line: int, document: Document) -> None:
         if match.group(1).lower() == "a" and "href" in attributes:
             document.links.append(Link(attributes["href"], "", line, in_html=True))
         elif match.group(1).lower() == "img":
+            decorative = DECORATIVE_CLASS in attributes.get("class", "").split() or attributes.get("role") in (
+                "presentation",
+                "none",
+            )
             document.images.append(
-                Link(attributes.get("src", ""), attributes.get("alt", "").strip(), line, in_html=True)
+                Link(
+                    attributes.get("src", ""),
+                    attributes.get("alt", "").strip(),
+                    line,
+                    in_html=True,
+                    decorative=decorative,
+                )
             )
 
 

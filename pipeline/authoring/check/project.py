@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.authoring.check.documents import Document, scan_document
 from pipeline.core.config import Config
 from pipeline.core.model import Article, Content, Exercise, Issue, RenderedEmail
+from pipeline.render.images import Pictures
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Project:
     site: dict[str, bytes | Path] | None  # the blog as `render_site` returns it; None if it did not render
     issues: list[Issue] = field(default_factory=list)  # every version of the week's issue; [] for an empty week
     emails: list[RenderedEmail] = field(default_factory=list)  # the versions that rendered
+    pictures: Pictures = field(default_factory=dict)  # the pictures shown, resized as the build would
     _ids: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property

@@ -16,6 +16,7 @@ A rule is a function returning a list of `Finding`s. Adding one is one line in a
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,6 +34,7 @@ from pipeline.authoring.check.rules import (
     templates,
 )
 from pipeline.authoring.check.rules.safety import safety_findings
+from pipeline.build.images import image_store, prepare_pictures
 from pipeline.content.assemble import assemble_issues, resolve_week
 from pipeline.content.load import content_from_texts, read_content_files
 from pipeline.content.welcome import load_welcome
@@ -43,6 +45,7 @@ from pipeline.core.model import ERROR, WARNING, Content, Finding, Issue
 from pipeline.deliver.providers import get_provider
 from pipeline.render.blog import render_site
 from pipeline.render.email import GMAIL_CLIP_BYTES, render_email
+from pipeline.tools.images import ImageStore
 
 ContentRule = Callable[[Content, Config], list[Finding]]
 ProjectRule = Callable[["Project"], list[Finding]]
@@ -118,8 +121,18 @@ def gather(config: Config, week: str | None, provider, now: datetime) -> tuple[P
         site=None,
     )
     form = provider.signup_form()
+    with tempfile.TemporaryDirectory(prefix="newsletter-check-") as scratch:  # check writes nothing
+        store = ImageStore(image_store(config).folder, scratch=Path(scratch))
+        prepared = prepare_pictures(config, content, store, strict=False)
+    project.pictures = prepared.pictures
+    # A picture that does not exist is the links rule's finding (images.missing), with a "did you mean".
+    findings += [
+        finding_from_error(error, "images.unusable")
+        for error in prepared.errors
+        if "does not exist" not in error.message
+    ]
     try:
-        project.site = render_site(content, config, form, now)
+        project.site = render_site(content, config, form, now, pictures=prepared.pictures)
     except ContentError as error:
         findings.append(finding_from_error(error, "render.site"))
     findings += signup_findings(config, form)
@@ -170,7 +183,12 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
     for issue in project.issues:
         try:
             email = render_email(
-                issue, project.config, provider.unsubscribe_url(), provider.preferences_url(), provider.personal_line()
+                issue,
+                project.config,
+                provider.unsubscribe_url(),
+                project.pictures,
+                preferences_url=provider.preferences_url(),
+                personal_line=provider.personal_line(),
             )
         except ContentError as error:
             findings.append(finding_from_error(error, "render.email"))

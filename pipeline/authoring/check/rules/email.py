@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from pipeline.authoring.check.project import Project
 
 SUBJECT_LIMIT = 60  # characters most inboxes show of a subject
+IMAGES_LIMIT_BYTES = 1024 * 1024  # pictures of one email together: more is slow on mobile data
+NEAR_CLIP_BYTES = 80 * 1024  # HTML this close to Gmail's clip: a provider's tracked links and footer may push it over
 PREVIEW_TEXT_LIMIT = 140  # characters inboxes show of the preview text at most
 
 
@@ -32,6 +34,7 @@ def email_findings(project: Project) -> list[Finding]:
             *subject_findings(project, email),
             *preview_text_findings(project, email),
             *excerpt_findings(email),
+            *weight_findings(project, email),
         ]
     return findings
 
@@ -106,6 +109,40 @@ def excerpt_findings(email: RenderedEmail) -> list[Finding]:
                 f"too long for Gmail's {GMAIL_CLIP_BYTES // 1024} KB limit in full; move "
                 "an article to another week to send it whole",
                 "email.excerpted",
+            )
+        )
+    return findings
+
+
+def weight_findings(project: Project, email: RenderedEmail) -> list[Finding]:
+    """Warnings about what the email weighs: its pictures together, its HTML near the clip."""
+    note = project.content.issue_notes.get(email.issue.week)
+    where = note.source if note else email.issue.articles[0].source
+    version = f" ({email.issue.stage} version)" if email.issue.stage else ""
+    findings = []
+    if email.image_bytes > IMAGES_LIMIT_BYTES:
+        findings.append(
+            Finding(
+                where.path,
+                where.line,
+                "warning",
+                f"the pictures of the {email.issue.week} email{version} weigh {email.image_bytes / 1024:.0f} KB "
+                f"together, over {IMAGES_LIMIT_BYTES // 1024} KB: slow to open on mobile data; show fewer "
+                "pictures or move an article to another week",
+                "email.images-weight",
+            )
+        )
+    size = len(email.html.encode("utf-8"))
+    if NEAR_CLIP_BYTES < size <= GMAIL_CLIP_BYTES:
+        findings.append(
+            Finding(
+                where.path,
+                where.line,
+                "warning",
+                f"the {email.issue.week} email{version} is {size / 1024:.0f} KB of HTML, near Gmail's "
+                f"{GMAIL_CLIP_BYTES // 1024} KB clip (a provider's tracked links and footer add more): move an "
+                'article to another week or set [email] content = "excerpt"',
+                "email.near-clip",
             )
         )
     return findings

@@ -224,13 +224,13 @@ def _anchor_problems(
 
 def _image_problems(project: Project, source: str, image: Link) -> list[Finding]:
     findings = []
-    if not image.text:
+    if not image.text and not image.decorative:
         findings.append(
             _error(
                 source,
                 image,
                 f"the picture '{image.href}' has no alt text: describe what it shows for readers who cannot see it, "
-                "like ![A woman kneeling on a mat](…)",
+                "like ![A woman kneeling on a mat](…), or mark a purely decorative one ![](…){: .decorative}",
                 "images.no-alt",
             )
         )

@@ -1,0 +1,147 @@
+"""The pictures a build shows, prepared before anything is rendered: every picture an article or
+exercise card shows (the `image` of an article's front matter, `![alt](path)` and `<img src>` in
+bodies) is resized and recompressed by pipeline/tools/images.py, cached by content hash in
+.newsletter/cache/images/, and handed to the renderers as `Pictures`.
+
+A picture that is missing, unreadable, over 25 MB or over 40 megapixels is a ContentError at the
+file and line that shows it; every such error is collected before the build stops, and since
+this runs before rendering, dist/ is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.content.frontmatter import key_lines
+from pipeline.core.config import Config
+from pipeline.core.errors import ContentError, ContentErrors
+from pipeline.core.model import Content
+from pipeline.core.urls import CONTENT_MEDIA, resolve_content_link
+from pipeline.render.images import variant_files
+from pipeline.tools.cache_store import CACHE_FOLDER
+from pipeline.tools.fingerprint import digest
+from pipeline.tools.images import ImageProblem, ImageStore, PreparedImage
+from pipeline.tools.parallel import parallel_map
+from pipeline.tools.progress import track
+
+IMAGES_FOLDER = "images"  # under .newsletter/cache/
+RESIZED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")  # other files (GIF, SVG) are copied as they are
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>]+)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PictureUse:
+    site_path: str  # "images/x.jpg"
+    path: str  # the content file that shows it
+    line: int
+    href: str  # as written
+
+
+@dataclass
+class PreparedPictures:
+    pictures: dict[str, PreparedImage] = field(default_factory=dict)  # site path -> variants
+    files: dict[str, Path] = field(default_factory=dict)  # site path of each variant -> its cached file
+    errors: list[ContentError] = field(default_factory=list)  # with strict=False: the pictures left out
+
+    @property
+    def key(self) -> str:
+        """Stands for every picture on the site: pages showing pictures depend on it."""
+        return digest(repr(sorted((path, picture.digest) for path, picture in self.pictures.items())))
+
+
+def image_store(config: Config) -> ImageStore:
+    return ImageStore(config.state_dir / CACHE_FOLDER / IMAGES_FOLDER)
+
+
+def picture_uses(content: Content) -> list[PictureUse]:
+    """Every picture the published articles and the exercise cards show, where it is written."""
+    sources = [a.source.path for a in content.published_articles()] + [
+        e.source.path for e in content.exercises.values()
+    ]
+    uses = []
+    for path in sources:
+        text = content.source_texts.get(path, "")
+        article = next((a for a in content.articles if a.source.path == path), None)
+        if article is not None and article.image:
+            uses.append(_use(article.image, path, key_lines(text, path).get("image", 1)))
+        uses += text_picture_uses(text, path)
+    return [use for use in uses if use is not None]
+
+
+def text_picture_uses(text: str, path: str) -> list[PictureUse]:
+    uses = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "![" not in line and "<img" not in line.lower():
+            continue
+        for match in [*_MARKDOWN_IMAGE.finditer(line), *_HTML_IMAGE.finditer(line)]:
+            uses.append(_use(match.group(1), path, number))
+    return [use for use in uses if use is not None]
+
+
+def _use(href: str, path: str, line: int) -> PictureUse | None:
+    site_path = resolve_content_link(href, path)
+    if site_path is None or "#" in site_path or not site_path.lower().endswith(RESIZED_SUFFIXES):
+        return None
+    return PictureUse(site_path, path, line, href)
+
+
+def prepare_pictures(
+    config: Config, content: Content, store: ImageStore | None = None, strict: bool = True
+) -> PreparedPictures:
+    """Every picture shown, prepared (from the cache when its file is untouched); raises
+    ContentErrors naming each picture that cannot be used (`strict=False`, for check: lists them
+    in `errors` and prepares the rest)."""
+    store = store or image_store(config)
+    uses = picture_uses(content)
+    by_site_path: dict[str, list[PictureUse]] = {}
+    for use in uses:
+        by_site_path.setdefault(use.site_path, []).append(use)
+    prepared: dict[str, PreparedImage] = {}
+    problems: dict[str, str] = {}
+    missing: list[str] = []
+    for site_path in sorted(by_site_path):
+        try:
+            cached = store.cached(_file(config, site_path))
+        except ImageProblem as problem:
+            problems[site_path] = str(problem)
+            continue
+        if cached is None:
+            missing.append(site_path)
+        else:
+            prepared[site_path] = cached
+    made = parallel_map(
+        lambda site_path: _make(store, _file(config, site_path)),
+        missing,
+        min_items=4,
+        progress=lambda items: track(items, "Resizing pictures"),
+    )
+    for site_path, outcome in zip(missing, made, strict=True):
+        if isinstance(outcome, str):
+            problems[site_path] = outcome
+        else:
+            store.remember(_file(config, site_path), outcome)
+            prepared[site_path] = outcome
+    store.save()
+    errors = [
+        ContentError(use.path, use.line, f"the picture '{use.href}' {problems[site_path]}")
+        for site_path in problems
+        for use in by_site_path[site_path]
+    ]
+    if errors and strict:
+        raise ContentErrors(errors)
+    files = {path: store.path_of(variant) for path, variant in variant_files(prepared).items()}
+    return PreparedPictures(prepared, files, errors)
+
+
+def _file(config: Config, site_path: str) -> Path:
+    return config.root / CONTENT_MEDIA / site_path
+
+
+def _make(store: ImageStore, picture: Path) -> PreparedImage | str:
+    try:
+        return store.make(picture)
+    except ImageProblem as problem:
+        return str(problem)
