@@ -242,7 +242,7 @@ def test_each_message_links_to_her_own_preferences_page(project):
         provider = provider_for(project(server.port, people=2))
         config = provider.config
         issue = assemble_issue(load_content(config), config, WEEK)
-        email = render_email(issue, config, provider.unsubscribe_url(), provider.preferences_url())
+        email = render_email(issue, config, provider.unsubscribe_url(), preferences_url=provider.preferences_url())
         provider.send_now(provider.create_draft(email, make_eml(email, config, BUILT_AT)).id)
     for (_, [recipient], _), message in zip(mailbox.messages, mailbox.parsed(), strict=True):
         for part in ("plain", "html"):

@@ -144,7 +144,7 @@ class Composer:
             welcome_issue(article, self.config, stage),
             self.config,
             link_with_token(self.config.unsubscribe_url, TOKEN_PLACEHOLDER),
-            preferences,
+            preferences_url=preferences,
         )
         template = message_from_bytes(make_eml(email, self.config, self.clock()), policy=policy.default)
         link, token = self.links.unsubscribe(person.email)
