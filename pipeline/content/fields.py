@@ -168,6 +168,8 @@ def check_fields(
 def _blank(text: str) -> bool:
     """Nothing a reader would see: spaces, line breaks, zero-width and other invisible characters."""
     return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
+
+
 def unknown_key_message(key: str, hint: str, fields, where: str = "front matter") -> str:
     known = ", ".join(fields)
     return f"unknown key '{key}' in the {where}{hint or f' (known keys: {known})'}"

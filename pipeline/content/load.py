@@ -155,6 +155,8 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
 
 
 TAG_SLUG = re.compile(r"[^a-z0-9]+")  # as core/urls.py's tag_slug makes the page address
+
+
 def unknown_key_warnings(forgiven: list[LoadWarning]) -> list[Finding]:
     """One warning per unknown key, at its first file and line, however many files have it."""
     by_key: dict[str, list[LoadWarning]] = {}

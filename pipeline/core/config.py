@@ -250,6 +250,8 @@ def _check_readers(readers: ReadersConfig) -> None:
             raise ConfigError(
                 f"{CONFIG_FILE}: [readers] allowed_origins: {origin!r} is not an origin like https://blog.example.com"
             )
+
+
 # Characters no setting may hold: a CR/LF would start a new mail header, the rest break XML and HTML.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 LINE_BREAK = re.compile(r"[\r\n]")

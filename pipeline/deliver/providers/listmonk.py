@@ -46,7 +46,15 @@ STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # running, paused, fini
 class Listmonk(HttpProvider):
     name = "listmonk"
     secret_env = ("NEWSLETTER_LISTMONK_API_USER", "NEWSLETTER_LISTMONK_API_KEY")
-    option_keys = ("list_ids", "list_uuid", "template_id", "stage_lists", "stage_list_uuids", "due_date_field", "birth_date_field")
+    option_keys = (
+        "list_ids",
+        "list_uuid",
+        "template_id",
+        "stage_lists",
+        "stage_list_uuids",
+        "due_date_field",
+        "birth_date_field",
+    )
     option_types = {
         "list_ids": list,
         "list_uuid": str,
