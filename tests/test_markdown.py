@@ -9,11 +9,13 @@ import markdown
 import pytest
 
 from pipeline.render.markdown import (
+    EXTENSION_CONFIGS,
     EXTENSIONS,
     MarkdownRenderer,
     SkipImpossibleMatches,
     inline_triggers,
 )
+from pipeline.render.typography import Typography
 
 EVERY_CONSTRUCT = """\
 Title with *emphasis*
@@ -158,11 +160,13 @@ PIECES = [
 
 
 def stock_markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    return markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
 
 
 def faster_markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=[*EXTENSIONS, SkipImpossibleMatches()], output_format="html")
+    return markdown.Markdown(
+        extensions=[*EXTENSIONS, SkipImpossibleMatches()], extension_configs=EXTENSION_CONFIGS, output_format="html"
+    )
 
 
 def convert(md: markdown.Markdown, text: str) -> str:
@@ -248,7 +252,9 @@ QUOTES = [
 
 
 def smarty_markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=["extra", "sane_lists", "smarty"], output_format="html")
+    """Our extensions with Python-Markdown's smarty where ours has its one-pass typography."""
+    extensions = ["smarty" if isinstance(extension, Typography) else extension for extension in EXTENSIONS]
+    return markdown.Markdown(extensions=extensions, extension_configs=EXTENSION_CONFIGS, output_format="html")
 
 
 @pytest.mark.parametrize("text", [EVERY_CONSTRUCT, *QUOTES])

@@ -48,3 +48,11 @@ def test_build_refuses_them_too(make_project):
     result = CliRunner().invoke(main, ["build", "--week", "2026-W48", "--root", str(root)])
     assert result.exit_code == 2 and "the tag '!!!' has no letters or digits" in result.output
     assert not (root / "dist").exists()
+
+
+@pytest.mark.parametrize("tag, page", [("ماركداون", "tags/ماركداون/"), ("Grossesse-Été", "tags/grossesse-été/")])
+def test_a_tag_in_any_script_has_its_page(make_project, tag, page):
+    root = make_project({"content/articles/a.md": article("A", f'["{tag}"]')})
+    result = CliRunner().invoke(main, ["build", "--week", "2026-W48", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (root / "dist" / "site" / page / "index.html").is_file()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from pipeline.core.errors import ContentError, ContentErrors
 from pipeline.core.model import WARNING, Article, Content, Exercise, ExerciseBlock, Finding, IssueNote, LoadWarning
 from pipeline.core.paths import outside_project_message, resolves_inside
 from pipeline.core.stages import DEFAULT_STAGES
+from pipeline.core.urls import TAG_SEPARATORS
 from pipeline.tools.cache_store import ResultStore
 from pipeline.tools.console import plural
 from pipeline.tools.fingerprint import digest
@@ -134,7 +134,7 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
         path = article.source.path
         line = key_lines(files[path], path).get("tags", 1) if path in files else 1
         for tag in article.tags:
-            slug = TAG_SLUG.sub("-", str(tag).lower()).strip("-")
+            slug = TAG_SEPARATORS.sub("-", str(tag).lower()).strip("-")
             if not slug:
                 errors.append(
                     ContentError(
@@ -152,9 +152,6 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
                         f"tags/{slug}/: spell them the same, or tell them apart with words",
                     )
                 )
-
-
-TAG_SLUG = re.compile(r"[^a-z0-9]+")  # as core/urls.py's tag_slug makes the page address
 
 
 def unknown_key_warnings(forgiven: list[LoadWarning]) -> list[Finding]:

@@ -25,8 +25,11 @@ def exercise_anchor(slug: str, occurrence: int = 1) -> str:
     return f"exercise-{slug}" if occurrence == 1 else f"exercise-{slug}-{occurrence}"
 
 
+TAG_SEPARATORS = re.compile(r"[\W_]+")  # anything but letters and digits, of any script
+
+
 def tag_slug(tag: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-") or "tag"
+    return TAG_SEPARATORS.sub("-", tag.lower()).strip("-") or "tag"
 
 
 def tag_path(tag: str) -> str:

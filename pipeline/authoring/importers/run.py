@@ -10,6 +10,7 @@ never overwritten, and a post whose slug another file already has gets a new one
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from pipeline.authoring.importers.post import ImportedPost
 from pipeline.authoring.importers.sites import MARKDOWN_SUFFIXES, Found, read_site
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
+from pipeline.core.urls import CONTENT_MEDIA, resolve_content_link
 from pipeline.deliver.subscribers import UNSUBSCRIBED, ImportReport, SubscriberStore, normalise_email
 from pipeline.tools.files import atomic_write
 from pipeline.tools.fingerprint import digest
@@ -142,6 +144,8 @@ class _Writer:
         relative = known["path"] if known else self._free_path(post.slug)
         post.slug = Path(relative).stem
         self.claimed.add(post.slug)
+        _unfound_pictures(post, relative, self.config)
+        _drop_control_characters(post)
         text = post.file_text()
         target = self.config.root / relative
         notes = _review_notes(post)
@@ -174,6 +178,49 @@ class _Writer:
     def save(self) -> None:
         if not self.dry_run and self.record:
             atomic_write(self.record_path, (json.dumps(self.record, indent=1, sort_keys=True) + "\n").encode())
+
+
+MARKDOWN_PICTURE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+HTML_PICTURE = re.compile(r"<img\b[^>]*?\bsrc=[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.IGNORECASE)
+
+
+def _unfound_pictures(post: ImportedPost, relative: str, config: Config) -> None:
+    """A picture the archive does not hold would stop every build (a missing picture is an
+    error): it becomes a visible note in the text, and the report names it for her to fetch."""
+    coming = {f"images/{post.slug}/{picture.name}" for picture in post.pictures}
+
+    def missing(src: str) -> bool:
+        site_path = resolve_content_link(src, relative)
+        if site_path is None or site_path in coming:
+            return False
+        return not (config.root / CONTENT_MEDIA / site_path.split("#")[0]).is_file()
+
+    def replace(match: re.Match) -> str:
+        src = match.group("src")
+        if not missing(src):
+            return match.group(0)
+        post.notes.append(f"picture {src} is not in the archive: copy it into content/ and put the picture back")
+        alt = match.groupdict().get("alt") or ""
+        return f"*(picture not found in the archive: {alt + ', ' if alt else ''}{src})*"
+
+    post.body = HTML_PICTURE.sub(replace, MARKDOWN_PICTURE.sub(replace, post.body))
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _drop_control_characters(post: ImportedPost) -> None:
+    """Invisible control characters (a NUL some old editor left) are refused by the loader: the
+    import drops them and says so."""
+    found = 0
+    for name in ("title", "summary", "body"):
+        text = getattr(post, name)
+        cleaned, count = CONTROL_CHARACTERS.subn("", text)
+        if count:
+            setattr(post, name, cleaned)
+            found += count
+    if found:
+        post.notes.append(f"{found} invisible control character(s) dropped: check the text around them")
 
 
 def _review_notes(post: ImportedPost) -> list[str]:
