@@ -3,7 +3,7 @@
 #   Debian: chromium (axe-core, screenshots), spamassassin + spamd + spamc (spam score),
 #           a Java runtime only if `java` is missing (Nu HTML Checker), DejaVu fonts (screenshots)
 #   npm:    vnu-jar, axe-core, caniemail from package-lock.json into node_modules/
-#   PyPI:   the `test` extra of pyproject.toml (and the project's dependencies) into the venv
+#   PyPI:   requirements/test.txt (the locked dependencies and `test` extra) into the venv, if any is missing
 # Does nothing, in well under 2 s, when everything is there. Never downloads a browser or a JRE
 # of its own: Playwright uses /usr/bin/chromium, vnu.jar the system Java.
 # TEST_PYTHON may name the venv's interpreter (default: .venv/bin/python, else python3).
@@ -71,8 +71,9 @@ for line in wanted:
 EOF
 )"
 if [ -n "$missing_python" ]; then
-    say "pip install $(echo "$missing_python" | tr '\n' ' ')"
-    mapfile -t requirements <<< "$missing_python"
+    # From the lock file, as `make install` does: the versions that were tested, hash-checked. A
+    # package still missing afterwards is one pyproject.toml names and the lock does not: `make lock`.
+    say "missing: $(echo "$missing_python" | tr '\n' ' '); pip install -r requirements/test.txt"
     # pip.conf here names local mirrors that may be absent: drop pip's warnings about them.
-    "$TEST_PYTHON" -m pip install -q --disable-pip-version-check "${requirements[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    "$TEST_PYTHON" -m pip install -q --disable-pip-version-check --require-hashes -r requirements/test.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 fi
