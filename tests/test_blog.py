@@ -217,6 +217,8 @@ def test_every_page_feed_and_asset_is_rendered_at_its_path(config):
         "subscribe/index.html",
         "privacy/index.html",
         "404.html",
+        "issues/index.html",  # the archive of past issues: empty until an email is built or pushed
+        "issues/feed.xml",
         "feed.xml",
         "sitemap.xml",
         "robots.txt",

@@ -406,7 +406,8 @@ class TestHtml:
 class TestText:
     def test_has_the_title_article_and_link(self):
         text = render().text
-        assert text.startswith("Strong From Within\nWeek of 23 November 2026\n")
+        web_copy = "https://strongfromwithin.example/issues/2026-W48/"
+        assert text.startswith(f"View in browser:\n{web_copy}\n\nStrong From Within\nWeek of 23 November 2026\n")
         assert (
             "Wake up your glutes\n===================\n24 November 2026\nhttps://strongfromwithin.example/articles/wake-up-your-glutes/\n"
             in text

@@ -253,7 +253,10 @@ def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(
     quick_build(project)
     email_files = {path for path in before if path.startswith(f"email/{WEEK}/")}
     assert email_files
-    expected = {page_of(article)} | ({"site/feed.xml"} if in_feed else set()) | (email_files if in_email else set())
+    web_copies = {path for path in before if path.startswith(f"site/issues/{WEEK}/")}  # change with the email
+    assert web_copies
+    shown_with_email = email_files | web_copies if in_email else set()
+    expected = {page_of(article)} | ({"site/feed.xml"} if in_feed else set()) | shown_with_email
     assert rewritten(before, inodes(project)) == expected
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
@@ -261,12 +264,14 @@ def test_a_body_edit_rewrites_only_its_page_the_feed_and_the_email_that_show_it(
 NOTE = "content/issues/2026-W48.md"
 
 
-def test_an_edited_issue_note_rewrites_only_the_email(project, tmp_path):
+def test_an_edited_issue_note_rewrites_only_the_email_and_its_web_copies(project, tmp_path):
     run_build(project)
     before = inodes(project)
     edit(project, NOTE, "Hello, and welcome to this week's issue.", "Hello again, and welcome to this week's issue.")
     quick_build(project)
-    assert rewritten(before, inodes(project)) == {path for path in before if path.startswith(f"email/{WEEK}/")}
+    assert rewritten(before, inodes(project)) == {
+        path for path in before if path.startswith((f"email/{WEEK}/", f"site/issues/{WEEK}/"))
+    }
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
 

@@ -4,14 +4,16 @@ in one swap; what a build returns (BuildResult).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.content.assemble import assemble_issues
 from pipeline.core.config import Config
-from pipeline.core.model import Content, Finding, MailingList, RenderedEmail
+from pipeline.core.model import Content, Finding, MailingList, RenderedEmail, WebCopy
 from pipeline.core.stages import GENERAL_STAGE
+from pipeline.render.blog import render_web_copies
 from pipeline.render.email import render_email
 from pipeline.render.images import Pictures
 from pipeline.render.mime import make_eml
@@ -53,9 +55,8 @@ def render_week_emails(
     config: Config, content: Content, week: str, provider: MailingList, now: datetime, pictures: Pictures | None = None
 ) -> list[tuple[RenderedEmail, bytes]]:
     """Every version of the week's email, rendered; [] when nothing goes out."""
-    rendered = []
-    for issue in assemble_issues(content, config, week):
-        email = render_email(
+    emails = [
+        render_email(
             issue,
             config,
             provider.unsubscribe_url(),
@@ -63,8 +64,23 @@ def render_week_emails(
             preferences_url=provider.preferences_url(),
             personal_line=provider.personal_line(),
         )
-        rendered.append((email, make_eml(email, config, now)))
-    return rendered
+        for issue in assemble_issues(content, config, week)
+    ]
+    web_copies = render_web_copies(emails, content, config, provider.signup_form(), now, pictures)
+    emails = [replace(email, web_copy=web_copy) for email, web_copy in zip(emails, web_copies, strict=True)]
+    return [(email, make_eml(email, config, now)) for email in emails]
+
+
+def with_week(archive: Sequence[WebCopy], emails: list[RenderedEmail]) -> list[WebCopy]:
+    """The archive to show: every pushed issue as it went out (the ledger's copy wins, even if its
+    content was edited since), and each version of the week being built that was not pushed yet."""
+    pushed = {copy.issue_key for copy in archive}
+    built = [
+        WebCopy(e.issue.key, e.issue.week, e.issue.stage, e.subject, e.preview_text, e.issue.monday, e.web_copy)
+        for e in emails
+        if e.issue.key not in pushed
+    ]
+    return [*archive, *built]
 
 
 def version_folder(stage: str | None) -> str:

@@ -82,7 +82,9 @@ def shown_elsewhere(article: Article) -> str:
     return digest(repr(shown), repr(cards), repr(thumbnails), repr(article.aliases))  # aliases: redirect pages
 
 
-def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provider: MailingList, now: datetime):
+def quick_rebuild(
+    config: Config, inputs: BuildInputs, cache: BuildCache, provider: MailingList, now: datetime, archive=()
+):
     """The BuildResult of a quick rebuild, or None when only a full build will do."""
     from pipeline.build.emails import output_folders  # build imports this module
 
@@ -101,7 +103,7 @@ def quick_rebuild(config: Config, inputs: BuildInputs, cache: BuildCache, provid
     content = _partial_content(config, cache, facts, edited)
     if content is None:
         return None
-    return _render_and_write(config, inputs, cache, provider, now, content, set(edited), facts)
+    return _render_and_write(config, inputs, cache, provider, now, content, set(edited), facts, archive)
 
 
 def _in_folder(path: str, folder: str) -> bool:
@@ -157,17 +159,26 @@ def _partial_content(config: Config, cache: BuildCache, facts: SiteFacts, edited
         return None
 
 
-def _render_and_write(config, inputs, cache, provider, now, content, edited: set[str], facts: SiteFacts):
+def _render_and_write(config, inputs, cache, provider, now, content, edited: set[str], facts: SiteFacts, archive):
     from pipeline.build.emails import (
         BuildResult,
         output_folders,
         render_week_emails,
+        with_week,
         write_emails,
     )
 
     last = cache.state.result
     site_dir = config.dist_dir / "site"
     pages = cache.pages(site_dir)
+    email_changed = bool(edited & set(facts.week)) or any(_in_folder(path, NOTES_FOLDER) for path in edited)
+    rendered_emails = (
+        render_week_emails(config, content, last.week, provider, now, facts.pictures.pictures)
+        if email_changed
+        else None
+    )
+    # The week's web copies changed with its email: the archive pages are rendered again too.
+    shown_archive = with_week(archive, [email for email, _ in rendered_emails]) if rendered_emails else None
     shown = render_article_pages(
         content,
         config,
@@ -179,14 +190,11 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         with_feed=bool(edited & set(facts.feed)),
         feed_entries=cache.feed_entries,
         pictures=facts.pictures.pictures,
+        archive=shown_archive,
     )
-    changed_files = {file: data for file, data in shown.items() if isinstance(data, bytes)}
-    email_changed = bool(edited & set(facts.week)) or any(_in_folder(path, NOTES_FOLDER) for path in edited)
-    rendered_emails = (
-        render_week_emails(config, content, last.week, provider, now, facts.pictures.pictures)
-        if email_changed
-        else None
-    )
+    changed_files = {
+        file: data for file, data in shown.items() if isinstance(data, bytes) and not _written(site_dir / file, data)
+    }
     # Everything is rendered: only now does anything reach dist/.
     outputs = dict(cache.state.outputs)
     emails = last.emails
@@ -207,6 +215,14 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
         inputs, output_folders(config, last.week), result, cache.state.pages | pages.keys, facts, outputs=outputs
     )
     return result
+
+
+def _written(path: Path, data: bytes) -> bool:
+    """The file already holds exactly `data` (the feed of issues after a body edit, say)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _content_files(config: Config, folder: str) -> list[str]:

@@ -12,6 +12,7 @@ an email anyone may safely read.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from pipeline.build.emails import (
     BuildResult,
     output_folders,
     render_week_emails,
+    with_week,
     write_emails,
 )
 from pipeline.build.images import prepare_pictures
@@ -29,19 +31,22 @@ from pipeline.content.assemble import resolve_week
 from pipeline.content.load import load_content
 from pipeline.core.clock import EPOCH_VARIABLE, build_time
 from pipeline.core.config import CONFIG_FILE, Config
-from pipeline.core.model import MailingList
+from pipeline.core.model import MailingList, WebCopy
 from pipeline.core.theme import PACKAGED_TEMPLATES
 from pipeline.render.blog import render_site
 from pipeline.tools.cache_store import CACHE_FOLDER
 from pipeline.tools.files import files_in, moved_into, staged, write_tree
 from pipeline.tools.fingerprint import (
     code_fingerprint,
+    digest,
     output_manifest,
     stat_fingerprint,
 )
 
 
-def build_inputs(config: Config, week: str | None, provider: MailingList, now: datetime) -> BuildInputs:
+def build_inputs(
+    config: Config, week: str | None, provider: MailingList, now: datetime, archive: Sequence[WebCopy] = ()
+) -> BuildInputs:
     """What a build reads, cheap to take on every build: a fingerprint of the code, the settings,
     the templates (stat), the provider's signup form, the week asked for and the day (or
     SOURCE_DATE_EPOCH); and the stat of every content file, which changes whenever one is saved."""
@@ -52,6 +57,7 @@ def build_inputs(config: Config, week: str | None, provider: MailingList, now: d
         repr(provider.signup_form()),
         repr(week),
         now.astimezone(ZoneInfo(config.email.timezone)).date().isoformat(),
+        digest(repr(list(archive))),
     ]
     settings.append(os.environ.get(EPOCH_VARIABLE, ""))
     templates = [PACKAGED_TEMPLATES, *([config.templates_dir] if config.templates_dir.is_dir() else [])]
@@ -70,40 +76,65 @@ def _file_stats(path: Path) -> list[str]:
 
 
 def build(
-    config: Config, week: str | None, provider: MailingList, now: datetime | None = None, use_cache: bool = True
+    config: Config,
+    week: str | None,
+    provider: MailingList,
+    now: datetime | None = None,
+    use_cache: bool = True,
+    archive: Sequence[WebCopy] = (),
 ) -> BuildResult:
     """`use_cache=False` (--no-cache) ignores .newsletter/cache/ and builds everything; either
     way the cache left behind lets the next build redo only what changed (pipeline/build/cache.py):
     nothing when nothing changed, only the pages showing an article when its body changed
-    (pipeline/build/rebuild.py)."""
+    (pipeline/build/rebuild.py).
+
+    `archive`: the web copies of the issues pushed so far (the ledger's, read by the command line),
+    shown under issues/ as they went out; the week being built adds its own versions that were not
+    pushed yet."""
     now = now or build_time()
     cache = BuildCache(config.state_dir / CACHE_FOLDER, use=use_cache)
     try:
-        inputs = build_inputs(config, week, provider, now)
+        inputs = build_inputs(config, week, provider, now, archive)
         unchanged = cache.unchanged_result(inputs, lambda result: output_folders(config, result.week))
         if unchanged is not None:
             return unchanged
-        quick = quick_rebuild(config, inputs, cache, provider, now)
+        quick = quick_rebuild(config, inputs, cache, provider, now, archive)
         if quick is not None:
             return quick
-        return _full_build(config, week, provider, now, cache, inputs)
+        return _full_build(config, week, provider, now, cache, inputs, archive)
     finally:
         cache.close()
 
 
 def _full_build(
-    config: Config, week: str | None, provider: MailingList, now: datetime, cache: BuildCache, inputs: BuildInputs
+    config: Config,
+    week: str | None,
+    provider: MailingList,
+    now: datetime,
+    cache: BuildCache,
+    inputs: BuildInputs,
+    archive: Sequence[WebCopy],
 ) -> BuildResult:
     content = load_content(config, cache.parsed)
     week = resolve_week(content, week, config, now)
     prepared = prepare_pictures(config, content)  # before anything renders: a bad picture stops the build here
-    pages = cache.pages(config.dist_dir / "site")
-    site_files = render_site(content, config, provider.signup_form(), now, pages, cache.feed_entries, prepared.pictures)
-    site_files |= prepared.files
     rendered = render_week_emails(config, content, week, provider, now, prepared.pictures)
+    pages = cache.pages(config.dist_dir / "site")
+    site_files = render_site(
+        content,
+        config,
+        provider.signup_form(),
+        now,
+        pages,
+        cache.feed_entries,
+        prepared.pictures,
+        with_week(archive, [email for email, _ in rendered]),
+    )
     dist = config.dist_dir
+    previous = cache.previous_files(dist / "site")
+    site_files |= _kept_variants(dist / "site", prepared.files, previous)
     with staged(dist) as scratch:  # readers of dist/ see the old build or this one, whole
-        _write_site(scratch / "site", moved_into(site_files, dist, scratch), cache.previous_files(dist / "site"))
+        _write_site(scratch / "site", moved_into(site_files, dist, scratch), previous)
         builds = write_emails(config, week, rendered, into=scratch)
     result = BuildResult(
         week=week,
@@ -124,3 +155,15 @@ def _write_site(site_dir: Path, site_files, previous) -> None:
         write_tree(site_dir, site_files, previous=previous)
     else:
         write_tree(site_dir, site_files, previous=files_in(site_dir), keep_identical=True)
+
+
+def _kept_variants(site_dir: Path, variants: dict[str, Path], previous: set[str] | None) -> dict[str, Path]:
+    """The resized pictures to write: a variant the last build already wrote stays as it is (its
+    name is its content hash, so the file is the same), others are copied from the picture cache."""
+    if previous is None:
+        return variants
+    kept = {}
+    for path, cached in variants.items():
+        written = site_dir / path
+        kept[path] = written if path in previous and written.is_file() else cached
+    return kept

@@ -126,7 +126,19 @@ def build_for_list(config: Config, week: str | None, **options):
     from pipeline.build.run import build as run_build
     from pipeline.deliver.providers import get_provider
 
-    return run_build(config, week, get_provider(config), **options)
+    return run_build(config, week, get_provider(config), archive=pushed_web_copies(config), **options)
+
+
+def pushed_web_copies(config: Config) -> list:
+    """The web copy of every issue pushed so far, from the ledger (none before the first push;
+    a build never creates the ledger)."""
+    from pipeline.deliver.ledger import Ledger, ledger_path
+
+    path = ledger_path(config.state_dir)
+    if not path.exists():
+        return []
+    with Ledger(path) as ledger:
+        return ledger.web_copies()
 
 
 def report_build(console: Console, result) -> int:
@@ -242,7 +254,7 @@ def push(
     provider = get_provider(config)
     when = parse_schedule(schedule_at)
     with console.reporting():
-        result = run_build(config, chosen_week(week), provider=provider)
+        result = run_build(config, chosen_week(week), provider=provider, archive=pushed_web_copies(config))
     if not result.emails:
         console.info(f"No email this week ({result.week}): nothing to push.")
         return

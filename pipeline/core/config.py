@@ -41,6 +41,7 @@ class EmailConfig:
     )
     unsubscribe_url: str = ""  # default: <base_url>/unsubscribe/
     timezone: str = "UTC"
+    utm: bool = False  # add utm_source/utm_medium/utm_campaign to the email's links to the blog
 
 
 # Claims we never make, in any content file. A pattern between slashes is a regular expression;

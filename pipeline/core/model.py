@@ -224,6 +224,7 @@ class RenderedEmail:
     content_hash: str  # sha256 over subject, preview text, html and text
     excerpted: list[str] = field(default_factory=list)  # slugs cut to excerpts so the email is not clipped
     image_bytes: int = 0  # what the resized pictures it shows weigh together
+    web_copy: str = ""  # the body of its page on the blog (WebCopy.body_html); not part of content_hash
 
 
 @dataclass
@@ -252,6 +253,21 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class WebCopy:
+    """One version of a week's email as its page on the blog shows it (issues/<week>/): made when
+    the email is built, kept in the ledger when it is pushed, so the page shows what went out."""
+
+    issue_key: str
+    week: str
+    stage: str | None  # None: the one email for everyone; else the version (general included)
+    subject: str
+    preview_text: str
+    monday: date
+    body_html: str  # the page's main part, links relative to issues/<week>/[<stage>/]
+    pushed_at: datetime | None = None  # None: built, not pushed yet
 
 
 @dataclass

@@ -40,6 +40,16 @@ def index_path(page: int) -> str:
     return "" if page == 1 else f"page/{page}/"
 
 
+ISSUES_PATH = "issues/"  # the archive of past issues
+ISSUES_FEED_PATH = "issues/feed.xml"
+
+
+def issue_path(week: str, stage: str | None = None) -> str:
+    """The web copy of one version of a week's email: issues/2026-W48/ for the one email for
+    everyone and for `general`, issues/2026-W48/pregnant/ for a stage's version."""
+    return f"{ISSUES_PATH}{week}/" + (f"{stage}/" if stage and stage != "general" else "")
+
+
 def absolute(base_url: str, path: str) -> str:
     return urljoin(base_url.rstrip("/") + "/", path)
 

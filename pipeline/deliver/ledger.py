@@ -1,9 +1,11 @@
 """The record of what was pushed where: `.newsletter/ledger.sqlite3`.
 
-Two append-only tables. `steps` holds one row per step of an issue at a provider (drafted,
+Three append-only tables. `steps` holds one row per step of an issue at a provider (drafted,
 updated, tested, scheduled, sent) with the provider's campaign id; the latest state of an issue
 is folded from its rows. `recipients` holds one row per address an issue was sent to by a
 provider that sends message by message (SMTP), unique per (issue, provider, recipient).
+`web_copies` holds the web page of each content of an issue that was pushed (any provider): the
+blog's archive is made from the newest row of each issue, so it shows what went out.
 
 Every write is a single statement in autocommit mode, so it is its own transaction: a process
 killed at any point leaves either the whole row or none. WAL mode with synchronous=FULL keeps a
@@ -19,11 +21,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import PipelineError
+from pipeline.core.model import WebCopy
 
 LEDGER_FILE = "ledger.sqlite3"
 STEPS = ("drafted", "updated", "tested", "scheduled", "sent")
@@ -43,6 +46,18 @@ CREATE TABLE IF NOT EXISTS steps (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS steps_by_issue ON steps (issue_key, provider, id);
+CREATE TABLE IF NOT EXISTS web_copies (
+    issue_key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    week TEXT NOT NULL,
+    stage TEXT,
+    subject TEXT NOT NULL,
+    preview_text TEXT NOT NULL,
+    monday TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (issue_key, content_hash)
+);
 CREATE TABLE IF NOT EXISTS recipients (
     issue_key TEXT NOT NULL,
     provider TEXT NOT NULL,
@@ -177,6 +192,43 @@ class Ledger:
 
     def state(self, issue_key: str, provider: str) -> IssueState | None:
         return fold_state(self.history(issue_key, provider))
+
+    # What the archive on the blog shows.
+    def record_web_copy(self, copy: WebCopy, content_hash: str, at: datetime | None = None) -> None:
+        """Keep the page of the content just pushed (again: the row is left as it was)."""
+        when = _utc(at or utc_now())
+        self._db.execute(
+            "INSERT OR IGNORE INTO web_copies (issue_key, content_hash, week, stage, subject, preview_text, monday,"
+            " body_html, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                copy.issue_key,
+                content_hash,
+                copy.week,
+                copy.stage,
+                copy.subject,
+                copy.preview_text,
+                copy.monday.isoformat(),
+                copy.body_html,
+                when.isoformat(),
+            ),
+        )
+
+    def has_web_copy(self, issue_key: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM web_copies WHERE issue_key = ? LIMIT 1", (issue_key,)).fetchone()
+            is not None
+        )
+
+    def web_copies(self) -> list[WebCopy]:
+        """The newest pushed content of every issue, oldest week first."""
+        rows = self._db.execute(
+            "SELECT issue_key, week, stage, subject, preview_text, monday, body_html, MAX(at) FROM web_copies"
+            " GROUP BY issue_key ORDER BY week, issue_key"
+        )
+        return [
+            WebCopy(key, week, stage, subject, preview, date.fromisoformat(monday), body, datetime.fromisoformat(at))
+            for key, week, stage, subject, preview, monday, body, at in rows
+        ]
 
     # Per-recipient sends (SMTP).
     @_readable

@@ -32,7 +32,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import PipelineError, PushRefused
-from pipeline.core.model import Issue, PushResult, RenderedEmail
+from pipeline.core.model import Issue, PushResult, RenderedEmail, WebCopy
 from pipeline.core.stages import base_key, version_key, versions
 from pipeline.deliver.ledger import (
     STATUS_RANK,
@@ -249,6 +249,17 @@ def push_issue(
         return _carry_out(the_plan, provider, ledger, email, eml, clock)
 
 
+def _keep_web_copy(ledger: Ledger, email: RenderedEmail, at: datetime) -> None:
+    """What went out, as its page on the blog will show it (pipeline/render/blog.py's archive pages)."""
+    if email.web_copy:
+        ledger.record_web_copy(web_copy_of(email), email.content_hash, at)
+
+
+def web_copy_of(email: RenderedEmail) -> WebCopy:
+    issue = email.issue
+    return WebCopy(issue.key, issue.week, issue.stage, email.subject, email.preview_text, issue.monday, email.web_copy)
+
+
 def _carry_out(
     the_plan: PushPlan,
     provider: Provider,
@@ -307,6 +318,8 @@ def _carry_out(
         lines.append(_unchanged_message(the_plan, pushed_at))
     if the_plan.catch_up:
         lines.append(f"The ledger here had lost track of campaign {campaign.id}; recorded it now.")
+    if the_plan.action in ("create", "update") or not ledger.has_web_copy(email.issue.key):
+        _keep_web_copy(ledger, email, clock())
 
     for step in the_plan.steps:
         if step == "test":

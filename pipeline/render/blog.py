@@ -16,9 +16,9 @@ import html
 import math
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,19 +37,24 @@ from pipeline.core.model import (
     Content,
     Exercise,
     ExerciseBlock,
+    RenderedEmail,
     SignupForm,
     Source,
+    WebCopy,
 )
 from pipeline.core.paths import outside_project_message, resolves_inside
 from pipeline.core.privacy import consent_text, privacy_paragraphs
+from pipeline.core.stages import GENERAL_STAGE
 from pipeline.core.theme import display_path, template_file, template_files, template_folders
 from pipeline.render import jsonld, video
 from pipeline.render.feed import (
     FEED_PATH,
     FEED_SIZE,
+    IssueEntry,
     article_author,
     article_updated,
     feed_xml,
+    issues_feed_xml,
 )
 from pipeline.render.images import Pictures, variant_path
 from pipeline.render.markdown import MarkdownRenderer
@@ -64,6 +69,7 @@ STATIC_FOLDER = "static"
 SITEMAP_PATH = "sitemap.xml"
 NOT_FOUND_PATH = "404.html"
 PREGNANCY_LABELS = {"safe": "Suitable in pregnancy", "modify": "Modify in pregnancy", "avoid": "Avoid in pregnancy"}
+ISSUES_FEED_PATH = urls.ISSUES_FEED_PATH
 VIDEO_SCRIPT = "static/video.js"  # swaps a video's thumbnail for the player when the reader presses play
 
 
@@ -154,13 +160,17 @@ def render_site(
     cache: PageCache | None = None,
     feed_entries: ResultStore | None = None,
     pictures: Pictures | None = None,
+    archive: Sequence[WebCopy] = (),
 ) -> dict[str, bytes | Path]:
     """`cache`: the pages of the previous build (pipeline/build/cache.py); a page whose key is
     unchanged comes back as the Path of its previous file instead of being rendered again.
     `feed_entries`: the feed entries of earlier builds, reused while their article is unchanged.
     `pictures`: the resized variants of the pictures shown (pipeline/build/images.py); a picture
-    not in it is linked as it is."""
-    blog = _SiteRenderer(content, config, signup_form, now, cache, feed_entries=feed_entries, pictures=pictures)
+    not in it is linked as it is. `archive`: the web copy of every issue to show under issues/
+    (render_web_copy made each one)."""
+    blog = _SiteRenderer(
+        content, config, signup_form, now, cache, feed_entries=feed_entries, pictures=pictures, archive=archive
+    )
     files = blog.files()
     if feed_entries is not None:
         feed_entries.keep_only({article.source.path for article in blog.articles[:FEED_SIZE]})
@@ -178,15 +188,19 @@ def render_article_pages(
     with_feed: bool,
     feed_entries: ResultStore | None = None,
     pictures: Pictures | None = None,
+    archive: Sequence[WebCopy] | None = None,
 ) -> dict[str, bytes | Path]:
     """The quick rebuild's share of render_site (pipeline/build/rebuild.py): the pages of the articles
     whose source is in `paths`, and the feed when `with_feed`; each the previous file (a Path)
     when its key is unchanged. `content` holds only some articles - these, and all the feed
     shows - and every card; `tag_names` are the names the whole site gives its tags."""
-    blog = _SiteRenderer(content, config, signup_form, now, cache, tag_names, feed_entries, pictures)
+    blog = _SiteRenderer(content, config, signup_form, now, cache, tag_names, feed_entries, pictures, archive or ())
     files = blog.render_jobs([blog.article_job(article) for article in blog.articles if article.source.path in paths])
     if with_feed:
         files[FEED_PATH] = blog.feed_file()
+    if archive is not None:  # the week's web copy changed with its email
+        files |= blog.render_jobs([PageJob.of_page(page) for page in blog.archive_pages()])
+        files[ISSUES_FEED_PATH] = blog.issues_feed()
     return files
 
 
@@ -208,6 +222,23 @@ REDIRECT_PAGE = """<!DOCTYPE html>
 
 def redirect_page(target: str, title: str) -> str:
     return REDIRECT_PAGE.format(target=html.escape(target, quote=True), title=html.escape(title))
+
+
+def render_web_copies(
+    emails: Sequence[RenderedEmail],
+    content: Content,
+    config: Config,
+    signup_form: SignupForm,
+    now: datetime,
+    pictures: Pictures | None = None,
+) -> list[str]:
+    """The body of the page on the blog that shows each email (issues/<week>/[<stage>/]): its intro
+    and articles as the blog shows them, each article an excerpt where the email had one. Pure,
+    and the same for every reader: no token, merge tag, unsubscribe link or tracking."""
+    if not emails:
+        return []
+    blog = _SiteRenderer(content, config, signup_form, now, pictures=pictures)
+    return [blog.web_copy(email) for email in emails]
 
 
 def newest_first(content: Content) -> list[Article]:
@@ -263,8 +294,10 @@ class _SiteRenderer:
         tag_names: dict[str, str] | None = None,
         feed_entries: ResultStore | None = None,
         pictures: Pictures | None = None,
+        archive: Sequence[WebCopy] = (),
     ):
         self.pictures = pictures or {}
+        self.archive = list(archive)
         self.cache = cache
         self.feed_entries = feed_entries
         self._text_digests: dict[str, str] = {}
@@ -288,6 +321,7 @@ class _SiteRenderer:
         jobs = self.page_jobs()
         files = self.render_jobs(jobs)
         files[FEED_PATH] = self.feed_file()
+        files[ISSUES_FEED_PATH] = self.issues_feed()
         files[SITEMAP_PATH] = self.render_template("sitemap.xml.j2", {"entries": self.sitemap_entries(jobs)}).encode()
         files["robots.txt"] = self.render_template(
             "robots.txt.j2", {"sitemap_url": urls.absolute(self.config.base_url, SITEMAP_PATH)}
@@ -323,6 +357,7 @@ class _SiteRenderer:
             *(ready(self.tag_page(tag)) for tag in self.tags.values()),
             ready(self.subscribe_page()),
             ready(self.privacy_page()),
+            *(ready(page) for page in self.archive_pages()),
             ready(self.not_found_page()),
         ]
 
@@ -646,6 +681,80 @@ class _SiteRenderer:
         source = self.content.exercises[block.ref].source if block.ref in self.content.exercises else block.source
         return lambda text: links.plain(text, source)
 
+    # -- past issues ------------------------------------------------------------------------------
+
+    def web_copy(self, email: RenderedEmail) -> str:
+        issue = email.issue
+        excerpted = {a.slug for a in issue.articles} if self.config.email.content == "excerpt" else email.excerpted
+        links = self.links_for(urls.issue_path(issue.week, issue.stage) + "index.html")
+        context = {
+            **self.common_context(),
+            **links.template_globals(),
+            "issue": issue,
+            "intro": issue.intro,
+            "intro_source": Source(f"content/issues/{issue.week}.md"),
+            "articles": issue.articles,
+            "excerpted": set(excerpted),
+            # one page shows several articles: their exercise anchors must not collide
+            "anchors_of": {
+                a.slug: {i: f"{a.slug}-{anchor}" for i, anchor in _exercise_anchors(a).items()} for a in issue.articles
+            },
+        }
+        return self.render_template("_issue_body.html.j2", context)
+
+    def archive_weeks(self) -> list[dict]:
+        """Each week of the archive, newest first: its main version and every version's label and path."""
+        weeks: dict[str, list[WebCopy]] = {}
+        for copy in self.archive:
+            weeks.setdefault(copy.week, []).append(copy)
+        shown = []
+        for week in sorted(weeks, reverse=True):
+            copies = sorted(weeks[week], key=lambda c: _version_order(c.stage, self.config.audience.stages))
+            versions = [(_version_label(c.stage), urls.issue_path(c.week, c.stage)) for c in copies]
+            shown.append({"main": {"issue": copies[0], "path": versions[0][1]}, "versions": versions, "copies": copies})
+        return shown
+
+    def archive_pages(self) -> list[Page]:
+        weeks = self.archive_weeks()
+        pages = [
+            Page(
+                path=urls.ISSUES_PATH,
+                template="issues.html.j2",
+                title="Past issues",
+                description=f"Every weekly email of {self.config.site.title}, newest first.",
+                lastmod=max((_copy_date(week["main"]["issue"]) for week in weeks), default=self.now.date()),
+                context={"weeks": _listed(weeks), "issues_feed_path": ISSUES_FEED_PATH},
+                nav="issues",
+            )
+        ]
+        for week in weeks:
+            for copy in week["copies"]:
+                pages.append(
+                    Page(
+                        path=urls.issue_path(copy.week, copy.stage),
+                        template="issue.html.j2",
+                        title=copy.subject,
+                        description=copy.preview_text,
+                        lastmod=_copy_date(copy),
+                        context={"copy": copy, "body": Markup(copy.body_html), "versions": week["versions"]},
+                        nav="issues",
+                        og_type="article",
+                    )
+                )
+        return pages
+
+    def issues_feed(self) -> bytes:
+        entries = [
+            IssueEntry(
+                urls.absolute(self.config.base_url, week["main"]["path"]),
+                week["main"]["issue"].subject,
+                week["main"]["issue"].preview_text,
+                _copy_time(week["main"]["issue"]),
+            )
+            for week in self.archive_weeks()[:FEED_SIZE]
+        ]
+        return issues_feed_xml(entries, self.config, self.now)
+
     def tag_index_page(self) -> Page:
         return Page(
             path="tags/",
@@ -917,3 +1026,35 @@ def _relative(path: Path, root: Path, resolve: bool = True) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _version_order(stage: str | None, stages: list[str]) -> tuple[int, int]:
+    """The one email for everyone, or `general`, first; then the stages in their configured order."""
+    if stage in (None, GENERAL_STAGE):
+        return (0, 0)
+    return (1, stages.index(stage) if stage in stages else len(stages))
+
+
+def _version_label(stage: str | None) -> str:
+    return "Everyone" if stage in (None, GENERAL_STAGE) else stage
+
+
+def _copy_time(copy: WebCopy) -> datetime:
+    """When the issue went out (the push), or its week's Monday while it is only built."""
+    return copy.pushed_at or datetime.combine(copy.monday, time(0), tzinfo=UTC)
+
+
+def _copy_date(copy: WebCopy) -> date:
+    return _copy_time(copy).date()
+
+
+def _listed(weeks: list[dict]) -> list[dict]:
+    """What the archive index shows of each week: never the bodies (so it is not rendered again
+    when only a body changed)."""
+    return [
+        {
+            "main": {"issue": dataclasses.replace(week["main"]["issue"], body_html=""), "path": week["main"]["path"]},
+            "versions": week["versions"],
+        }
+        for week in weeks
+    ]

@@ -2,7 +2,8 @@
 mjml-python, and a plain-text part rendered from the same view of the issue.
 
 Both templates receive the same context (see `_context`): `issue`, `site`, `email`, `subject`,
-`preview_text`, `week_label`, `intro`, `articles`, `unsubscribe_url`, `base_url`. Every Markdown
+`preview_text`, `week_label`, `intro`, `articles`, `unsubscribe_url`, `base_url`, `web_url` (this
+version's page on the blog, for "View in browser"). Every Markdown
 field is a `RenderedField` value with `.html` (for issue.mjml.j2) and `.text` (for email.txt.j2); each
 article says whether it is shown whole or as an `excerpt`.
 
@@ -49,6 +50,7 @@ from pipeline.core.urls import (
     article_path,
     exercise_anchor,
     exercise_path,
+    issue_path,
     resolve_content_link,
 )
 from pipeline.render.images import Pictures, email_size, shown_image_bytes, variant_path
@@ -215,6 +217,10 @@ def _render_email(
     mjml_source = re.sub(r"\n[ \t]+", "\n", mjml_source)
     html = _inline_css(fragments.fill(_compile(mjml_source, config)), inline_css)
     text = wrap_text(_render(templates, TEXT_TEMPLATE, context, config))
+    if config.email.utm:
+        unsubscribe = context["unsubscribe_url"]
+        html = with_utm(html, config.base_url, issue.week, True, unsubscribe)
+        text = with_utm(text, config.base_url, issue.week, False, unsubscribe)
     subject, preview = context["subject"], context["preview_text"]
     excerpted = [] if config.email.content == "excerpt" else [a.slug for a in issue.articles[first_excerpt:]]
     return RenderedEmail(
@@ -227,6 +233,25 @@ def _render_email(
         excerpted=excerpted,
         image_bytes=shown_image_bytes(html, pictures),
     )
+
+
+def with_utm(document: str, base_url: str, week: str, html: bool, unsubscribe_url: str = "") -> str:
+    """Every link to the blog in `document` with UTM parameters naming the newsletter, the email and
+    the week ([email] utm = true); pictures and the unsubscribe link keep their plain address.
+    Web copies never get them."""
+    site = re.escape(base_url.rstrip("/") + "/")
+    pattern = re.compile(rf"(?<![\w/]){site}[^\s\"'<>)]*")
+    ampersand = "&amp;" if html else "&"
+    tags = ampersand.join(("utm_source=newsletter", "utm_medium=email", f"utm_campaign={week}"))
+
+    def tagged(match: re.Match) -> str:
+        url = match.group(0)
+        if "/media/" in url or "utm_" in url or (unsubscribe_url and url.startswith(unsubscribe_url)):
+            return url
+        head, hash_mark, fragment = url.partition("#")
+        return f"{head}{ampersand if '?' in head else '?'}{tags}{hash_mark}{fragment}"
+
+    return pattern.sub(tagged, document)
 
 
 def content_hash(subject: str, preview_text: str, html: str, text: str) -> str:
@@ -305,6 +330,7 @@ def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fra
             _article_view(article, writer, excerpt=False, on_blog=issue.on_blog) for article in issue.articles
         ],
         "unsubscribe_url": unsubscribe_url,
+        "web_url": absolute(config.base_url, issue_path(issue.week, issue.stage)),  # this version's page on the blog
     }
 
 

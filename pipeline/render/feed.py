@@ -1,8 +1,10 @@
-"""The blog's Atom feed (feedgen): the newest articles, full content with absolute URLs."""
+"""The blog's Atom feeds (feedgen): the newest articles, full content with absolute URLs; and the
+past issues (issues/feed.xml), each its subject, preview text and web copy's address."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from feedgen.feed import FeedGenerator
@@ -65,3 +67,35 @@ def _add_entry(feed: FeedGenerator, article: Article, config: Config, html: str)
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    url: str  # absolute: the issue's web copy
+    subject: str
+    preview_text: str
+    sent: datetime
+
+
+def issues_feed_xml(entries: list[IssueEntry], config: Config, now: datetime) -> bytes:
+    """`entries` newest first."""
+    feed = FeedGenerator()
+    feed.id(urls.absolute(config.base_url, urls.ISSUES_PATH))
+    feed.title(f"{config.site.title}: past issues")
+    feed.subtitle(f"Every weekly email of {config.site.title}, as it was sent.")
+    feed.link(href=urls.absolute(config.base_url, urls.ISSUES_FEED_PATH), rel="self", type="application/atom+xml")
+    feed.link(href=urls.absolute(config.base_url, urls.ISSUES_PATH), rel="alternate", type="text/html")
+    feed.language(config.site.language)
+    feed.author(name=config.site.author or config.site.title)
+    feed.generator("newsletter")
+    feed.updated(max((entry.sent for entry in entries), default=_aware(now)))
+    for item in entries:
+        entry = feed.add_entry(order="append")
+        entry.id(item.url)
+        entry.title(item.subject)
+        entry.link(href=item.url, rel="alternate", type="text/html")
+        entry.published(item.sent)
+        entry.updated(item.sent)
+        if item.preview_text:
+            entry.summary(item.preview_text)
+    return feed.atom_str(pretty=True)
