@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.core.errors import ContentError
 from pipeline.render.markdown import MarkdownRenderer
 from pipeline.render.text import html_to_text
 
@@ -93,3 +94,10 @@ def test_no_other_iframe_or_script_reaches_an_email():
 @pytest.mark.parametrize("text", ["> - a\n>   - b\n", "> Quote\n- a\n", "- a\n\t- tab\n"])
 def test_lists_in_quotes_and_after_them_and_tab_indents_render(text):
     assert "<li>" in blog(text)
+
+
+def test_a_conversion_that_failed_half_way_leaves_the_next_one_right():
+    with pytest.raises(ContentError):
+        blog("".join("    " * depth + "- deeper\n" for depth in range(800)))  # too deep: RecursionError
+    html = blog("- one\n\n  more about one\n- two\n")
+    assert html.count("<li>") == 2 and "more about one</p>\n</li>" in html

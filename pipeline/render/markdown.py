@@ -211,7 +211,12 @@ class MarkdownRenderer:
         md.postprocessors["newsletter_finish"].renderer = self
         try:
             converted = md.reset().convert(text)
-        except RecursionError:
+        except BaseException as failure:
+            # A conversion that stopped half-way leaves the instance's parser state behind (an
+            # open list, say), and reset() does not clear it: the next conversion gets a new one.
+            _per_thread.markdown = None
+            if not isinstance(failure, RecursionError):
+                raise
             raise ContentError(
                 source_path or "content",
                 1,
