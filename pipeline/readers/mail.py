@@ -28,6 +28,7 @@ from pipeline.content.welcome import load_welcome, welcome_issue
 from pipeline.core.clock import now as utc_now
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError
+from pipeline.deliver.reader_stages import issue_day, reader_version
 from pipeline.deliver.smtp.message import personalised_message, wire_format
 from pipeline.deliver.smtp.relay import describe, relay_connection
 from pipeline.deliver.smtp.settings import PASSWORD_ENV, settings_from_options
@@ -40,7 +41,6 @@ from pipeline.deliver.subscribers import (
     QueuedMail,
     Subscriber,
     SubscriberStore,
-    reader_version,
 )
 from pipeline.deliver.tokens import (
     CONFIRM,
@@ -138,7 +138,8 @@ class Composer:
         article = self.welcome_article()
         if article is None:
             return None  # no content/welcome.md: `serve` said so when it started
-        stage = reader_version(person, self.config.audience.stages)
+        # her stage today from her dates when she gave them (else the stage she chose)
+        stage = reader_version(person, issue_day(self.clock(), self.config.email.timezone), self.config.audience)
         preferences = self.links.preferences(person.email)
         email = render_email(
             welcome_issue(article, self.config, stage),

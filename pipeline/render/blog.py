@@ -15,6 +15,7 @@ import dataclasses
 import html
 import math
 import os
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -239,6 +240,22 @@ def render_web_copies(
         return []
     blog = _SiteRenderer(content, config, signup_form, now, pictures=pictures)
     return [blog.web_copy(email) for email in emails]
+
+
+_ID_ATTRIBUTE = re.compile(r'(\sid=")([^"]+)(")')
+
+
+def _unique_ids(page: str) -> str:
+    """One page that shows several articles can meet the same heading id twice ("next-week"):
+    the second and later ones get -2, -3... so every id on the page is unique."""
+    seen: dict[str, int] = {}
+
+    def renamed(match: re.Match) -> str:
+        name = match.group(2)
+        seen[name] = seen.get(name, 0) + 1
+        return match.group(0) if seen[name] == 1 else f"{match.group(1)}{name}-{seen[name]}{match.group(3)}"
+
+    return _ID_ATTRIBUTE.sub(renamed, page)
 
 
 def newest_first(content: Content) -> list[Article]:
@@ -700,7 +717,7 @@ class _SiteRenderer:
                 a.slug: {i: f"{a.slug}-{anchor}" for i, anchor in _exercise_anchors(a).items()} for a in issue.articles
             },
         }
-        return self.render_template("_issue_body.html.j2", context)
+        return _unique_ids(self.render_template("_issue_body.html.j2", context))
 
     def archive_weeks(self) -> list[dict]:
         """Each week of the archive, newest first: its main version and every version's label and path."""
