@@ -136,6 +136,13 @@ def prepare_pictures(
     return PreparedPictures(prepared, files, errors)
 
 
+def picture_file(config: Config, href: str, path: str) -> Path | None:
+    """The file the build reads for a picture written as `href` in the content file `path`, or
+    None when the build leaves that address alone (a web address, a kind it does not resize)."""
+    use = _use(href, path, 0)
+    return None if use is None else _file(config, use.site_path)
+
+
 def _file(config: Config, site_path: str) -> Path:
     return config.root / CONTENT_MEDIA / site_path
 

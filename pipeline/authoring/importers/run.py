@@ -24,9 +24,9 @@ from pipeline.authoring.importers.exports import (
 from pipeline.authoring.importers.headers import read_header
 from pipeline.authoring.importers.post import ImportedPost
 from pipeline.authoring.importers.sites import MARKDOWN_SUFFIXES, Found, read_site
+from pipeline.build.images import picture_file
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
-from pipeline.core.urls import CONTENT_MEDIA, resolve_content_link
 from pipeline.deliver.subscribers import UNSUBSCRIBED, ImportReport, SubscriberStore, normalise_email
 from pipeline.tools.files import atomic_write
 from pipeline.tools.fingerprint import digest
@@ -187,13 +187,11 @@ HTML_PICTURE = re.compile(r"<img\b[^>]*?\bsrc=[\"'](?P<src>[^\"']+)[\"'][^>]*>",
 def _unfound_pictures(post: ImportedPost, relative: str, config: Config) -> None:
     """A picture the archive does not hold would stop every build (a missing picture is an
     error): it becomes a visible note in the text, and the report names it for her to fetch."""
-    coming = {f"images/{post.slug}/{picture.name}" for picture in post.pictures}
+    coming = {config.content_dir / "images" / post.slug / picture.name for picture in post.pictures}
 
     def missing(src: str) -> bool:
-        site_path = resolve_content_link(src, relative)
-        if site_path is None or site_path in coming:
-            return False
-        return not (config.root / CONTENT_MEDIA / site_path.split("#")[0]).is_file()
+        file = picture_file(config, src, relative)  # what the build would read, found the build's way
+        return file is not None and file not in coming and not file.is_file()
 
     def replace(match: re.Match) -> str:
         src = match.group("src")
