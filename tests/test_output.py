@@ -12,7 +12,9 @@ from pipeline.tools.files import (
     OutputError,
     OutputSet,
     atomic_write,
+    replace_files,
     safe_relative_path,
+    staged,
     write_tree,
 )
 
@@ -244,3 +246,33 @@ def test_atomic_write_failing_leaves_the_old_file_and_no_temp_file(tmp_path, mon
 
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["campaign.json"]
+
+
+# staged(): a whole folder changed as a hard-linked copy and exchanged in one step (README, "Exit codes and bugs").
+def test_a_staged_folder_replaces_the_old_one_whole_and_leaves_nothing_beside_it(tmp_path):
+    dist = tmp_path / "dist"
+    write_tree(dist / "site", {"a.html": b"old a", "b.html": b"old b"})
+    with staged(dist) as scratch:
+        replace_files(scratch / "site", {"a.html": b"new a"})
+        assert (dist / "site" / "a.html").read_bytes() == b"old a"  # readers still see the old build
+    assert (dist / "site" / "a.html").read_bytes() == b"new a" and (dist / "site" / "b.html").read_bytes() == b"old b"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dist"]
+
+
+def test_a_staged_change_that_fails_leaves_the_folder_untouched(tmp_path):
+    dist = tmp_path / "dist"
+    write_tree(dist / "site", {"a.html": b"old a"})
+    with pytest.raises(RuntimeError), staged(dist) as scratch:
+        replace_files(scratch / "site", {"a.html": b"new a"})
+        raise RuntimeError("the build failed half-way")
+    assert (dist / "site" / "a.html").read_bytes() == b"old a"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dist"]
+
+
+def test_what_a_killed_staged_change_left_is_swept_by_the_next(tmp_path):
+    dist = tmp_path / "dist"
+    write_tree(dist / "site", {"a.html": b"old a"})
+    (tmp_path / ".dist.tmp-0123456789ab" / "site").mkdir(parents=True)  # as kill -9 leaves it
+    with staged(dist):
+        pass
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dist"]

@@ -19,6 +19,8 @@ import filecmp
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Collection, Iterator, Mapping
@@ -159,15 +161,44 @@ def staged(target: Path) -> Iterator[Path]:
     with _locked(target.parent):
         _sweep_staged(target)
         scratch = target.with_name(f".{target.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}")
+        files = 0
         try:
-            _link_copy(target, scratch)
+            files = _link_copy(target, scratch)
             yield scratch
             if target.exists():
                 _exchange(scratch, target)  # scratch now holds the old tree
             else:
                 os.rename(scratch, target)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _remove(scratch, in_background=files > BACKGROUND_REMOVAL_FILES)
+
+
+# Removing a tree of many folders takes longer than the build that replaced it (10,000 article
+# folders: seconds): past this many files the old tree goes in a detached process, and a build
+# that still finds it (the remover was killed) sweeps it.
+BACKGROUND_REMOVAL_FILES = 2000
+
+
+def _remove(tree: Path, in_background: bool) -> None:
+    if in_background and tree.exists():
+        command = [
+            sys.executable,
+            "-c",
+            "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)",
+            str(tree),
+        ]
+        try:
+            subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            return
+        except OSError:
+            pass
+    shutil.rmtree(tree, ignore_errors=True)
 
 
 def moved_into(files: Mapping[str, FileData] | OutputSet, target: Path, scratch: Path) -> dict[str, FileData]:
@@ -188,11 +219,13 @@ def _sweep_staged(target: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _link_copy(source: Path, copy: Path) -> None:
-    """`copy` as a tree of hard links to `source`'s files, leftovers of killed writes left out."""
+def _link_copy(source: Path, copy: Path) -> int:
+    """`copy` as a tree of hard links to `source`'s files, leftovers of killed writes left out;
+    returns how many files it holds."""
     copy.mkdir(mode=_default_mode(folder=True))
+    linked = 0
     if not source.is_dir():
-        return
+        return linked
     for directory, folders, names in os.walk(source):
         folders[:] = [name for name in folders if not _leftover(name)]
         here = copy / Path(directory).relative_to(source)
@@ -201,6 +234,8 @@ def _link_copy(source: Path, copy: Path) -> None:
         for name in names:
             if not _leftover(name):
                 os.link(os.path.join(directory, name), here / name, follow_symlinks=False)
+                linked += 1
+    return linked
 
 
 def _leftover(name: str) -> bool:
