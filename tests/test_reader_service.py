@@ -16,6 +16,9 @@ from pipeline.deliver.subscribers import ACTIVE, PENDING, UNSUBSCRIBED
 from pipeline.deliver.tokens import CONFIRM, PREFERENCES, make_reader_token, make_token
 from pipeline.readers.serve import reader_service
 
+# The demo project's list (newsletter.toml [site] base_url), for tokens made before a service exists.
+LIST = "https://strongfromwithin.example/"
+
 
 @pytest.fixture
 def service(make_project):
@@ -141,7 +144,7 @@ def test_the_link_of_an_earlier_signup_stops_working_when_she_signs_up_again(ser
     [
         pytest.param("not-a-token", id="forged"),
         pytest.param(make_reader_token("ann@example.com", PREFERENCES, SECRET), id="preferences-token"),
-        pytest.param(make_token("ann@example.com", SECRET), id="unsubscribe-token"),
+        pytest.param(make_token("ann@example.com", SECRET, LIST), id="unsubscribe-token"),
         pytest.param(
             make_reader_token("ann@example.com", CONFIRM, "another-secret-of-someone-else"), id="other-secret"
         ),
@@ -227,7 +230,7 @@ def test_a_confirmation_token_does_not_open_the_preferences(service):
 def test_opening_an_unsubscribe_link_asks_and_unsubscribes_nobody(service):
     service.sign_up()
     confirm(service)
-    token = make_token("ann@example.com", SECRET)
+    token = make_token("ann@example.com", SECRET, service.config.base_url)
     status, page, _ = service.request("GET", "/unsubscribe/", query=f"token={token}")
     assert status == "200 OK" and "Unsubscribe ann@example.com" in page
     assert service.person().status == ACTIVE
@@ -236,7 +239,7 @@ def test_opening_an_unsubscribe_link_asks_and_unsubscribes_nobody(service):
 def test_a_one_click_post_from_a_mail_client_unsubscribes_without_an_origin(service):
     service.sign_up()
     confirm(service)
-    token = make_token("ann@example.com", SECRET)
+    token = make_token("ann@example.com", SECRET, service.config.base_url)
     status, _, _ = service.request(
         "POST", "/unsubscribe/", query=f"token={token}", body=b"List-Unsubscribe=One-Click", headers={"Origin": None}
     )
@@ -244,8 +247,44 @@ def test_a_one_click_post_from_a_mail_client_unsubscribes_without_an_origin(serv
     assert service.person().status == UNSUBSCRIBED
 
 
+def test_an_unsubscribe_link_of_another_newsletter_unsubscribes_nobody(service):
+    service.sign_up()
+    confirm(service)
+    token = make_token("ann@example.com", SECRET, "https://another-newsletter.example/")
+    status, page, _ = service.request(
+        "POST", "/unsubscribe/", query=f"token={token}", body=b"List-Unsubscribe=One-Click"
+    )
+    assert status == "400 Bad Request" and "another newsletter" in page
+    assert service.person().status == ACTIVE
+
+
+def test_an_unsubscribe_link_from_before_the_blog_moved_still_unsubscribes(make_project):
+    root = make_project(with_repo_content=True)
+    config = root / "newsletter.toml"
+    config.write_text(config.read_text() + '\n[readers]\nformer_base_urls = ["https://old-blog.example"]\n')
+    service = Service(root)
+    service.sign_up()
+    confirm(service)
+    token = make_token("ann@example.com", SECRET, "https://old-blog.example/")
+    status, _, _ = service.request("POST", "/unsubscribe/", query=f"token={token}", body=b"List-Unsubscribe=One-Click")
+    assert status == "200 OK"
+    assert service.person().status == UNSUBSCRIBED
+
+
+def test_a_former_blog_address_that_is_not_an_address_is_a_config_error(make_project):
+    from pipeline.core.config import load_config
+    from pipeline.core.errors import ConfigError
+
+    root = make_project(with_repo_content=True)
+    (root / "newsletter.toml").write_text(
+        (root / "newsletter.toml").read_text() + '\n[readers]\nformer_base_urls = ["old-blog"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"\[readers\] former_base_urls: 'old-blog'"):
+        load_config(root)
+
+
 def test_an_address_in_a_page_is_escaped(service):
-    token = make_token("<script>@example.com", SECRET)
+    token = make_token("<script>@example.com", SECRET, service.config.base_url)
     _, page, _ = service.request("GET", "/unsubscribe/", query=f"token={token}")
     assert "<script>@" not in page and "&lt;script&gt;" in page
 

@@ -49,6 +49,8 @@ REPO = Path(__file__).resolve().parent.parent
 WEEK = "2026-W48"
 BUILT_AT = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SECRET = "unsubscribe-secret-for-the-smtp-tests"
+# The list every token names: the demo project's [site] base_url (its newsletter.toml is the base here).
+LIST = "https://strongfromwithin.example/"
 PASSWORD = "correct horse battery staple"
 ENV = {"NEWSLETTER_UNSUBSCRIBE_SECRET": SECRET, "NEWSLETTER_SMTP_PASSWORD": PASSWORD}
 TOKEN_IN_LINK = re.compile(r"/unsubscribe/\?token=([A-Za-z0-9_.-]+)")
@@ -175,7 +177,7 @@ def assert_personal_and_complete(message: EmailMessage, recipient: str) -> None:
     assert message["To"].addresses[0].addr_spec == recipient
     tokens = unsubscribe_tokens(message)
     assert len(tokens["text"]) == len(tokens["html"]) == len(tokens["header"]) == 1, tokens
-    assert {read_token(found[0], SECRET) for found in tokens.values()} == {recipient}
+    assert {read_token(found[0], SECRET, LIST) for found in tokens.values()} == {recipient}
     assert f"subject=unsubscribe%20{tokens['header'][0]}>" in str(message["List-Unsubscribe"])
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert TOKEN_PLACEHOLDER not in message.as_string()

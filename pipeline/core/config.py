@@ -101,6 +101,7 @@ class ReadersConfig:
     confirmations_per_day: int = 3  # emails one address can be sent a day by the form (no mail bombing)
     posts_per_minute_per_ip: int = 20  # form posts one IP address can make a minute
     allowed_origins: list = field(default_factory=list)  # more origins whose pages may post to it
+    former_base_urls: list = field(default_factory=list)  # blog addresses it had: their unsubscribe links still work
 
 
 @dataclass
@@ -148,6 +149,11 @@ class Config:
     @property
     def unsubscribe_url(self) -> str:
         return self.email.unsubscribe_url or self.readers_url + "unsubscribe/"
+
+    @property
+    def list_identities(self) -> tuple[str, ...]:
+        """What an unsubscribe token of this list names: the blog's address, then the ones it had."""
+        return (self.base_url, *(url.rstrip("/") + "/" for url in self.readers.former_base_urls))
 
     @property
     def readers_url(self) -> str:
@@ -246,6 +252,11 @@ def _check_readers(readers: ReadersConfig) -> None:
     for key in ("confirm_days", "confirmations_per_day", "posts_per_minute_per_ip"):
         if getattr(readers, key) < 1:
             raise ConfigError(f"{CONFIG_FILE}: [readers] {key} must be at least 1")
+    for former in readers.former_base_urls:
+        if not (isinstance(former, str) and re.match(r"^https?://[^/\s]+", former)):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [readers] former_base_urls: {former!r} is not an address like https://old-blog.example.com"
+            )
     for origin in readers.allowed_origins:
         if not isinstance(origin, str) or not re.match(r"^https?://[^/\s]+$", origin):
             raise ConfigError(

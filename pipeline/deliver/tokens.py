@@ -1,9 +1,11 @@
 """Per-recipient unsubscribe links for the SMTP provider, and the small web endpoint they open.
 
-A token is the subscriber's address signed with HMAC-SHA256 (itsdangerous) under the secret in
-NEWSLETTER_UNSUBSCRIBE_SECRET. It does not expire: an unsubscribe link in an old email must keep
-working. The address inside is readable (signed, not encrypted); it only travels in mail sent
-to that address.
+A token is the subscriber's address and the list it was made for (the blog's address,
+`[site] base_url`) signed with HMAC-SHA256 (itsdangerous) under the secret in
+NEWSLETTER_UNSUBSCRIBE_SECRET, so a token from one newsletter never unsubscribes from another that
+shares the secret. It does not expire: an unsubscribe link in an old email must keep working, so a
+token made before tokens named their list (the address alone) is still taken. The address inside
+is readable (signed, not encrypted); it only travels in mail sent to that address.
 
 The renderer gets a URL holding TOKEN_PLACEHOLDER (`placeholder_url`); the provider replaces it
 per recipient. The reader service (pipeline/readers/service.py) serves that URL: GET shows a
@@ -15,7 +17,7 @@ List-Unsubscribe header.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -51,18 +53,26 @@ def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(checked_secret(secret), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
-def make_token(email: str, secret: str) -> str:
-    return _serializer(secret).dumps(email)
+def make_token(email: str, secret: str, for_list: str) -> str:
+    """`for_list`: the list's identity, the blog's address (`Config.base_url`)."""
+    return _serializer(secret).dumps([email, for_list])
 
 
-def read_token(token: str, secret: str) -> str:
-    """The address a token was made for; InvalidToken if it was not made with this secret."""
+def read_token(token: str, secret: str, for_list: str | Collection[str]) -> str:
+    """The address a token was made for; InvalidToken if it was not made with this secret, or was
+    made for another list. `for_list`: this list's identity, or all it has had
+    (`Config.list_identities`: a blog that moved keeps its old emails' links working)."""
     try:
-        email = _serializer(secret).loads(token)
+        payload = _serializer(secret).loads(token)
     except BadSignature:
         raise InvalidToken("this unsubscribe link is not valid (it may have been cut short)") from None
-    if not isinstance(email, str):
+    if isinstance(payload, str):  # made before tokens named their list: still honoured
+        return payload
+    if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(part, str) for part in payload)):
         raise InvalidToken("this unsubscribe link is not valid")
+    email, made_for = payload
+    if made_for not in ((for_list,) if isinstance(for_list, str) else for_list):
+        raise InvalidToken("this unsubscribe link was made for another newsletter's list")
     return email
 
 

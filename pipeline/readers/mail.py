@@ -74,7 +74,7 @@ class Links:
         return link_with_token(self.config.readers_url + "preferences/", token)
 
     def unsubscribe(self, email: str) -> tuple[str, str]:
-        token = make_token(email, self.secret)
+        token = make_token(email, self.secret, self.config.base_url)
         return link_with_token(self.config.unsubscribe_url, token), token
 
 

@@ -384,7 +384,7 @@ class ReaderService:
     # ------------------------------------------------------------------ unsubscribe
     def _unsubscribe_email(self, token: str) -> str:
         try:
-            return read_token(token, self.secret)
+            return read_token(token, self.secret, self.config.list_identities)
         except InvalidToken as error:
             raise self._refuse_link(f"{error}. Write to {self._contact()} and we will take you off the list.") from None
 

@@ -290,7 +290,7 @@ class SmtpProvider(LocalCampaigns, Provider):
         journal: SendJournal | None = None,
     ) -> None:
         """`journal`: the campaign's send journal (None for a test send, which is not the issue's send)."""
-        token = make_token(person.email, secret)
+        token = make_token(person.email, secret, self.config.base_url)
         message = personalised_message(
             template,
             person,
