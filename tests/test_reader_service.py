@@ -12,6 +12,7 @@ from readers_support import ORIGIN, SECRET, Service, heading, text_of, token_in
 from test_smtp import Mailbox, free_port, smtp_server, toml
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.stage_calendar import add_months
 from pipeline.deliver.subscribers import ACTIVE, PENDING, UNSUBSCRIBED
 from pipeline.deliver.tokens import CONFIRM, PREFERENCES, make_reader_token, make_token
 from pipeline.readers.serve import reader_service
@@ -283,6 +284,24 @@ def test_bad_input_is_a_400_page_that_keeps_what_she_typed_and_stores_nothing(se
         assert f'value="{fields[field]}"' in page
     assert service.person() is None and service.person(fields.get("email", "x@x.x").split("\r")[0]) is None
     assert service.send_mail() == 0
+
+
+@pytest.mark.parametrize(
+    "where, field, months, days, message",
+    [
+        ("pregnant", "due_date", 0, 7 * 60, "is more than 44 weeks away; check the year"),
+        ("pregnant", "due_date", -60, 0, "is more than 24 months ago"),
+        ("had-baby", "birth_date", 0, 9, "is in the future; check the date"),
+        ("had-baby", "birth_date", -480, 0, "is more than 24 months ago"),
+    ],
+)
+def test_the_form_refuses_the_dates_the_import_refuses_in_the_same_words(service, where, field, months, days, message):
+    day = add_months(service.clock().date(), months) + timedelta(days=days)
+    status, page, _ = service.sign_up(where=where, **{field: day.isoformat()}, dates_consent="yes")
+    assert status == "400 Bad Request"
+    words = f"The {field.replace('_', ' ')} {day.isoformat()} {message}"  # test_reader_dates: the import's
+    assert f'<p class="error" id="{field}-error">{words}' in page
+    assert service.person() is None
 
 
 def test_the_honeypot_gets_the_same_page_and_nothing_is_stored(service):

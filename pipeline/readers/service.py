@@ -222,7 +222,7 @@ class ReaderService:
         return self._form("200 OK", f"Subscribe to {self.config.site.title}", {}, {}, action=self._url("subscribe"))
 
     def post_subscribe(self, fields: dict, environ: dict) -> Answer:
-        answers = read_answers(fields, self._today())
+        answers = read_answers(fields, self._today(), self.config.audience.calendar)
         if not answers.valid:
             return self._form(
                 "400 Bad Request",
@@ -357,7 +357,7 @@ class ReaderService:
             with self._store() as store:
                 store.unsubscribe(person.email, via="preferences")
             return self._left(person.email)
-        answers = read_answers(fields, self._today(), need_email=False)
+        answers = read_answers(fields, self._today(), self.config.audience.calendar, need_email=False)
         if not answers.valid:
             return self._preferences_form("400 Bad Request", token, answers.values, answers.errors)
         keeps_consent = person.dates_consent_at if answers.dates_consent and person.dates_consent_at else None
