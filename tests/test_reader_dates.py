@@ -13,7 +13,7 @@ from pipeline.cli.main import main
 from pipeline.core import clock
 from pipeline.core.config import load_config
 from pipeline.core.stage_calendar import add_months
-from pipeline.deliver.reader_stages import baby_arrived, reader_version, stored_date
+from pipeline.deliver.reader_stages import DAY_FIRST, MONTH_FIRST, baby_arrived, reader_version, stored_date
 from pipeline.deliver.subscribers import Subscriber, SubscriberStore
 
 TODAY = clock.today("UTC")
@@ -80,16 +80,43 @@ def test_an_import_refuses_dates_that_cannot_be_right_at_their_line(make_project
 
 
 @pytest.mark.parametrize(
-    "text, expected",
-    [("2027-03-01", (2027, 3, 1)), ("2027-03-01T00:00:00Z", (2027, 3, 1)), ("03/01/2027", (2027, 3, 1)), ("", None)],
+    "text, order, expected",
+    [
+        pytest.param("2027-03-01", None, (2027, 3, 1), id="iso-date"),
+        pytest.param("2027-03-01T00:00:00Z", None, (2027, 3, 1), id="iso-datetime-utc"),
+        pytest.param("2027-03-01T23:30:00-05:00", None, (2027, 3, 1), id="iso-datetime-offset-date-as-written"),
+        pytest.param("2027-03-01 08:00", None, (2027, 3, 1), id="iso-with-space"),
+        pytest.param("03/01/2027", MONTH_FIRST, (2027, 3, 1), id="mailchimp-month-first"),
+        pytest.param("01/03/2027", DAY_FIRST, (2027, 3, 1), id="mailchimp-day-first"),
+        pytest.param("31/12/2027", None, (2027, 12, 31), id="free-text-day-first-unambiguous"),
+        pytest.param("12/31/2027", None, (2027, 12, 31), id="free-text-month-first-unambiguous"),
+        pytest.param("1.3.2027", DAY_FIRST, (2027, 3, 1), id="dots"),
+        pytest.param("05/05/2027", None, (2027, 5, 5), id="same-day-and-month"),
+        pytest.param("", None, None, id="empty"),
+    ],
 )
-def test_dates_as_providers_store_them(text, expected):
+def test_dates_as_providers_store_them(text, order, expected):
     # Literal dates: these are formats, not days relative to today.
-    parsed = stored_date(text)
+    parsed = stored_date(text, order)
     assert (parsed.year, parsed.month, parsed.day) == expected if expected else parsed is None
 
 
-@pytest.mark.parametrize("text", ["soon", "2027-13-01", "31/12/2027", 20270301])
-def test_a_stored_value_that_is_no_date_is_refused(text):
+@pytest.mark.parametrize(
+    "text, order",
+    [
+        ("soon", None),
+        ("2027-13-01", None),
+        ("31/12/2027", MONTH_FIRST),  # the field says month first: there is no month 31
+        ("2027-03-01T25:00", None),
+        (20270301, None),
+        ({"due": "2027-03-01"}, None),  # listmonk attributes may hold any JSON
+    ],
+)
+def test_a_stored_value_that_is_no_date_is_refused(text, order):
     with pytest.raises(ValueError, match="not a date"):
-        stored_date(text)
+        stored_date(text, order)
+
+
+def test_a_free_text_date_that_could_be_either_day_or_month_first_is_refused_not_guessed():
+    with pytest.raises(ValueError, match="could be day/month or month/day"):
+        stored_date("03/04/2027")  # 3 April or 4 March: Kit, Buttondown and listmonk fields are free text

@@ -12,6 +12,8 @@ from readers_support import ORIGIN, SECRET, Service, heading, text_of, token_in
 from test_smtp import Mailbox, free_port, smtp_server, toml
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.stage_calendar import add_months
+from pipeline.deliver.reader_stages import reader_version
 from pipeline.deliver.subscribers import ACTIVE, PENDING, UNSUBSCRIBED
 from pipeline.deliver.tokens import CONFIRM, PREFERENCES, make_reader_token, make_token
 from pipeline.readers.serve import reader_service
@@ -208,6 +210,90 @@ def test_unticking_consent_deletes_her_date(service):
     assert (service.person().due_date, service.person().dates_consent_at) == (None, None)
 
 
+def test_my_baby_has_arrived_stores_today_as_the_birth_date_and_moves_her_at_once(service):
+    due = due_in(service, 20)
+    service.sign_up(name="Ann", where="pregnant", due_date=due, dates_consent="yes")
+    confirm(service)
+    token = preferences_token(service)
+    _, page, _ = service.request("GET", "/preferences/", query=f"token={token}")
+    assert 'value="arrived">My baby has arrived</button>' in page and "with today as your baby" in page
+    service.clock.advance(days=2)
+
+    status, page, _ = service.request("POST", "/preferences/", {"token": token, "action": "arrived"})
+
+    assert status == "200 OK" and "Congratulations" in page and "My baby has arrived" not in page
+    ann, today = service.person(), service.app._today()
+    assert (ann.birth_date, ann.stage, ann.due_date.isoformat()) == (today, "postpartum-0-6w", due)
+    assert reader_version(ann, today, service.config.audience) == "postpartum-0-6w"
+    with service.store() as store:
+        events = store.events("ann@example.com")
+    now = service.clock().isoformat()
+    assert events[-2:] == [(now, "stage", "postpartum-0-6w", "preferences"), (now, "dates", "changed", "preferences")]
+
+
+def test_my_baby_has_arrived_without_consent_to_dates_stores_no_date(service):
+    service.sign_up(where="pregnant")
+    confirm(service)
+    token = preferences_token(service)
+    _, page, _ = service.request("GET", "/preferences/", query=f"token={token}")
+    assert "My baby has arrived" in page and "with today as your baby" not in page
+
+    service.request("POST", "/preferences/", {"token": token, "action": "arrived"})
+
+    ann = service.person()
+    assert (ann.stage, ann.birth_date, ann.dates_consent_at) == ("postpartum-0-6w", None, None)
+
+
+def test_the_welcome_sent_after_my_baby_has_arrived_is_her_new_stages(service):
+    service.sign_up(where="pregnant", due_date=due_in(service, 30), dates_consent="yes")
+    service.send_mail()
+    confirmation = service.mails()[-1]
+    service.request("POST", "/confirm/", {"token": token_in(confirmation, "confirm")})  # the welcome is queued
+    service.request(
+        "POST",
+        "/preferences/",
+        {"token": make_reader_token("ann@example.com", PREFERENCES, SECRET), "action": "arrived"},
+    )
+    service.send_mail()
+    text = " ".join(text_of(service.mails()[-1]).split())
+    assert "In the first weeks after the birth" in text and "While you are pregnant" not in text
+
+
+def test_my_baby_has_arrived_is_offered_only_while_she_is_pregnant_and_changes_nothing_else(service):
+    service.sign_up(where="had-baby", birth_date=due_in(service, -3), dates_consent="yes")
+    confirm(service)
+    token = preferences_token(service)
+    _, page, _ = service.request("GET", "/preferences/", query=f"token={token}")
+    assert "My baby has arrived" not in page
+    before = service.person()
+    status, page, _ = service.request("POST", "/preferences/", {"token": token, "action": "arrived"})
+    assert status == "200 OK" and "Nothing has changed" in page
+    assert service.person() == before
+
+
+@pytest.mark.parametrize(
+    "token, origin, status",
+    [
+        pytest.param("confirm", ORIGIN, "400 Bad Request", id="confirmation-token"),
+        pytest.param("unsubscribe", ORIGIN, "400 Bad Request", id="unsubscribe-token"),
+        pytest.param("preferences", "https://evil.example", "403 Forbidden", id="other-origin"),
+    ],
+)
+def test_my_baby_has_arrived_needs_her_preferences_token_and_our_origin(service, token, origin, status):
+    service.sign_up(where="pregnant")
+    confirm(service)
+    tokens = {
+        "confirm": make_reader_token("ann@example.com", CONFIRM, SECRET),
+        "unsubscribe": make_token("ann@example.com", SECRET),
+        "preferences": make_reader_token("ann@example.com", PREFERENCES, SECRET),
+    }
+    answer, _, _ = service.request(
+        "POST", "/preferences/", {"token": tokens[token], "action": "arrived"}, headers={"Origin": origin}
+    )
+    assert answer == status
+    assert service.person().stage == "pregnant"
+
+
 def test_leaving_from_the_preferences_page_unsubscribes(service):
     service.sign_up()
     confirm(service)
@@ -322,6 +408,24 @@ def test_bad_input_is_a_400_page_that_keeps_what_she_typed_and_stores_nothing(se
         assert f'value="{fields[field]}"' in page
     assert service.person() is None and service.person(fields.get("email", "x@x.x").split("\r")[0]) is None
     assert service.send_mail() == 0
+
+
+@pytest.mark.parametrize(
+    "where, field, months, days, message",
+    [
+        ("pregnant", "due_date", 0, 7 * 60, "is more than 44 weeks away; check the year"),
+        ("pregnant", "due_date", -60, 0, "is more than 24 months ago"),
+        ("had-baby", "birth_date", 0, 9, "is in the future; check the date"),
+        ("had-baby", "birth_date", -480, 0, "is more than 24 months ago"),
+    ],
+)
+def test_the_form_refuses_the_dates_the_import_refuses_in_the_same_words(service, where, field, months, days, message):
+    day = add_months(service.clock().date(), months) + timedelta(days=days)
+    status, page, _ = service.sign_up(where=where, **{field: day.isoformat()}, dates_consent="yes")
+    assert status == "400 Bad Request"
+    words = f"The {field.replace('_', ' ')} {day.isoformat()} {message}"  # test_reader_dates: the import's
+    assert f'<p class="error" id="{field}-error">{words}' in page
+    assert service.person() is None
 
 
 def test_the_honeypot_gets_the_same_page_and_nothing_is_stored(service):

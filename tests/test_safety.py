@@ -347,3 +347,74 @@ def test_newsletter_check_reports_a_card_without_pregnancy_suitability_once(make
     assert result.exit_code == 1
     about_pregnancy = [line for line in result.output.splitlines() if line.startswith(CLAM) and "pregnan" in line]
     assert len(about_pregnancy) == 1 and "has no 'pregnancy' value" in about_pregnancy[0]
+
+
+# ---------------------------------------------------------------- the welcome email (content/welcome.md)
+
+WELCOME = "content/welcome.md"
+
+
+def welcome(body: str, front: str = "reviewed_by: Dr Anouk Verhoeven, pelvic health physiotherapist\n") -> str:
+    return (
+        "---\ntitle: Welcome\ndate: 2026-11-24\nsummary: What to expect.\n"
+        f"last_reviewed: 2026-11-01\n{front}---\n\n{textwrap.dedent(body).lstrip()}"
+    )
+
+
+def check_lines(root) -> list[str]:
+    result = CliRunner().invoke(main, ["check", "--root", str(root), "--week", "2026-W48"])
+    assert "Traceback" not in result.output
+    return result.output.splitlines()
+
+
+def test_an_exercise_in_the_welcome_email_gets_the_safety_rules_at_its_lines(make_project):
+    unsafe = INLINE_EXERCISE.replace("pregnancy: safe\n", "").replace(
+        "With a prolapse, keep the lift small; with a\ndiastasis, watch the midline.", "Go gently."
+    )
+    root = make_project({CLAM: card(), GLUTES: article(INLINE_EXERCISE), WELCOME: welcome(unsafe)})
+    lines = check_lines(root)
+    # welcome.md: 7 front-matter lines, a blank line, then the body: its "### Safety" heading is line 23
+    assert any(
+        line.startswith(f"{WELCOME}:23: error: exercise 'the hip extension' gives no prolapse guidance")
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(f"{WELCOME}:23: error: exercise 'the hip extension' gives no diastasis guidance")
+        for line in lines
+    )
+    assert any(
+        line.startswith(f"{WELCOME}:23: error: exercise 'the hip extension' does not say whether it suits pregnancy")
+        for line in lines
+    )
+
+
+def test_a_welcome_exercise_without_a_review_or_progression_is_an_error(make_project):
+    no_progression = INLINE_EXERCISE.replace("### Progression\n\nAt 20 clean repetitions, lift one foot.\n\n", "")
+    root = make_project({CLAM: card(), WELCOME: welcome(no_progression, front="")})
+    lines = check_lines(root)
+    assert any(line.startswith(f"{WELCOME}:1: error: 'reviewed_by' is missing") for line in lines)
+    assert any(f"{WELCOME}:" in line and "has no progression rule" in line for line in lines)
+
+
+def test_a_banned_claim_in_the_welcome_email_is_an_error_where_it_is_written(make_project):
+    root = make_project({CLAM: card(), WELCOME: welcome("Hello.\n\nThis programme is a guaranteed fix.\n")})
+    lines = check_lines(root)
+    assert any(line.startswith(f"{WELCOME}:11: error: 'guaranteed' is a claim we never make") for line in lines)
+
+
+def test_an_avoid_card_in_the_welcomes_pregnant_part_is_an_error(make_project):
+    avoid = card(name="Plank").replace("pregnancy: safe", "pregnancy: avoid")
+    body = "Hello.\n\n::: only pregnant\n```exercise\nref: plank\n```\n:::\n"
+    root = make_project({"content/exercises/plank.md": avoid, WELCOME: welcome(body)})
+    lines = check_lines(root)
+    assert any(
+        line.startswith(
+            f"{WELCOME}:12: error: exercise 'Plank' is marked pregnancy: avoid but sits in a '::: only pregnant' part"
+        )
+        for line in lines
+    )
+
+
+def test_a_safe_welcome_email_adds_no_findings(make_project):
+    root = make_project({CLAM: card(), GLUTES: article(INLINE_EXERCISE), WELCOME: welcome(INLINE_EXERCISE)})
+    assert not [line for line in check_lines(root) if line.startswith(f"{WELCOME}:") and ": error: " in line]

@@ -64,21 +64,28 @@ class StageCalendar:
         stage = self.stage_on(day, due_date=due_date, birth_date=birth_date, chosen_stage=chosen_stage)
         return None if stage in (None, GENERAL_STAGE) else stage
 
-    def date_problem(self, today: date, *, due_date: date | None, birth_date: date | None) -> str | None:
-        """Why these dates cannot be right, in words for the reader or the importer; None if fine."""
+    def date_problem(
+        self, today: date, *, due_date: date | None, birth_date: date | None, at_entry: bool = True
+    ) -> str | None:
+        """Why these dates cannot be right, in words for the reader or the importer; None if fine.
+        The one rule of the form, `subscribers import` and `subscribers sync`. `at_entry=False`
+        (the sync: dates a provider stored long ago) leaves out the "long ago" refusals, since a
+        date given years ago has simply reached the calendar's end (general)."""
         if due_date is not None and due_date > today + timedelta(days=LATEST_DUE_DAYS):
             return (
                 f"the due date {due_date.isoformat()} is more than 44 weeks away; check the year "
                 "(a pregnancy lasts about 40 weeks)"
             )
+        if birth_date is not None and birth_date > today + timedelta(days=1):  # +1: a day ahead somewhere
+            return f"the birth date {birth_date.isoformat()} is in the future; check the date"
+        if not at_entry:
+            return None
         oldest = add_months(today, -self.postpartum_end_months)
         if due_date is not None and due_date < oldest and birth_date is None:
             return (
                 f"the due date {due_date.isoformat()} is more than {self.postpartum_end_months} months ago; "
                 "check the year, or leave the date out"
             )
-        if birth_date is not None and birth_date > today + timedelta(days=1):  # +1: a day ahead somewhere
-            return f"the birth date {birth_date.isoformat()} is in the future; check the date"
         if birth_date is not None and birth_date < oldest:
             return (
                 f"the birth date {birth_date.isoformat()} is more than {self.postpartum_end_months} months ago; "

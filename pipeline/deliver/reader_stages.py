@@ -8,6 +8,7 @@ senders hold them (the smtp list, or what a provider's sync read), and counts th
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
@@ -64,20 +65,44 @@ def issue_day(when: datetime, zone: str) -> date:
     return send_day(when, zone)
 
 
-def stored_date(value: Any) -> date | None:
-    """A date as a provider stores it in a custom field: None when empty; `YYYY-MM-DD` (what an
-    HTML date input posts, optionally with a time after it) or Mailchimp's `MM/DD/YYYY`. Raises
-    ValueError for anything else (without the value: it may be health data)."""
+DAY_FIRST, MONTH_FIRST = "DD/MM/YYYY", "MM/DD/YYYY"  # Mailchimp's two date formats for a date field
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+WRITE_IT = "write it YYYY-MM-DD"
+
+
+def stored_date(value: Any, order: str | None = None) -> date | None:
+    """A date as a provider stores it in a custom field: None when empty. Read: `YYYY-MM-DD`
+    (what an HTML date input posts, and an ISO datetime such as `2027-03-01T00:00:00Z`, its date
+    as written), and day, month and year as numbers (`01/03/2027`, `1.3.2027`, `01-03-2027`).
+    `order` is the field's known order (Mailchimp's date field: DAY_FIRST or MONTH_FIRST by the
+    audience's setting); None for free text (Kit custom fields, Buttondown metadata, listmonk
+    attributes), where a date such as 03/04/2027 could be either and is refused rather than
+    guessed. Raises ValueError saying why, without the value (it may be health data)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise ValueError("not a date")
+        raise ValueError(f"not a date ({WRITE_IT})")
     text = value.strip()
     try:
-        if len(text) >= 10 and text[4] == "-":
-            return date.fromisoformat(text[:10])
-        if len(text) == 10 and text[2] == "/" and text[5] == "/":
-            return date(int(text[6:]), int(text[:2]), int(text[3:5]))
-    except ValueError:
-        pass
-    raise ValueError("not a date")
+        if found := ISO_DATE.fullmatch(text):
+            if len(text) > len("YYYY-MM-DD"):
+                datetime.fromisoformat(text)  # a time that is no time (25:00) is no date either
+            return date(*map(int, found.groups()))
+        if found := NUMERIC_DATE.fullmatch(text):
+            first, second, year = int(found[1]), int(found[3]), int(found[4])
+            day, month = _day_and_month(first, second, order)
+            return date(year, month, day)
+    except ValueError as error:
+        if "day/month" in str(error):
+            raise
+    raise ValueError(f"not a date ({WRITE_IT})")
+
+
+def _day_and_month(first: int, second: int, order: str | None) -> tuple[int, int]:
+    if order == DAY_FIRST or (order is None and first > 12 >= second):
+        return first, second
+    if order == MONTH_FIRST or (order is None and second > 12 >= first) or first == second:
+        return second, first
+    raise ValueError(f"not a date we can read for sure: it could be day/month or month/day ({WRITE_IT})")

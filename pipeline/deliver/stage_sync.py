@@ -10,8 +10,9 @@ counts readers and names stages, never a date.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pipeline.core.stages import GENERAL_STAGE, version_for_tags, versions
@@ -26,7 +27,7 @@ class SyncPlan:
     read: int = 0
     changes: list[StageChange] = field(default_factory=list)
     without_dates: int = 0
-    unreadable: Counter = field(default_factory=Counter)  # field name -> readers whose value is no date
+    problems: list[str] = field(default_factory=list)  # one line per reader whose dates were refused
     versions: Counter = field(default_factory=Counter)  # version -> readers it reaches on the day
 
     def counts(self) -> Counter:
@@ -55,14 +56,14 @@ class SyncPlan:
             verb = "changed" if done else "would change"
             lines.append(f"- {verb} {plural(len(self.changes), 'reader')}: {self.describe_changes()}")
         lines.append(f"- {plural(self.without_dates, 'reader')} without dates keep the stage they have")
-        for name, count in sorted(self.unreadable.items()):
-            lines.append(
-                f"- {plural(count, 'reader')} with a '{name}' that is not a date (YYYY-MM-DD) left as they are"
-            )
+        if self.problems:
+            lines.append(f"- {plural(len(self.problems), 'reader')} whose dates were refused, left as they are:")
+            lines.extend(f"  - {line}" for line in self.problems)
         return "\n".join(lines)
 
 
 STAGE_ID_KEYS = ("stage_tags", "stage_lists")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def sync_configured(provider: Provider) -> bool:
@@ -83,8 +84,7 @@ def plan_sync(provider: Provider, day: date) -> SyncPlan:
     result = SyncPlan(provider.name, day)
     for reader in provider.list_readers():
         result.read += 1
-        if reader.unreadable:
-            result.unreadable[reader.unreadable] += 1
+        reader = _checked(reader, calendar, day, result)
         if reader.due_date is None and reader.birth_date is None:
             result.without_dates += 1
             result.versions[version_for_tags(reader.stages, stages)] += 1
@@ -95,6 +95,24 @@ def plan_sync(provider: Provider, day: date) -> SyncPlan:
         if change:
             result.changes.append(change)
     return result
+
+
+def _checked(reader: ListReader, calendar, day: date, result: SyncPlan) -> ListReader:
+    """Her dates, or none when the one date rule (StageCalendar.date_problem, the form's and the
+    import's) refuses them; every refusal a line of the report naming her, never her dates."""
+    problem = reader.problem
+    refused = calendar.date_problem(day, due_date=reader.due_date, birth_date=reader.birth_date, at_entry=False)
+    if refused:
+        problem = f"{problem}; {refused}" if problem else refused
+        reader = replace(reader, due_date=None, birth_date=None)
+    if problem:
+        result.problems.append(f"{reader.email or reader.id}: {_without_dates(problem)}")
+    return reader
+
+
+def _without_dates(problem: str) -> str:
+    """The calendar's words name the date; the report says only which one and why."""
+    return ISO_DAY.sub("", problem).replace("  ", " ")
 
 
 def _change_for(reader: ListReader, stage: str | None, provider: Provider) -> StageChange | None:

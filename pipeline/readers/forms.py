@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from pipeline.core.stage_calendar import StageCalendar
 from pipeline.core.stages import GENERAL_STAGE, answer_stages
 
 # The three answers to "Where are you now?"; the stage each stands for is decided from the config.
@@ -20,8 +21,6 @@ HONEYPOT = "website"  # hidden from people; a bot that fills every input fills i
 LIMITS = {"email": 254, "name": 100, "token": 400}  # RFC 5321 address; a generous name; a signed link
 OTHER_LIMIT = 40  # every other field holds a short choice or a date
 FIELDS = ("email", "name", "where", "due_date", "birth_date", "dates_consent")
-DUE_DATE_RANGE = (timedelta(days=-31), timedelta(days=300))  # a little overdue .. about 10 months ahead
-BIRTH_DATE_RANGE = (timedelta(days=-3 * 366), timedelta(days=0))  # the last three years, not the future
 
 
 @dataclass
@@ -47,8 +46,9 @@ def first_values(fields: Mapping[str, Sequence[str]]) -> dict[str, str]:
     return {name: (values[0] if values else "") for name, values in fields.items()}
 
 
-def read_answers(fields: Mapping[str, str], today: date, need_email: bool = True) -> Answers:
-    """The form's fields -> Answers; `today` in the writer's zone, for the date ranges."""
+def read_answers(fields: Mapping[str, str], today: date, calendar: StageCalendar, need_email: bool = True) -> Answers:
+    """The form's fields -> Answers; `today` in the writer's zone. A date the calendar's rule
+    refuses (StageCalendar.date_problem, as `subscribers import` and `sync` do) is an error."""
     values = {name: fields.get(name, "") for name in FIELDS}
     answers = Answers(values=values, honeypot_filled=bool(fields.get(HONEYPOT, "").strip()))
     for name, value in fields.items():
@@ -60,7 +60,7 @@ def read_answers(fields: Mapping[str, str], today: date, need_email: bool = True
     if need_email:
         _read_email(answers)
     _read_name(answers)
-    _read_where(answers, today)
+    _read_where(answers, today, calendar)
     return answers
 
 
@@ -84,7 +84,7 @@ def _read_name(answers: Answers) -> None:
         answers.name = " ".join(answers.values["name"].split())
 
 
-def _read_where(answers: Answers, today: date) -> None:
+def _read_where(answers: Answers, today: date, calendar: StageCalendar) -> None:
     where = answers.values["where"].strip()
     if where and where not in ANSWERS:
         answers.errors["where"] = "Choose one of the answers, or leave them all unticked."
@@ -92,9 +92,10 @@ def _read_where(answers: Answers, today: date) -> None:
     answers.where = where or None
     answers.dates_consent = answers.values["dates_consent"] == "yes"
     if where == PREGNANT:
-        answers.due_date = _read_date(answers, "due_date", today, DUE_DATE_RANGE, "due date")
+        answers.due_date = _read_date(answers, "due_date", today, "due date")
     elif where == HAD_BABY:
-        answers.birth_date = _read_date(answers, "birth_date", today, BIRTH_DATE_RANGE, "baby's birth date")
+        answers.birth_date = _read_date(answers, "birth_date", today, "baby's birth date")
+    _check_dates(answers, today, calendar)
     has_date = answers.due_date is not None or answers.birth_date is not None
     if has_date and not answers.dates_consent:
         field_name = "due_date" if answers.due_date else "birth_date"
@@ -104,20 +105,26 @@ def _read_where(answers: Answers, today: date) -> None:
         )
 
 
-def _read_date(answers: Answers, name: str, today: date, bounds: tuple, what: str) -> date | None:
+def _read_date(answers: Answers, name: str, today: date, what: str) -> date | None:
     typed = answers.values[name].strip()
     if not typed or name in answers.errors:
         return None
     try:
-        day = date.fromisoformat(typed)
+        return date.fromisoformat(typed)
     except ValueError:
         answers.errors[name] = f"Write your {what} as year-month-day, like {today.isoformat()}."
         return None
-    earliest, latest = today + bounds[0], today + bounds[1]
-    if not earliest <= day <= latest:
-        answers.errors[name] = f"Your {what} should be between {earliest.isoformat()} and {latest.isoformat()}."
-        return None
-    return day
+
+
+def _check_dates(answers: Answers, today: date, calendar: StageCalendar) -> None:
+    """The one rule for dates that cannot be right (years away, long gone), the import's and
+    the sync's too; the date is then not kept."""
+    problem = calendar.date_problem(today, due_date=answers.due_date, birth_date=answers.birth_date)
+    if problem is None:
+        return
+    name = "due_date" if answers.due_date is not None else "birth_date"
+    answers.errors[name] = problem[0].upper() + problem[1:] + "."
+    answers.due_date = answers.birth_date = None
 
 
 def chosen_stage(answers: Answers, stages: Sequence[str], pregnant_stage: str) -> str | None:

@@ -5,7 +5,7 @@ table. Readers sign up (double opt-in), confirm, change their stage and details,
     GET  /subscribe/    the form on its own page
     GET  /confirm/      a page with a button (mail scanners open links) ...
     POST /confirm/      ... whose POST confirms, once, within [readers] confirm_days; queues the welcome
-    GET/POST /preferences/   her name, stage and dates, or leave
+    GET/POST /preferences/   her name, stage and dates, or leave; "My baby has arrived" (POST only)
     GET/POST /unsubscribe/   the unsubscribe link of every email; one-click (RFC 8058) POST
     GET  /privacy/      the short privacy note the form links to
 
@@ -21,6 +21,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ import jinja2
 from pipeline.core.clock import now as utc_now
 from pipeline.core.config import Config
 from pipeline.core.privacy import consent_text, privacy_paragraphs
+from pipeline.core.stages import answer_stages
+from pipeline.deliver.reader_stages import baby_arrived, reader_version
 from pipeline.deliver.subscribers import (
     ACTIVE,
     UNSUBSCRIBED,
@@ -47,7 +50,14 @@ from pipeline.deliver.tokens import (
     read_reader_token,
     read_token,
 )
-from pipeline.readers.forms import answer_for_stage, chosen_stage, consent_time, first_values, read_answers
+from pipeline.readers.forms import (
+    HAD_BABY,
+    answer_for_stage,
+    chosen_stage,
+    consent_time,
+    first_values,
+    read_answers,
+)
 from pipeline.readers.limits import RateLimit
 from pipeline.readers.mail import Links
 
@@ -210,7 +220,7 @@ class ReaderService:
             errors=errors,
             consent_text=consent_text(self.config.site.title),
             privacy_url=self.config.readers_url + "privacy/",
-            **{"token": "", "ask_email": True, "leave": False, "submit": "Subscribe", **context},
+            **{"token": "", "ask_email": True, "leave": False, "submit": "Subscribe", "arrived": "", **context},
         )
         return Answer(status, page)
 
@@ -222,7 +232,7 @@ class ReaderService:
         return self._form("200 OK", f"Subscribe to {self.config.site.title}", {}, {}, action=self._url("subscribe"))
 
     def post_subscribe(self, fields: dict, environ: dict) -> Answer:
-        answers = read_answers(fields, self._today())
+        answers = read_answers(fields, self._today(), self.config.audience.calendar)
         if not answers.valid:
             return self._form(
                 "400 Bad Request",
@@ -315,7 +325,9 @@ class ReaderService:
     def _prefs(self, email: str) -> dict:
         return {"href": Links(self.config, self.secret, self.clock).preferences(email), "text": "Your preferences"}
 
-    def _preferences_form(self, status: str, token: str, values: dict, errors: dict, message=()) -> Answer:
+    def _preferences_form(
+        self, status: str, token: str, values: dict, errors: dict, message=(), person: Subscriber | None = None
+    ) -> Answer:
         return self._form(
             status,
             "Your preferences",
@@ -327,7 +339,27 @@ class ReaderService:
             ask_email=False,
             leave=True,
             submit="Save",
+            arrived=self._arrived_button(person),
         )
+
+    def _arrived_button(self, person: Subscriber | None) -> str:
+        """'My baby has arrived' is offered to a reader who is pregnant today: "with-date" when
+        she let us keep dates (it stores today as the birth date), "" (no button) otherwise."""
+        if person is None or self._stage_today(person) != self.config.audience.pregnant_stage:
+            return ""
+        return "with-date" if person.dates_consent_at else "without-date"
+
+    def _stage_today(self, person: Subscriber) -> str:
+        return reader_version(person, self._today(), self.config.audience)
+
+    def _values_of(self, person: Subscriber) -> dict:
+        return {
+            "name": person.name,
+            "where": answer_for_stage(person.stage, self.config.audience.pregnant_stage),
+            "due_date": person.due_date.isoformat() if person.due_date else "",
+            "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+            "dates_consent": "yes" if person.dates_consent_at else "",
+        }
 
     def _current(self, email: str) -> Subscriber:
         with self._store() as store:
@@ -341,14 +373,7 @@ class ReaderService:
     def get_preferences(self, query: dict) -> Answer:
         token = query.get(TOKEN_PARAMETER, "")
         person = self._current(self._preferences_email(token))
-        values = {
-            "name": person.name,
-            "where": answer_for_stage(person.stage, self.config.audience.pregnant_stage),
-            "due_date": person.due_date.isoformat() if person.due_date else "",
-            "birth_date": person.birth_date.isoformat() if person.birth_date else "",
-            "dates_consent": "yes" if person.dates_consent_at else "",
-        }
-        return self._preferences_form("200 OK", token, values, {}, [f"For {person.email}."])
+        return self._preferences_form("200 OK", token, self._values_of(person), {}, [f"For {person.email}."], person)
 
     def post_preferences(self, fields: dict, environ: dict) -> Answer:
         token = fields[TOKEN_PARAMETER]
@@ -357,7 +382,9 @@ class ReaderService:
             with self._store() as store:
                 store.unsubscribe(person.email, via="preferences")
             return self._left(person.email)
-        answers = read_answers(fields, self._today(), need_email=False)
+        if fields.get("action") == "arrived":
+            return self._baby_arrived(token, person)
+        answers = read_answers(fields, self._today(), self.config.audience.calendar, need_email=False)
         if not answers.valid:
             return self._preferences_form("400 Bad Request", token, answers.values, answers.errors)
         keeps_consent = person.dates_consent_at if answers.dates_consent and person.dates_consent_at else None
@@ -371,9 +398,34 @@ class ReaderService:
             dates_consent_at=keeps_consent or consent_time(answers, self.clock()),
         )
         with self._store() as store:
-            store.change(changed)
+            saved = store.change(changed)
         return self._preferences_form(
-            "200 OK", token, answers.values, {}, ["Saved. The next email follows your choice."]
+            "200 OK", token, answers.values, {}, ["Saved. The next email follows your choice."], saved
+        )
+
+    def _baby_arrived(self, token: str, person: Subscriber) -> Answer:
+        """ "My baby has arrived": her stage moves on at once, to the stage "I've had my baby"
+        stands for. With her consent to keeping dates, today (in [email] timezone) is stored as
+        the birth date, so the calendar moves her on from there; without it, no date is stored.
+        The change is recorded in the events like any other; the next email follows it."""
+        if self._stage_today(person) != self.config.audience.pregnant_stage:
+            return self._preferences_form(
+                "200 OK", token, self._values_of(person), {}, ["Nothing has changed: you are not down as pregnant."]
+            )
+        after = answer_stages(self.config.audience.stages, self.config.audience.pregnant_stage).get(HAD_BABY)
+        if person.dates_consent_at:
+            changed = replace(baby_arrived(person, self._today()), stage=after)
+        else:
+            changed = replace(person.without_dates(), stage=after)
+        with self._store() as store:
+            saved = store.change(changed, via="preferences")
+        return self._preferences_form(
+            "200 OK",
+            token,
+            self._values_of(saved),
+            {},
+            ["Congratulations! From the next email on you get the version for the first weeks after the birth."],
+            saved,
         )
 
     def _left(self, email: str) -> Answer:

@@ -149,3 +149,44 @@ def test_a_reader_signs_up_confirms_changes_stage_and_gets_that_version_next(bro
         mailbox.messages.clear()
         push_versions(root)
     assert version_received(mailbox)["ann@example.com"] == ["postpartum-0-6w"]
+
+
+def test_my_baby_has_arrived_on_the_preferences_page_moves_her_for_the_next_push(browser, journey_project):
+    mailbox = Mailbox()
+    service_port = free_port()
+    with smtp_server(mailbox) as smtp:
+        root = journey_project(smtp.port, service_port)
+        server = Server(root, service_port)
+        context = browser.new_context(bypass_csp=True)  # our pages forbid scripts; axe-core is injected
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/subscribe/")
+            page.fill("#email", "bea@example.com")
+            page.check("input[name=where][value=pregnant]")
+            page.fill("#due_date", (date.today() + timedelta(days=10)).isoformat())
+            page.check("#dates_consent")
+            page.click("button[value=save]")
+            wait_for_mail(mailbox, 1)
+            page.goto(link_in(mailbox.parsed()[0], "confirm"))
+            page.click("button[type=submit]")
+            wait_for_mail(mailbox, 2)
+
+            page.goto(link_in(mailbox.parsed()[1], "preferences"))
+            assert_no_axe_violations(page, "the preferences page with 'My baby has arrived'")
+            page.click("button[value=arrived]")
+            assert "Congratulations" in page.content()
+            assert page.locator("button[value=arrived]").count() == 0
+            assert page.locator("input[name=where][value=had-baby]").is_checked()
+        finally:
+            context.close()
+            code, output = server.stop()
+        assert code == 0, output
+        assert "bea@example.com" not in output and "Traceback" not in output
+
+        with SubscriberStore.for_config(load_config(root)) as store:
+            bea = store.get("bea@example.com")
+        assert (bea.stage, bea.birth_date is not None) == ("postpartum-0-6w", True)
+
+        mailbox.messages.clear()
+        push_versions(root)
+    assert version_received(mailbox)["bea@example.com"] == ["postpartum-0-6w"]

@@ -85,7 +85,8 @@ class ListButtondown(ListFake, FakeButtondown):
 
     def list_subscribers(self, request, body):
         page = int(request.args.get("page", 1))
-        keys = sorted(self.people)
+        types = request.args.getlist("type")  # Buttondown's filter: only these subscriber types
+        keys = sorted(key for key in self.people if not types or self.people[key].status in types)
         chunk = keys[(page - 1) * self.page : page * self.page]
         more = page * self.page < len(keys)
         names = self.tag_names()

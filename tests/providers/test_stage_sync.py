@@ -27,7 +27,7 @@ LIST_PATHS = {
     "listmonk": r"/api/subscribers$",
 }
 ACTIVE = {"buttondown": "regular", "mailchimp": "subscribed", "kit": "active", "listmonk": "enabled"}
-INACTIVE = {"mailchimp": "unsubscribed", "kit": "cancelled"}  # not listed by the sync
+INACTIVE = {"buttondown": "unsubscribed", "mailchimp": "unsubscribed", "kit": "cancelled"}  # not read by the sync
 BASE_LIST = 3  # listmonk: the newsletter's own list ([provider] list_ids)
 
 

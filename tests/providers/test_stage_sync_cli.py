@@ -3,13 +3,15 @@ command, against the Buttondown stand-in (every request checked against its spec
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.main import main
 
 from .list_fakes import LIST_FAKES, STAGE_IDS
-from .test_stage_sync import roster
+from .test_stage_sync import DAY, roster
 
 ARTICLE = """\
 ---
@@ -83,8 +85,26 @@ def test_push_plan_counts_each_versions_readers_on_the_send_day_and_changes_noth
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if line.startswith("Readers per version on "))
     counts = [int(part.rsplit(" ", 1)[1]) for part in line.split(": ", 1)[1].split(", ")]
-    assert sum(counts) == 250 and len(counts) == 4
+    receiving = sum(1 for person in fake.people.values() if person.status == "regular")  # not the unsubscribed
+    assert sum(counts) == receiving < 250 and len(counts) == 4
     assert fake.writes() == []
+
+
+def test_the_sync_report_names_each_reader_whose_dates_were_refused_without_the_dates(project):
+    root, fake = project
+    first, second, third = sorted(key for key, person in fake.people.items() if person.status == "regular")[:3]
+    fake.people[first].fields = {"due_date": "03/04/2027"}  # day/month or month/day? Buttondown: free text
+    fake.people[second].fields = {"due_date": (DAY + timedelta(weeks=60)).isoformat()}
+    fake.people[third].fields = {"birth_date": "yesterday"}
+    result = run(root, "subscribers", "sync", "--plan")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    lines = result.output.splitlines()
+    ambiguous = "is not a date we can read for sure: it could be day/month or month/day (write it YYYY-MM-DD)"
+    assert f"  - {fake.people[first].email}: her 'due_date' {ambiguous}" in lines
+    too_far = "the due date is more than 44 weeks away; check the year (a pregnancy lasts about 40 weeks)"
+    assert f"  - {fake.people[second].email}: {too_far}" in lines
+    assert f"  - {fake.people[third].email}: her 'birth_date' is not a date (write it YYYY-MM-DD)" in lines
+    assert (DAY + timedelta(weeks=60)).isoformat() not in result.output  # dates are health data: never printed
 
 
 def test_smtp_has_nothing_to_sync(make_project):

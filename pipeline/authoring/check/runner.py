@@ -33,11 +33,11 @@ from pipeline.authoring.check.rules import (
     placeholders,
     templates,
 )
-from pipeline.authoring.check.rules.safety import safety_findings
+from pipeline.authoring.check.rules.safety import safety_findings, welcome_safety_findings
 from pipeline.build.images import image_store, prepare_pictures
 from pipeline.content.assemble import assemble_issues, resolve_week
 from pipeline.content.load import content_from_texts, read_content_files
-from pipeline.content.welcome import load_welcome
+from pipeline.content.welcome import load_welcome, welcome_path
 from pipeline.core.clock import build_time
 from pipeline.core.config import CONFIG_FILE, Config, load_config
 from pipeline.core.errors import ConfigError, ContentError, ContentErrors, PipelineError
@@ -165,12 +165,16 @@ def signup_findings(config: Config, form) -> list[Finding]:
 
 
 def welcome_findings(config: Config, content) -> list[Finding]:
-    """content/welcome.md, the welcome email of `newsletter serve`, loads (when there is one)."""
+    """content/welcome.md, the welcome email of `newsletter serve` (when there is one): it loads,
+    and its exercises pass the exercise and safety rules of every weekly article."""
     try:
-        load_welcome(config, content)
+        welcome = load_welcome(config, content)
     except ContentErrors as errors:
         return [finding_from_error(error, "load") for error in errors.errors]
-    return []
+    if welcome is None:
+        return []
+    text = welcome_path(config).read_text(encoding="utf-8")  # load_welcome read it as UTF-8 just now
+    return exercises.article_exercise_findings(welcome) + welcome_safety_findings(welcome, text, content, config)
 
 
 def _render_week_email(project: Project, provider) -> list[Finding]:

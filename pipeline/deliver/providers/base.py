@@ -30,15 +30,16 @@ class Campaign:
 @dataclass(frozen=True)
 class ListReader:
     """One subscriber as a provider's list holds her, for the stage sync: her id there, the dates
-    stored in her custom fields (None when absent; `unreadable` names a field that held no date),
-    and the stages she is in now (stage tags, or stage lists for listmonk, by stage name)."""
+    stored in her custom fields (None when absent or unreadable; `problem` then says which field
+    and why, without its value), and the stages she is in now (stage tags, or stage lists for
+    listmonk, by stage name)."""
 
     id: str
     email: str
     stages: frozenset[str]
     due_date: date | None = None
     birth_date: date | None = None
-    unreadable: str | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

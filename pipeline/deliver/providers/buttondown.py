@@ -33,6 +33,10 @@ ISSUE_KEY = "newsletter_issue"  # our keys in the email's metadata
 CONTENT_HASH = "newsletter_content_hash"
 API_VERSION = "2026-04-01"  # pinned so a newsletter's own default version cannot change behaviour
 LOOKUP_PAGES = 20  # newest emails first; an issue's email is near the top
+# Subscriber types (the spec's SubscriberType) of readers who get the newsletter's emails: free
+# (`regular`) and paying ones. Not `unactivated` (not confirmed), `unsubscribed`, `removed`,
+# `blocked`, `complained`, `undeliverable`, `paused`, `churned`, `unpaid`, `upcoming`.
+RECEIVING_TYPES = ("regular", "premium", "gifted", "trialed", "churning", "past_due")
 STATUSES = {"draft": "draft", "scheduled": "scheduled"}  # every other live status: out of our hands
 LIST_PAGES = 10_000  # of 100 subscribers (Buttondown's page; the list has no page_size)
 BULK_IDS = 200  # subscribers per bulk action (more is a 400 max_bulk_actions_exceeded)
@@ -157,10 +161,15 @@ class Buttondown(HttpProvider):
 
     # The stage sync. Subscribers carry tag *names*; bulk actions and filters take tag ids.
     def list_readers(self) -> Iterator[ListReader]:
+        """Only readers who get the emails (RECEIVING_TYPES): an unsubscribed, unconfirmed,
+        removed or blocked one is not read, so her tags stay as they are."""
         stage_of_name = self._stage_tag_names()
         for page in range(1, LIST_PAGES + 1):
-            body = self.http.get("/subscribers", "list the subscribers", params={"page": page}).json()
+            params = {"page": page, "type": list(RECEIVING_TYPES)}
+            body = self.http.get("/subscribers", "list the subscribers", params=params).json()
             for person in body.get("results", []):
+                if person.get("type") not in RECEIVING_TYPES:  # the filter is asked for; this makes sure
+                    continue
                 held = frozenset(stage_of_name[tag] for tag in person.get("tags") or [] if tag in stage_of_name)
                 yield self.reader_from_fields(
                     person["id"], person.get("email_address", ""), held, person.get("metadata")

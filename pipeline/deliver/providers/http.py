@@ -394,17 +394,22 @@ class HttpProvider(Provider):
         options, keys = self.config.provider.options, zip(self.DATE_FIELD_KEYS, self.default_date_fields, strict=True)
         return tuple(options.get(key) or default for key, default in keys)
 
+    def date_order(self) -> str | None:
+        """The order of day and month in the provider's date fields (reader_stages.DAY_FIRST or
+        MONTH_FIRST); None: free text, where an ambiguous date is refused."""
+        return None
+
     def reader_from_fields(self, reader_id: str, email: str, stages: frozenset[str], fields: Any) -> ListReader:
         """A ListReader from her custom fields (a dict, or anything else meaning none)."""
         fields = fields if isinstance(fields, dict) else {}
-        dates, unreadable = [], None
+        dates, problems = [], []
         for name in self.date_fields():
             try:
-                dates.append(stored_date(fields.get(name)))
-            except ValueError:
+                dates.append(stored_date(fields.get(name), self.date_order()))
+            except ValueError as why:
                 dates.append(None)
-                unreadable = name
-        return ListReader(str(reader_id), email, stages, dates[0], dates[1], unreadable)
+                problems.append(f"her '{name}' is {why}")
+        return ListReader(str(reader_id), email, stages, dates[0], dates[1], "; ".join(problems) or None)
 
     def stage_ids(
         self, key: str, what: str, types: tuple[type, ...], stages: Iterable[str] | None = None

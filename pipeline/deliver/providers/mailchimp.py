@@ -30,6 +30,7 @@ from pipeline.deliver.providers.http import (
     stage_answers,
     utc_iso,
 )
+from pipeline.deliver.reader_stages import DATE_ORDERS, MONTH_FIRST
 
 DATA_CENTRE = re.compile(r"-([a-z]+[0-9]+)$")
 STATUSES = {"save": "draft", "schedule": "scheduled"}  # sending, sent, canceled...: out of our hands
@@ -44,13 +45,14 @@ SEGMENT_BATCH = 500  # members added or removed per static-segment call
 class Mailchimp(HttpProvider):
     name = "mailchimp"
     secret_env = ("NEWSLETTER_MAILCHIMP_API_KEY",)
-    option_keys = ("list_id", "form_action", "stage_tags", "due_date_field", "birth_date_field")
+    option_keys = ("list_id", "form_action", "stage_tags", "due_date_field", "birth_date_field", "date_format")
     option_types = {
         "list_id": str,
         "form_action": str,
         "stage_tags": dict,
         "due_date_field": str,
         "birth_date_field": str,
+        "date_format": str,
     }
     targets_stages = True
     syncs_stages = True
@@ -58,6 +60,17 @@ class Mailchimp(HttpProvider):
 
     def api_key(self) -> str:
         return self.secret(self.secret_env[0])
+
+    def date_order(self) -> str:
+        """A Mailchimp date field holds MM/DD/YYYY or DD/MM/YYYY, as the audience's field is set
+        (`options.date_format`); `[provider] date_format` says which (default MM/DD/YYYY, Mailchimp's)."""
+        chosen = self.config.provider.options.get("date_format") or MONTH_FIRST
+        if chosen not in DATE_ORDERS:
+            raise ConfigError(
+                f"newsletter.toml: [provider] date_format = '{chosen}' is not one of Mailchimp's date formats: "
+                f"use {' or '.join(repr(order) for order in DATE_ORDERS)}, as the audience's date field is set"
+            )
+        return chosen
 
     def data_centre(self) -> str | None:
         match = DATA_CENTRE.search(self.api_key())

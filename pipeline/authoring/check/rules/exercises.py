@@ -4,15 +4,13 @@ library card says whether it suits pregnancy."""
 from __future__ import annotations
 
 from pipeline.core.config import Config
-from pipeline.core.model import PREGNANCY_VALUES, Content, ExerciseBlock, Finding
+from pipeline.core.model import PREGNANCY_VALUES, Article, Content, ExerciseBlock, Finding
 
 
 def exercise_findings(content: Content, config: Config) -> list[Finding]:
     findings: list[Finding] = []
     for article in content.articles:
-        for block in article.exercises:
-            if block.ref is None:  # a card used with ```exercise is checked once, in its own file
-                findings += _block_findings(block, f"exercise '{block.name}'")
+        findings += article_exercise_findings(article)
     for exercise in content.exercises.values():
         findings += _block_findings(exercise.block, f"exercise card '{exercise.name}'")
         if exercise.block.pregnancy is None:
@@ -26,6 +24,15 @@ def exercise_findings(content: Content, config: Config) -> list[Finding]:
                     "exercise.no-pregnancy",
                 )
             )
+    return findings
+
+
+def article_exercise_findings(article: Article) -> list[Finding]:
+    """The exercises written in the article (or the welcome email) itself."""
+    findings: list[Finding] = []
+    for block in article.exercises:
+        if block.ref is None:  # a card used with ```exercise is checked once, in its own file
+            findings += _block_findings(block, f"exercise '{block.name}'")
     return findings
 
 

@@ -19,6 +19,7 @@ And no content file may make a claim from `[safety] banned_claims`, wherever it 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from typing import TYPE_CHECKING
@@ -60,6 +61,40 @@ def safety_findings(content: Content, config: Config, today: date | None = None)
         findings += article_findings(article, content, config.safety, today)
     findings += banned_claim_findings(content.source_texts, config.safety.banned_claims)
     return findings
+
+
+def welcome_safety_findings(
+    welcome: Article, text: str, content: Content, config: Config, today: date | None = None
+) -> list[Finding]:
+    """The same rules for content/welcome.md, the welcome email of `newsletter serve` (it is no
+    article of a week, so safety_findings does not see it): its own exercises' guidance,
+    pregnancy line and review, the claims we never make, and an `avoid` exercise in a part only
+    pregnant readers see. `text` is the file as written, for the lines."""
+    today = today or build_date(config.email.timezone)
+    path = welcome.source.path
+    with_text = dataclasses.replace(content, source_texts={**content.source_texts, path: text})
+    findings = article_findings(welcome, with_text, config.safety, today)
+    findings += banned_claim_findings({path: text}, config.safety.banned_claims)
+    findings += avoided_for_pregnancy_findings(welcome, config.audience.pregnant_stage)
+    return findings
+
+
+def avoided_for_pregnancy_findings(article: Article, pregnant_stage: str) -> list[Finding]:
+    """An exercise marked `pregnancy: avoid` (her own block or a card) inside `::: only <the
+    pregnant stage>`: the versions leave it out, so nobody gets it, and the text around it was
+    written for readers it must not reach."""
+    return [
+        Finding(
+            block.source.path,
+            block.source.line,
+            ERROR,
+            f"exercise '{block.name}' is marked pregnancy: avoid but sits in a '::: only {pregnant_stage}' part: "
+            "move it out of that part, or choose an exercise that suits pregnancy",
+            "safety.avoid-for-pregnant",
+        )
+        for block in article.exercises
+        if block.pregnancy == "avoid" and block.stages and set(block.stages) <= {pregnant_stage}
+    ]
 
 
 # ---------------------------------------------------------------- exercises
