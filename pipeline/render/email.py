@@ -55,7 +55,7 @@ from pipeline.core.urls import (
 )
 from pipeline.render.images import Pictures, email_size, shown_image_bytes, variant_path
 from pipeline.render.markdown import MarkdownRenderer
-from pipeline.render.text import html_to_line, html_to_text, wrap_text
+from pipeline.render.text import html_to_line, wrap_text
 from pipeline.render.video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
 from pipeline.tools.cache_store import template_bytecode_cache
 
@@ -293,14 +293,14 @@ class _Writer:
     def block(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
-        html = self.markdown.convert(markdown, source_path)
-        return RenderedField(self.fragments.add(html), html_to_text(html))
+        html, text = self.markdown.convert_with_text(markdown, source_path)
+        return RenderedField(self.fragments.add(html), text)
 
     def inline(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
-        html = self.markdown.inline(markdown, source_path)
-        return RenderedField(self.fragments.add(html), html_to_text(html))
+        html, text = self.markdown.inline_with_text(markdown, source_path)
+        return RenderedField(self.fragments.add(html), text)
 
     def url(self, href: str, source_path: str) -> str:
         return self.markdown.url_for(href, source_path)
