@@ -15,7 +15,7 @@ import pytest
 from helpers import REPO, assert_golden, override_template
 
 from pipeline.build.images import prepare_pictures
-from pipeline.content.assemble import assemble_issue
+from pipeline.content.assemble import assemble_issue, assemble_issues
 from pipeline.content.load import load_content
 from pipeline.core.config import load_config
 from pipeline.core.errors import ContentError, PipelineError
@@ -31,6 +31,7 @@ from pipeline.render.email import (
     GMAIL_CLIP_BYTES,
     NO_EQUIPMENT,
     SIZE_BUDGET_BYTES,
+    ConvertedFields,
     content_hash,
     render_email,
     youtube_id,
@@ -158,6 +159,37 @@ def test_golden_email_text_of_the_real_week(real_email):
 def test_golden_email_text_of_the_real_week_in_excerpt_mode(real_issue, config, real_pictures):
     email = render_email(real_issue, excerpt_config(config), config.unsubscribe_url, real_pictures)
     assert_golden("email/2026-W48-excerpt.txt", email.text)
+
+
+def test_the_versions_of_a_week_rendered_with_shared_fields_are_those_rendered_alone(config, real_pictures):
+    issues = assemble_issues(load_content(config), config, WEEK)
+    assert len(issues) > 1, "the real week has a version per stage"
+    fields = ConvertedFields(config, real_pictures)
+    shared = [render_email(issue, config, UNSUBSCRIBE, real_pictures, fields=fields) for issue in issues]
+    alone = [render_email(issue, config, UNSUBSCRIBE, real_pictures) for issue in issues]
+    assert [(email.html, email.text) for email in shared] == [(email.html, email.text) for email in alone]
+
+
+def test_each_markdown_field_is_converted_once_for_all_the_versions_of_a_week(config, real_pictures):
+    issues = assemble_issues(load_content(config), config, WEEK)
+    fields = ConvertedFields(config, real_pictures)
+    conversions: Counter[tuple[str, str]] = Counter()
+    convert = fields.markdown._convert
+
+    def counted(text, source_path, with_text=False):
+        conversions[(text, source_path)] += 1
+        return convert(text, source_path, with_text)
+
+    fields.markdown._convert = counted
+    for issue in issues:
+        render_email(issue, config, UNSUBSCRIBE, real_pictures, fields=fields)
+    assert conversions and max(conversions.values()) == 1
+    body = real_issue_body(issues[0])
+    assert (body, issues[0].articles[0].source.path) in conversions
+
+
+def real_issue_body(issue) -> str:
+    return next(part.markdown for part in issue.articles[0].parts if isinstance(part, Prose))
 
 
 def test_every_exercise_of_the_real_week_shows_its_safety_note_in_both_parts(real_issue, real_email):

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import random
 import textwrap
+from xml.etree import ElementTree
 
-from pipeline.render.text import WIDTH, _fill, wrap_text
+import pytest
+from helpers import REPO
+
+from pipeline.render.markdown import MarkdownRenderer
+from pipeline.render.text import WIDTH, _fill, html_to_text, tree_to_text, wrap_text
 
 NOTE = "Stop if you feel heaviness or dragging in your pelvis, and rest before you try again. " * 2
 LONG_URL = "https://strongfromwithin.example/articles/a-very-long-address-that-is-longer-than-one-line-of-text/"
@@ -55,3 +60,48 @@ def test_long_lines_wrap_as_textwrap_wraps_them_words_kept_whole():
             text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
         )
         assert _fill(text, width, first, rest) == expected, (text, width, first, rest)
+
+
+# --- the text part from Python-Markdown's tree ------------------------------------------------
+
+EMAIL_MARKDOWN = MarkdownRenderer("https://strongfromwithin.example/", absolute=True, sanitise=True, for_email=True)
+REAL_MARKDOWN = sorted([*(REPO / "content").rglob("*.md"), *(REPO / "tests" / "import_corpus").rglob("*.md")])
+
+
+def _tree_and_html2text(markdown: str) -> tuple[str, str]:
+    html, text = EMAIL_MARKDOWN.convert_with_text(markdown, "content/articles/example.md")
+    return text, html_to_text(html)
+
+
+def test_the_text_written_from_the_tree_is_what_html2text_makes_of_the_html_for_every_real_file():
+    assert len(REAL_MARKDOWN) > 300
+    for path in REAL_MARKDOWN:
+        for piece in path.read_text(encoding="utf-8", errors="replace").split("\n## "):
+            text, expected = _tree_and_html2text(piece)
+            assert text == expected, path
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "See [the guide](other.md), and [https://x.example/](https://x.example/) and [top](#top).",
+        "Write to [me](mailto:me@x.example) or [me@x.example](mailto:me@x.example).",
+        'Wait... ![](p.png) then -- after a pause -- ![the bridge](bridge.png) "again".',
+        "Mum & baby, 1 < 2 > 0, `a < b & c`, *soft* and **firm**.",
+        "- one\n  - two, two spaces in\n    - three\n- four\n\n1. first\n2. second\n   - inside a number",
+        "> A quote\n> over two lines  \n> with a break\n\n> - in a quote",
+        "# Title\n\nText\n\n---\n\nTerm\n:   its definition\n\n3. starts at three\n4. then four",
+    ],
+)
+def test_the_text_written_from_the_tree_matches_html2text(markdown):
+    text, expected = _tree_and_html2text(markdown)
+    assert text == expected
+
+
+def test_raw_html_a_backslash_or_a_reference_goes_to_html2text():
+    for markdown in ("Some <b>raw</b> HTML.", r"A \*starred\* word.", "&copy; 2026", "- [x] done"):
+        html, text = EMAIL_MARKDOWN.convert_with_text(markdown, "content/articles/example.md")
+        assert text == html_to_text(html)
+    root = ElementTree.fromstring("<div><p>a <span>b</span></p></div>")  # an element Markdown does not make
+    assert tree_to_text(root) is None
+    assert tree_to_text(ElementTree.fromstring("<div><p>a <em>b</em></p></div>")) == "a b"

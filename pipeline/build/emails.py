@@ -14,7 +14,7 @@ from pipeline.core.config import Config
 from pipeline.core.model import Content, Finding, MailingList, RenderedEmail, WebCopy
 from pipeline.core.stages import GENERAL_STAGE
 from pipeline.render.blog import render_web_copies
-from pipeline.render.email import render_email
+from pipeline.render.email import ConvertedFields, render_email
 from pipeline.render.images import Pictures
 from pipeline.render.mime import make_eml
 from pipeline.tools.files import remove_tree, write_tree
@@ -54,7 +54,9 @@ def email_dir(config: Config, week: str) -> Path:
 def render_week_emails(
     config: Config, content: Content, week: str, provider: MailingList, now: datetime, pictures: Pictures | None = None
 ) -> list[tuple[RenderedEmail, bytes]]:
-    """Every version of the week's email, rendered; [] when nothing goes out."""
+    """Every version of the week's email, rendered; [] when nothing goes out. Each Markdown field
+    is converted once for all the versions."""
+    fields = ConvertedFields(config, pictures)
     emails = [
         render_email(
             issue,
@@ -63,6 +65,7 @@ def render_week_emails(
             pictures,
             preferences_url=provider.preferences_url(),
             personal_line=provider.personal_line(),
+            fields=fields,
         )
         for issue in assemble_issues(content, config, week)
     ]

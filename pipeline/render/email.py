@@ -55,7 +55,7 @@ from pipeline.core.urls import (
 )
 from pipeline.render.images import Pictures, email_size, shown_image_bytes, variant_path
 from pipeline.render.markdown import MarkdownRenderer
-from pipeline.render.text import html_to_line, html_to_text, wrap_text
+from pipeline.render.text import html_to_line, wrap_text
 from pipeline.render.video import parse_video, thumbnail_path, youtube_id  # noqa: F401  (youtube_id: part of this module's interface)
 from pipeline.tools.cache_store import template_bytecode_cache
 
@@ -160,6 +160,32 @@ class ArticleView:
     image_width: int | None = None  # px the picture is shown at; None: not a prepared picture
 
 
+class ConvertedFields:
+    """Each Markdown field of a build's emails converted once, HTML and text: the stage versions
+    of a week share most of their articles, and a render with excerpts shares them all. One per
+    build (the fields of a week's articles: a few hundred kilobytes at most)."""
+
+    def __init__(self, config: Config, pictures: Pictures | None = None):
+        self.base_url = config.base_url
+        self.pictures = pictures
+        self.markdown = MarkdownRenderer(
+            config.base_url, absolute=True, sanitise=True, pictures=pictures or {}, for_email=True
+        )
+        self._fields: dict[tuple[str, str, bool], tuple[str, str]] = {}
+
+    def serves(self, config: Config, pictures: Pictures | None) -> bool:
+        return config.base_url == self.base_url and pictures is self.pictures
+
+    def field(self, markdown: str, source_path: str, inline: bool) -> tuple[str, str]:
+        """The HTML and plain text of one field; `inline`: a one-paragraph snippet, without its <p>."""
+        key = (markdown, source_path, inline)
+        converted = self._fields.get(key)
+        if converted is None:
+            convert = self.markdown.inline_with_text if inline else self.markdown.convert_with_text
+            converted = self._fields[key] = convert(markdown, source_path)
+        return converted
+
+
 def render_email(
     issue: Issue,
     config: Config,
@@ -167,13 +193,17 @@ def render_email(
     pictures: Pictures | None = None,
     preferences_url: str | None = None,
     personal_line: str | None = None,
+    fields: ConvertedFields | None = None,
 ) -> RenderedEmail:
     """`pictures`: the resized variants of the pictures shown (pipeline/build/images.py); the
     email shows each picture's email variant, and `RenderedEmail.image_bytes` is their weight.
     `preferences_url`: her preferences page (None: the provider has its own); `personal_line`:
-    the placeholder a sender fills in per reader, or None for no such line."""
+    the placeholder a sender fills in per reader, or None for no such line. `fields`: the
+    build's converted Markdown fields, shared by every email it renders (None: this email's own)."""
+    if fields is None or not fields.serves(config, pictures):
+        fields = ConvertedFields(config, pictures)
     fragments = _Fragments()
-    context = _context(issue, config, unsubscribe_url, fragments, pictures or {})  # every Markdown field converted once
+    context = _context(issue, config, unsubscribe_url, fragments, fields)  # every Markdown field converted once
     context["preferences_url"] = preferences_url
     context["personal_line"] = personal_line
 
@@ -282,25 +312,24 @@ class _Fragments:
 class _Writer:
     """Turns the model's Markdown into `RenderedField` values with absolute links."""
 
-    def __init__(self, config: Config, fragments: _Fragments, pictures: Pictures):
+    def __init__(self, config: Config, fragments: _Fragments, fields: ConvertedFields):
         self.config = config
-        self.markdown = MarkdownRenderer(
-            config.base_url, absolute=True, sanitise=True, pictures=pictures, for_email=True
-        )
+        self.fields = fields
+        self.markdown = fields.markdown
         self.fragments = fragments
-        self.pictures = pictures
+        self.pictures = fields.pictures or {}
 
     def block(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
-        html = self.markdown.convert(markdown, source_path)
-        return RenderedField(self.fragments.add(html), html_to_text(html))
+        html, text = self.fields.field(markdown, source_path, inline=False)
+        return RenderedField(self.fragments.add(html), text)
 
     def inline(self, markdown: str, source_path: str) -> RenderedField:
         if not markdown.strip():
             return EMPTY
-        html = self.markdown.inline(markdown, source_path)
-        return RenderedField(self.fragments.add(html), html_to_text(html))
+        html, text = self.fields.field(markdown, source_path, inline=True)
+        return RenderedField(self.fragments.add(html), text)
 
     def url(self, href: str, source_path: str) -> str:
         return self.markdown.url_for(href, source_path)
@@ -313,9 +342,11 @@ class _Writer:
         return absolute(self.config.base_url, variant_path(prepared.email)), email_size(prepared)[0]
 
 
-def _context(issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments, pictures: Pictures) -> dict:
+def _context(
+    issue: Issue, config: Config, unsubscribe_url: str, fragments: _Fragments, fields: ConvertedFields
+) -> dict:
     """What both templates see; each article is shown whole until _render_email says otherwise."""
-    writer = _Writer(config, fragments, pictures)
+    writer = _Writer(config, fragments, fields)
     intro_path = f"content/issues/{issue.week}.md"
     return {
         "issue": issue,

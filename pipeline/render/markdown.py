@@ -29,7 +29,8 @@ from pipeline.core.urls import resolve_content_link
 from pipeline.render.images import BLOG_SIZES, DECORATIVE_CLASS, Pictures, email_size, srcset, variant_path
 from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
-from pipeline.render.typography import Typography
+from pipeline.render.text import html_to_text, tree_to_text
+from pipeline.render.typography import MARKER_CHARACTERS, Typography
 from pipeline.tools.images import PreparedImage
 
 # Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
@@ -122,9 +123,19 @@ class _LinkRewriter(Treeprocessor):
                         element.set(attribute, renderer.url_for(value))
 
 
+class _KeepTree(Treeprocessor):
+    """The finished tree, for the plain text made from it (MarkdownRenderer.convert_with_text)."""
+
+    root: Element | None = None
+
+    def run(self, root: Element) -> None:
+        self.root = root
+
+
 class _LinkExtension(Extension):
     def extendMarkdown(self, md):
         md.treeprocessors.register(_LinkRewriter(md), "newsletter_links", 1)
+        md.treeprocessors.register(_KeepTree(md), "newsletter_tree", -1)  # after everything, unescape (0) too
         md.preprocessors.register(_WritersMarkdown(md), "newsletter_writers", 28)  # before fenced code (25)
         md.postprocessors.register(_Finish(md), "newsletter_finish", 5)  # after raw HTML is put back (30)
 
@@ -153,6 +164,7 @@ class MarkdownRenderer:
         self.for_email = for_email  # one resized <img> per picture; else a <picture> with srcset
         self.source_path = ""
         self._memo: dict[tuple[str, str], str] = {}
+        self._memo_with_text: dict[tuple[str, str], tuple[str, str]] = {}
 
     def url_for(self, href: str, source_path: str | None = None) -> str:
         """A link written in `source_path` (default: the file being converted), for this channel."""
@@ -198,13 +210,23 @@ class MarkdownRenderer:
         # Short texts (summaries, card steps and tips) are converted again and again across
         # pages: remember them. Article bodies are converted once per page and are not kept.
         if len(text) > MEMO_MAX_CHARS:
-            return self._convert(text, source_path)
+            return self._convert(text, source_path)[0]
         key = (text, source_path)
         if key not in self._memo:
-            self._memo[key] = self._convert(text, source_path)
+            self._memo[key] = self._convert(text, source_path)[0]
         return self._memo[key]
 
-    def _convert(self, text: str, source_path: str) -> str:
+    def convert_with_text(self, text: str, source_path: str = "") -> tuple[str, str]:
+        """The HTML and its plain text (render/text.py), from one conversion: the text is written
+        from Python-Markdown's tree when it can be, else html2text reads the HTML."""
+        if len(text) > MEMO_MAX_CHARS:
+            return self._convert(text, source_path, with_text=True)
+        key = (text, source_path)
+        if key not in self._memo_with_text:
+            self._memo_with_text[key] = self._convert(text, source_path, with_text=True)
+        return self._memo_with_text[key]
+
+    def _convert(self, text: str, source_path: str, with_text: bool = False) -> tuple[str, str]:
         self.source_path = source_path
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
@@ -222,17 +244,35 @@ class MarkdownRenderer:
                 1,
                 "lists or block quotes are nested too deeply to render: flatten them to a few levels",
             ) from None
-        if not self.sanitise:
-            return converted
-        raw_html = any("<" in str(stashed) for stashed in md.htmlStash.rawHtmlBlocks)
-        return email_safe(converted, had_raw_html=raw_html)
+        finished = converted
+        if self.sanitise:
+            raw_html = any("<" in str(stashed) for stashed in md.htmlStash.rawHtmlBlocks)
+            finished = email_safe(converted, had_raw_html=raw_html)
+        return finished, self._plain_text(md, converted, finished) if with_text else ""
+
+    @staticmethod
+    def _plain_text(md: markdown.Markdown, converted: str, finished: str) -> str:
+        """From the tree when the HTML is the tree's own (nothing stashed, nothing sanitised away)."""
+        keeper = md.treeprocessors["newsletter_tree"]
+        root, keeper.root = keeper.root, None
+        plain = None
+        if root is not None and not md.htmlStash.rawHtmlBlocks and finished == converted:
+            plain = tree_to_text(root, MARKER_CHARACTERS if md.treeprocessors["typography"].use_markers else None)
+        return html_to_text(finished) if plain is None else plain
 
     def inline(self, text: str, source_path: str = "") -> str:
         """Convert a one-paragraph snippet (a tip, a step) without the <p> wrapper."""
-        html = self.convert(text, source_path)
-        if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-            return html[3:-4]
-        return html
+        return _without_paragraph(self.convert(text, source_path))
+
+    def inline_with_text(self, text: str, source_path: str = "") -> tuple[str, str]:
+        html, plain = self.convert_with_text(text, source_path)
+        return _without_paragraph(html), plain
+
+
+def _without_paragraph(html: str) -> str:
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
 
 
 _per_thread = threading.local()

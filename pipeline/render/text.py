@@ -2,6 +2,11 @@
 
 Links become `text (https://...)` so they survive any mail client; URLs are never broken across
 lines, even when they are longer than a line.
+
+Markdown's own HTML is written as text straight from Python-Markdown's element tree
+(`tree_to_text`), without parsing the HTML again: the same text html2text makes of that HTML,
+by the same rules, for the elements Markdown makes from plain text. Anything else (raw HTML, an
+element it does not know, a backslash, a character reference) goes to html2text (`html_to_text`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
+from xml.etree.ElementTree import Element
 
 import html2text
 
@@ -43,6 +49,248 @@ def html_to_text(fragment: str) -> str:
     converter.ul_item_mark = "-"
     text = converter.handle(_spell_out_links(fragment))
     return _tidy(_MARKDOWN_ESCAPE.sub(r"\1", text))
+
+
+# --- the text of an element tree, as html2text writes its HTML --------------------------------
+#
+# html2text with the options html_to_text sets, restricted to these elements: a port of its
+# HTML2Text.handle_tag / o / handle_data state machine, fed the tree's elements instead of the
+# parser's events. Links are spelled out as _spell_out_links does; emphasis, as there, writes nothing.
+
+_TREE_TAGS = frozenset(
+    {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "br", "hr", "img", "a"}
+    | {"em", "i", "u", "strong", "b", "code", "dl", "dt", "dd"}
+)
+_VOID_TAGS = frozenset({"br", "hr", "img"})  # html.parser sees a start tag only
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_LINE_BLOCK_TAGS = frozenset(  # what _BLOCK_TAG matches: html_to_line makes them spaces
+    {"p", "div", "br", "hr", "li", "ul", "ol", "blockquote", "pre", "table", "tr", "td", "th", *_HEADINGS}
+)
+_WHITESPACE = re.compile(r"\s+")
+# Characters the HTML holds as references (&amp; &lt; &gt;, and typography's &rsquo; and the
+# rest, private-use characters in the tree): html.parser hands each over as a piece of its own.
+_REFERENCED = re.compile("([&<>\ue000-\ue0ff])")
+_REFERENCE = re.compile(r"&#?\w+;")  # text the HTML serializer would leave as a character reference
+_NOT_PLAIN = ("\\", "\x02", "\x03")  # a backslash (html2text's escapes), Python-Markdown's placeholders
+
+
+class _NotPlain(Exception):
+    """The tree holds something only html2text knows how to write."""
+
+
+def tree_to_text(root: Element, characters: dict[str, str] | None = None) -> str | None:
+    """What `html_to_text` makes of the HTML Python-Markdown serialises from `root` (its `<div>`
+    document root), or None when the tree holds something it leaves to html2text.
+    `characters`: private-use characters in the text and the characters they stand for."""
+    writer = _TreeText(characters or {})
+    try:
+        writer.data(root.text)
+        for child in root:
+            writer.element(child)
+    except (_NotPlain, RecursionError):
+        return None
+    return _tidy(writer.finish())
+
+
+class _TreeText:
+    def __init__(self, characters: dict[str, str]):
+        self.table = str.maketrans(characters) if characters else None
+        self.pieces: list[str] = []
+        self.pending = ""  # text not yet written: html.parser hands text between two tags over in one piece
+        self.p_p = 0  # line breaks to write before the next text
+        self.start = True
+        self.space = False
+        self.last_was_newline = False
+        self.last_was_list = False
+        self.blockquote = 0
+        self.lists: list[list] = []  # [tag, number of the last item]
+        self.br_toggle = ""
+
+    # -- the tree, as events
+    def element(self, element: Element) -> None:
+        tag = element.tag
+        if tag not in _TREE_TAGS:
+            raise _NotPlain(tag)
+        spelled = None
+        if tag == "a" and element.get("href") is not None:
+            spelled = self._spelled_link(element)  # _spell_out_links: no <a> left for html2text
+        else:
+            self.tag(tag, element, True)
+        self.data(element.text)
+        for child in element:
+            self.element(child)
+        if spelled is None and tag not in _VOID_TAGS:
+            self.tag(tag, element, False)
+        elif spelled:
+            self.data(spelled)
+        self.data(element.tail)
+
+    def data(self, text: str | None) -> None:
+        if not text:
+            return
+        if any(mark in text for mark in _NOT_PLAIN) or ("&" in text and _REFERENCE.search(text)):
+            raise _NotPlain(text)
+        self.pending += text
+
+    def _spelled_link(self, link: Element) -> str:
+        href = self._translated(link.get("href"))
+        if any(mark in href for mark in _NOT_PLAIN) or ("&" in href and _REFERENCE.search(href)):
+            raise _NotPlain(href)
+        words = " ".join(self._line_text(link).split())
+        if href.startswith("#") or not href or href in (words, f"mailto:{words}"):
+            return ""
+        return f" ({href})"
+
+    def _line_text(self, element: Element) -> str:
+        """html_to_line's words of a link's content: block tags as spaces, other tags as nothing."""
+        pieces = [element.text or ""]
+        for child in element:
+            gap = " " if child.tag in _LINE_BLOCK_TAGS else ""
+            pieces += [gap, self._line_text(child), gap, child.tail or ""]
+        return self._translated("".join(pieces))
+
+    def _translated(self, text: str) -> str:
+        return text.translate(self.table) if self.table else text
+
+    # -- html2text's handle_tag, for the elements above
+    def tag(self, tag: str, element: Element, start: bool) -> None:
+        self._flush()
+        heading = _HEADINGS.get(tag)
+        if heading:
+            self.p()
+            if not start:
+                return  # html2text returns here, before the list bookkeeping below
+            self.o("#" * heading + " ")
+        elif tag in ("p", "div"):
+            self.p()
+        elif tag == "br" and start:
+            self.o("  \n> " if self.blockquote > 0 else "  \n")
+        elif tag == "hr" and start:
+            self.p()
+            self.o("* * *")
+            self.p()
+        elif tag == "blockquote":
+            self._blockquote(start)
+        elif tag == "code":
+            self.o("`")
+        elif tag == "img" and start and element.get("src") is not None:
+            alt = self._translated(element.get("alt") or "")
+            if "\\" in alt:
+                raise _NotPlain(alt)
+            self.o(alt)
+        elif tag == "dl" and start:
+            self.p()
+        elif (tag == "dt" and not start) or (tag == "dd" and not start):
+            self.pbr()
+        elif tag == "dd":
+            self.o("    ")
+        if tag in ("ol", "ul"):
+            self._list(tag, element, start)
+        else:
+            self.last_was_list = False
+        if tag == "li":
+            self._item(start)
+
+    def _blockquote(self, start: bool) -> None:
+        if start:
+            self.p()
+            self.o("> ", force=True)
+            self.start = True
+            self.blockquote += 1
+        else:
+            self.blockquote -= 1
+            self.p()
+
+    def _list(self, tag: str, element: Element, start: bool) -> None:
+        if not self.lists and not self.last_was_list:
+            self.p()
+        if start:
+            try:
+                first = int(element.get("start")) - 1 if element.get("start") is not None else 0
+            except ValueError:
+                first = 0
+            self.lists.append([tag, first])
+        elif self.lists:
+            self.lists.pop()
+            if not self.lists:
+                self.o("\n")
+        self.last_was_list = True
+
+    def _item(self, start: bool) -> None:
+        self.pbr()
+        if not start:
+            return
+        item = self.lists[-1] if self.lists else ["ul", 0]
+        indent, parent = "", None
+        for tag, _ in self.lists:
+            indent += "   " if parent == "ol" else "  "
+            parent = tag
+        self.o(indent)
+        if item[0] == "ul":
+            self.o("- ")
+        else:
+            item[1] += 1
+            self.o(f"{item[1]}. ")
+        self.start = True
+
+    # -- html2text's output: pbr, p, o
+    def pbr(self) -> None:
+        if self.p_p == 0:
+            self.p_p = 1
+
+    def p(self) -> None:
+        self.p_p = 2
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        text, self.pending = self.pending, ""
+        if not _REFERENCED.search(text):
+            self.o(text, puredata=True)
+            return
+        for piece in _REFERENCED.split(text):
+            self.o(piece.translate(self.table) if self.table else piece, puredata=True)
+
+    def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
+        if puredata:
+            data = _WHITESPACE.sub(" ", data)
+            if data and data[0] == " ":
+                self.space = True
+                data = data[1:]
+        if not data and not force:
+            return
+        quote = ">" * self.blockquote
+        if not (force and data and data[0] == ">") and self.blockquote:
+            quote += " "
+        if self.start:
+            self.space = False
+            self.p_p = 0
+            self.start = False
+        if force == "end":
+            self.p_p = 0
+            self._out("\n")
+            self.space = False
+        if self.p_p:
+            self._out((self.br_toggle + "\n" + quote) * self.p_p)
+            self.space = False
+            self.br_toggle = ""
+        if self.space:
+            if not self.last_was_newline:
+                self._out(" ")
+            self.space = False
+        self.p_p = 0
+        self._out(data)
+
+    def _out(self, text: str) -> None:
+        self.pieces.append(text)
+        if text:
+            self.last_was_newline = text[-1] == "\n"
+
+    def finish(self) -> str:
+        self._flush()
+        self.pbr()
+        self.o("", force="end")
+        return "".join(self.pieces)
 
 
 def wrap_text(text: str, width: int = WIDTH) -> str:

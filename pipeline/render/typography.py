@@ -16,6 +16,7 @@ replaces; a text that already holds one of those characters gets smarty's raw-HT
 
 from __future__ import annotations
 
+import html
 import re
 from xml.etree.ElementTree import Element
 
@@ -54,6 +55,7 @@ _PLACEHOLDER = re.compile(re.escape(util.INLINE_PLACEHOLDER_PREFIX) + r"([0-9]+)
 _ENTITIES = ("&mdash;", "&ndash;", "&hellip;", _LSQUO, _RSQUO, _LDQUO, _RDQUO)
 _MARKERS = {entity: chr(0xE000 + index) for index, entity in enumerate(_ENTITIES)}  # private use: no text has them
 _MARKER_RE = re.compile("[\ue000-\ue0ff]")
+MARKER_CHARACTERS = {marker: html.unescape(entity) for entity, marker in _MARKERS.items()}  # for plain text
 
 
 class _MarkerCheck(Preprocessor):
