@@ -36,7 +36,12 @@ from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers import get_provider
 from pipeline.deliver.providers.smtp import SmtpProvider
 from pipeline.deliver.push import push_issue
-from pipeline.deliver.smtp.message import MessageTemplate, personalised_message, wire_format
+from pipeline.deliver.smtp.message import (
+    PERSONAL_LINE_PLACEHOLDER,
+    MessageTemplate,
+    personalised_message,
+    wire_format,
+)
 from pipeline.deliver.smtp.relay import Throttle
 from pipeline.deliver.subscribers import Subscriber, SubscriberStore
 from pipeline.deliver.tokens import (
@@ -736,6 +741,42 @@ def test_the_quick_copy_is_byte_for_byte_the_email_packages(project, person, sen
         template, person, token, link, sender_address, sender, BUILT_AT, preferences, personal_line, message_id
     )
     assert quick == wire_format(slow, [sender_address, person.email])
+
+
+def awkward_template() -> EmailMessage:
+    """Lines the quick copy must wrap as the email package does: a placeholder next to a soft
+    break, near an =XX, after non-ASCII text, at the end of a line ending in a space."""
+    link = "https://example.com/unsubscribe/?token=" + TOKEN_PLACEHOLDER
+    text = "\n".join(
+        [
+            "é" * 20 + link + "=" * 5 + "x" * 60,
+            "\t" + "y" * 71 + TOKEN_PLACEHOLDER + " ",
+            "z" * 74 + PREFERENCES_PLACEHOLDER + "\t",
+            "Hello " + PERSONAL_LINE_PLACEHOLDER + " and " + TOKEN_PLACEHOLDER + " = ünïcode " * 12,
+            "plain line",
+        ]
+    )
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = "News <news@example.com>"
+    message["Subject"] = "Awkward"
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative("<p>" + text.replace("\n", "</p><p>") + "</p>", subtype="html", cte="quoted-printable")
+    return BytesParser(policy=policy.SMTP).parsebytes(message.as_bytes())
+
+
+@pytest.mark.parametrize("address", ["a@example.com", "a-much-longer-address-for-a-longer-token@example.com"])
+@pytest.mark.parametrize("personal_line", [None, "Ünïcode & <line> ="])
+def test_the_quick_copy_wraps_awkward_lines_as_the_email_package_does(address, personal_line):
+    template, person = awkward_template(), Subscriber(address, "Ann")
+    token, preferences = make_token(address, SECRET), make_reader_token(address, PREFERENCES, SECRET)
+    link, message_id = "https://example.com/unsubscribe/?token=" + token, "<fixed@example.com>"
+    quick = MessageTemplate(template, "news@example.com", None).wire_bytes(
+        person, token, link, BUILT_AT, preferences, personal_line, message_id
+    )
+    slow = personalised_message(
+        template, person, token, link, "news@example.com", None, BUILT_AT, preferences, personal_line, message_id
+    )
+    assert quick == wire_format(slow, ["news@example.com", address])
 
 
 # Connections and login.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy, quoprimime
@@ -112,22 +113,93 @@ class Personal:
 @dataclass(frozen=True)
 class _PartBody:
     """A personalised part's body in quoted-printable, as on the wire: runs of lines without a
-    placeholder, encoded once, and the lines with one (as text), filled in and encoded for each reader."""
+    placeholder, encoded once, and the lines with one, filled in and encoded for each reader."""
 
-    pieces: list[bytes | str]
+    pieces: list[bytes | _PlaceholderLine]
     subtype: str
     max_line_length: int
 
     def encoded(self, personal: Personal) -> list[bytes]:
-        return [piece if isinstance(piece, bytes) else self._line(piece, personal) for piece in self.pieces]
+        values = {
+            TOKEN_PLACEHOLDER: personal.token,
+            PREFERENCES_PLACEHOLDER: personal.preferences_token or PREFERENCES_PLACEHOLDER,  # as personalise()
+            PERSONAL_LINE_PLACEHOLDER: _shown_line(personal.personal_line, self.subtype),
+        }
+        return [
+            piece if isinstance(piece, bytes) else piece.encoded(values, self.subtype, self.max_line_length)
+            for piece in self.pieces
+        ]
 
-    def _line(self, line: str, personal: Personal) -> bytes:
-        filled = personalise(
-            _fill_personal_line(line, personal.personal_line, self.subtype), personal.token, personal.preferences_token
-        )
-        if not filled:
-            return b""
-        return _wire_lines(quoprimime.body_encode(filled.encode("utf-8").decode("latin-1"), self.max_line_length))
+
+def _shown_line(line: str | None, subtype: str) -> str | None:
+    """What stands for the personal line placeholder (None: the text line holding it goes)."""
+    if line is None:
+        return "" if subtype == "html" else None
+    return html.escape(line) if subtype == "html" else line
+
+
+@dataclass(frozen=True)
+class _PlaceholderLine:
+    """One line holding placeholders: the text around them quoted once (quoted-printable quotes
+    character by character), so a reader's copy quotes only her values, then wraps the line."""
+
+    pieces: tuple[str, ...]  # quoted text, placeholder, quoted text, placeholder, ..., quoted text
+
+    @classmethod
+    def of(cls, line: str) -> _PlaceholderLine:
+        pieces = _PLACEHOLDER_SPLIT.split(line)
+        return cls(tuple(piece if index % 2 else _quoted(piece) for index, piece in enumerate(pieces)))
+
+    def encoded(self, values: dict[str, str | None], subtype: str, max_line_length: int) -> bytes:
+        parts = []
+        for index, piece in enumerate(self.pieces):
+            if not index % 2:
+                parts.append(piece)
+                continue
+            value = values[piece]
+            if value is None:
+                return b""  # a text line with the personal line, for a reader without one
+            parts.append(_quoted(value))
+        return _wire_lines(_soft_wrapped("".join(parts), max_line_length) + "\n")
+
+
+_PLACEHOLDER_SPLIT = re.compile("(" + "|".join(re.escape(placeholder) for placeholder in PLACEHOLDERS) + ")")
+_QUOTE_MAP = [quoprimime.quote(chr(octet)) if quoprimime.body_check(octet) else chr(octet) for octet in range(256)]
+
+
+def _quoted(text: str) -> str:
+    """Text as quoted-printable quotes it (its UTF-8 bytes, each unsafe one as =XX), unwrapped."""
+    return text.encode("utf-8").decode("latin-1").translate(_QUOTE_MAP)
+
+
+def _soft_wrapped(line: str, max_line_length: int) -> str:
+    """A quoted line wrapped as quoprimime.body_encode wraps one (soft breaks that never split
+    an =XX, whitespace at the end quoted); the byte-for-byte test keeps the two in step."""
+    out = []
+    start, last_start, width = 0, len(line) - 1 - max_line_length, max_line_length - 1
+    while start <= last_start:
+        stop = start + width
+        if line[stop - 2] == "=":
+            out.append(line[start : stop - 1])
+            start = stop - 2
+        elif line[stop - 1] == "=":
+            out.append(line[start:stop])
+            start = stop - 1
+        else:
+            out.append(line[start:stop] + "=")
+            start = stop
+    if line and line[-1] in " \t":
+        room = start - last_start
+        if room >= 3:
+            end = quoprimime.quote(line[-1])
+        elif room == 2:
+            end = line[-1] + "=\n"
+        else:
+            end = "=\n" + quoprimime.quote(line[-1])
+        out.append(line[start:-1] + end)
+    else:
+        out.append(line[start:])
+    return "\n".join(out)
 
 
 def _wire_lines(encoded: str) -> bytes:
@@ -252,7 +324,7 @@ _PLACEHOLDER_BYTES = tuple(placeholder.encode("ascii") for placeholder in PLACEH
 def _part_body(body: str, subtype: str, max_line_length: int) -> _PartBody:
     """Split as the email package encodes a text: its UTF-8 lines, joined by newlines, read as
     Latin-1 and put into quoted-printable, which works line by line."""
-    pieces: list[bytes | str] = []
+    pieces: list[bytes | _PlaceholderLine] = []
     run: list[bytes] = []
 
     def end_run() -> None:
@@ -264,7 +336,7 @@ def _part_body(body: str, subtype: str, max_line_length: int) -> _PartBody:
     for line in body.encode("utf-8").splitlines():
         if any(placeholder in line for placeholder in _PLACEHOLDER_BYTES):
             end_run()
-            pieces.append((line + b"\n").decode("utf-8"))
+            pieces.append(_PlaceholderLine.of(line.decode("utf-8")))
         else:
             run.append(line)
     end_run()
