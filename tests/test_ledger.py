@@ -197,6 +197,17 @@ def test_recording_a_recipient_twice_keeps_the_first(ledger):
     assert ledger.recipients(KEY, "smtp") == {"ada@example.com": MONDAY}
 
 
+def test_several_recipients_recorded_at_once_are_each_kept_and_a_known_one_stays_as_it_was(ledger):
+    later = MONDAY + timedelta(hours=1)
+    ledger.record_recipient(KEY, "smtp", "ada@example.com", sent_at=MONDAY)
+    ledger.record_recipients(KEY, "smtp", ["ada@example.com", "bea@example.com", "cleo@example.com"], sent_at=later)
+    assert ledger.recipients(KEY, "smtp") == {
+        "ada@example.com": MONDAY,
+        "bea@example.com": later,
+        "cleo@example.com": later,
+    }
+
+
 def test_recipients_are_per_issue_and_provider(ledger):
     ledger.record_recipient(KEY, "smtp", "ada@example.com", sent_at=MONDAY)
     ledger.record_recipient(KEY, "smtp", "bea@example.com", sent_at=MONDAY)

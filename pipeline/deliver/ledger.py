@@ -7,8 +7,9 @@ provider that sends message by message (SMTP), unique per (issue, provider, reci
 `web_copies` holds the web page of each content of an issue that was pushed (any provider): the
 blog's archive is made from the newest row of each issue, so it shows what went out.
 
-Every write is a single statement in autocommit mode, so it is its own transaction: a process
-killed at any point leaves either the whole row or none. WAL mode with synchronous=FULL keeps a
+Every write is a single statement in autocommit mode, so it is its own transaction (or, for
+`record_recipients`, one explicit transaction): a process killed at any point leaves either the
+whole write or none. WAL mode with synchronous=FULL keeps a
 committed row through a crash and lets readers run beside a writer. `exclusive()` serialises
 whole pushes.
 """
@@ -241,6 +242,24 @@ class Ledger:
             (issue_key, provider, recipient, when.isoformat()),
         )
         return cursor.rowcount == 1
+
+    @_readable
+    def record_recipients(
+        self, issue_key: str, provider: str, recipients: list[str], sent_at: datetime | None = None
+    ) -> None:
+        """Record several recipients in one transaction, committed before this returns: one disk
+        sync for all (SMTP over several connections records the readers taken at the same moment)."""
+        when = _utc(sent_at or utc_now()).isoformat()
+        rows = [(issue_key, provider, recipient, when) for recipient in recipients]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO recipients (issue_key, provider, recipient, sent_at) VALUES (?, ?, ?, ?)", rows
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     @_readable
     def recipients(self, issue_key: str, provider: str) -> dict[str, datetime]:

@@ -11,11 +11,14 @@ Each issue lives in `.newsletter/smtp/<issue key>/` (the campaign id is the issu
 
 Exactly once: `send_now` sends to every subscriber that neither the ledger (a recipient row for
 this issue, "smtp") nor the campaign's send journal (`sent.log`, pipeline/deliver/smtp/journal.py)
-has, over one connection, and records each recipient in both as soon as the server accepted the
-message - before the next one starts. A run killed half-way and started again sends to the rest
-only, also when the ledger was lost meanwhile. A kill between handing the relay the final "."
-and writing down its answer leaves that reader uncertain: she is not sent the issue again, and
-the push names her (exit 3) until the journal is told what the relay's log says.
+has, over `[provider] connections` connections at once (pipeline/deliver/smtp/relay.py), and
+records each recipient in both as soon as the server accepted her message: the journal from the
+connection's thread, the ledger from the calling thread (readers taken at the same moment in one
+commit). A run killed half-way and started again sends to the rest only, also when the ledger was
+lost meanwhile. A kill, or a lost connection, between handing the relay the final "." and its
+answer leaves that reader uncertain (at most one a connection): she is not sent the issue again,
+and the push names her (exit 3) until the journal is told what the relay's log says. A
+connection lost before that point is opened again and the reader retried.
 
 Stage versions (pipeline/core/stages.py): each version is its own campaign (its own issue key) and
 goes to the subscribers it is for on the day it goes out (`reader_stages.reader_version`): the
@@ -54,9 +57,8 @@ from pipeline.deliver.reader_stages import personal_line as line_for_reader
 from pipeline.deliver.smtp.journal import JOURNAL_FILE, SendJournal, send_journaled
 from pipeline.deliver.smtp.message import (
     PERSONAL_LINE_PLACEHOLDER,
-    personalised_message,
+    MessageTemplate,
     unsent_placeholder_parts,
-    wire_format,
 )
 from pipeline.deliver.smtp.relay import (
     Throttle,
@@ -98,6 +100,7 @@ class SmtpProvider(LocalCampaigns, Provider):
         "security",
         "username",
         "rate_per_second",
+        "connections",
         "subscribers",
         "from_address",
         "from_name",
@@ -192,9 +195,11 @@ class SmtpProvider(LocalCampaigns, Provider):
         template = self._template(campaign_id)
         template.replace_header("Subject", TEST_SUBJECT_PREFIX + str(template["Subject"]))
         secret = self._unsubscribe_secret()
+        messages = self._messages(template)
+        day = self._send_day()
         with self._connection() as smtp:
             for address in recipients:
-                self._send_one(smtp, template, Subscriber(email=address), secret)
+                self._send_one(smtp, messages, Subscriber(email=address), secret, day)
                 record["tests"].append({"to": address, "at": self._now()})
         self._write_record(record)
 
@@ -274,35 +279,43 @@ class SmtpProvider(LocalCampaigns, Provider):
             record["refused"][person.key] = reply
             self._write_record(record)
 
-        def sent(person: Subscriber) -> None:
-            ledger.record_recipient(record["issue_key"], self.name, person.key, self.clock())
+        def sent(people: list[Subscriber]) -> None:
+            ledger.record_recipients(record["issue_key"], self.name, [person.key for person in people], self.clock())
 
         journal = self._journal(record)
-        with self._connection() as smtp:
-            send_to_each(pending, lambda person: self._send_one(smtp, template, person, secret, journal), refused, sent)
+        messages = self._messages(template)
+        day = self._send_day()
+
+        @contextmanager
+        def open_sender() -> Iterator[Callable[[Subscriber], None]]:
+            with self._connection() as smtp:
+                yield lambda person: self._send_one(smtp, messages, person, secret, day, journal)
+
+        send_to_each(pending, open_sender, refused, sent, connections=self.settings.connections)
+
+    def _messages(self, template: EmailMessage) -> MessageTemplate:
+        return MessageTemplate(template, self._sender_address(), self._sender())
 
     def _send_one(
         self,
         smtp: smtplib.SMTP,
-        template: EmailMessage,
+        messages: MessageTemplate,
         person: Subscriber,
         secret: str,
+        day: date,
         journal: SendJournal | None = None,
     ) -> None:
-        """`journal`: the campaign's send journal (None for a test send, which is not the issue's send)."""
+        """One reader's copy (her tokens, her personal line for `day`), paced, then sent.
+        `journal`: the campaign's send journal (None for a test send, which is not the issue's send)."""
         token = make_token(person.email, secret, self.config.base_url)
-        message = personalised_message(
-            template,
+        data, options = messages.wire_bytes(
             person,
             token,
             unsubscribe_link=link_with_token(self.config.unsubscribe_url, token),
-            sender_address=self._sender_address(),
-            sender=self._sender(),
             now=self.clock(),
             preferences_token=make_reader_token(person.email, PREFERENCES, secret),
-            personal_line=line_for_reader(person, self._send_day(), self.config.audience),
+            personal_line=line_for_reader(person, day, self.config.audience),
         )
-        data, options = wire_format(message, [self._sender_address(), person.email])
         self.throttle.wait()
         if journal is None:
             smtp.sendmail(self._sender_address(), [person.email], data, mail_options=options)

@@ -2,8 +2,8 @@
 SMTP transaction that writes it. It is what keeps exactly-once when the ledger is lost or
 damaged, and what narrows the kill -9 window to the relay's own reply.
 
-One line per event, each appended with a single `write` (whole or not at all, also from several
-threads):
+One line per event, each appended with a single `write` to a file opened with O_APPEND (whole or
+not at all, never interleaved, also from the several connections' threads of one push):
 
     ? ann@example.com   the whole message is with the relay, the final "." goes next
     + ann@example.com   the relay answered 250: she has it
@@ -34,6 +34,11 @@ ABOUT_TO_COMMIT, COMMITTED, NOT_TAKEN = "?", "+", "-"
 class JournalState:
     sent: frozenset[str]
     uncertain: frozenset[str]
+
+
+class MessageInDoubt(smtplib.SMTPException):
+    """The connection broke after a reader's whole message reached the relay and before its
+    answer: her `?` line stays last, so she is never sent the issue again automatically."""
 
 
 class SendJournal:
@@ -81,7 +86,8 @@ def send_journaled(
 ) -> None:
     """`smtp.sendmail` for one recipient, with the journal written around the one moment the
     relay takes the message: after the whole message is sent but before its final ".", and
-    right after the relay's answer. Raises what sendmail raises."""
+    right after the relay's answer. Raises what sendmail raises, and MessageInDoubt for a
+    connection lost between the two (anything lost before is safe to send again)."""
     smtp.ehlo_or_helo_if_needed()
     options = list(mail_options)
     if smtp.does_esmtp and smtp.has_extn("size"):
@@ -102,8 +108,13 @@ def send_journaled(
     body = smtplib._quote_periods(data)  # what SMTP.data() sends, split before its final "."
     smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
     journal.note(ABOUT_TO_COMMIT, key)
-    smtp.send(b".\r\n")
-    code, reply = smtp.getreply()
+    try:
+        smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        raise MessageInDoubt(
+            f"the connection broke as the relay was taking the message to {recipient}: {error}"
+        ) from None
     if code != 250:
         journal.note(NOT_TAKEN, key)
         raise smtplib.SMTPDataError(code, reply)

@@ -1,45 +1,62 @@
-"""The relay: one SMTP connection (STARTTLS, SSL or plain, with login), the pace of sending, and
+"""The relay: SMTP connections (STARTTLS, SSL or plain, with login), the pace of sending, and
 the send loop with what each kind of refusal means. Errors name the server and never the password.
+
+Several connections: a relay takes tens of milliseconds to accept each message (SES about 50 ms
+from the same region), so one connection tops out near 20 messages a second whatever the rate
+allows. `send_to_each` keeps `connections` open, one thread each. The threads talk SMTP and write
+the send journal around each message (appends of one line: safe from several threads); every
+outcome comes back to the calling thread, which alone writes the ledger and the campaign record.
 """
 
 from __future__ import annotations
 
 import base64
+import queue
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 from pipeline.core.errors import ProviderError
+from pipeline.deliver.smtp.journal import MessageInDoubt
 from pipeline.deliver.smtp.settings import PASSWORD_ENV, SmtpSettings
 from pipeline.tools.progress import track
 
 Reader = TypeVar("Reader")
+RECONNECTS = 3  # a lost connection is opened again this many times in a row before the run stops
+RECONNECT_PAUSE = 0.25  # seconds before the first reconnect; doubled each time after
 
 
 class Throttle:
-    """At most `rate_per_second` messages a second: each `wait()` sleeps until 1/rate after the
-    previous one began. Clock and sleep are injectable so tests can check the pacing exactly."""
+    """At most `rate_per_second` messages a second over all connections: each `wait()` takes the
+    next start time, 1/rate after the previous one, and sleeps until it. None: no limit. Safe to
+    share between threads (the start is taken under a lock, the sleep is outside it). Clock and
+    sleep are injectable so tests can check the pacing exactly."""
 
     def __init__(
         self,
-        rate_per_second: float,
+        rate_per_second: float | None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.interval = 1.0 / rate_per_second
+        self.interval = 0.0 if rate_per_second is None else 1.0 / rate_per_second
         self.clock = clock
         self.sleep = sleep
         self.next_start: float | None = None
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        now = self.clock()
-        if self.next_start is not None and now < self.next_start:
-            self.sleep(self.next_start - now)
-            now = self.next_start
-        self.next_start = now + self.interval
+        if not self.interval:
+            return
+        with self._lock:
+            now = self.clock()
+            start = now if self.next_start is None or now >= self.next_start else self.next_start
+            self.next_start = start + self.interval
+        if start > now:
+            self.sleep(start - now)
 
 
 def _text(reply: bytes | str) -> str:
@@ -127,29 +144,153 @@ def describe(error: Exception) -> str:
 
 def send_to_each(
     pending: Sequence[Reader],
-    send_one: Callable[[Reader], None],
+    open_sender: Callable[[], AbstractContextManager[Callable[[Reader], None]]],
     refused: Callable[[Reader, str], None],
-    sent: Callable[[Reader], None],
+    sent: Callable[[list[Reader]], None],
+    connections: int = 1,
 ) -> None:
-    """The send loop: one message per reader, in order. `sent` runs as soon as the server took
-    the message, before the next one starts. A permanent refusal (5xx) of one address goes to
-    `refused` and the loop goes on; a temporary one (4xx) or a broken connection stops it."""
-    count = 0
-    for person in track(pending, "Sending"):
+    """The send loop: one message per reader over `connections` connections, each opened by
+    `open_sender()` (a context giving the function that sends one reader's message on it, and
+    journals it). `sent` runs in this thread as soon as the server took messages, with every
+    reader taken meanwhile (at most one a connection), so they are recorded in one write. A
+    permanent refusal (5xx) of one address goes to `refused` and the loop goes on. A lost
+    connection is opened again and the reader retried, unless her whole message had reached the
+    relay (the journal holds her as uncertain: never sent twice). A temporary refusal (4xx), or a
+    connection that cannot be opened again, stops the run: no new message starts, those under way
+    finish and are recorded."""
+    if not pending:
+        return
+    readers = iter(pending)
+    take = threading.Lock()
+    stop = threading.Event()
+    outcomes: queue.Queue = queue.Queue()
+
+    def next_reader():
+        with take:
+            return None if stop.is_set() else next(readers, None)
+
+    def work() -> None:
         try:
-            send_one(person)
-        except smtplib.SMTPRecipientsRefused as refusal:
-            code, reply = next(iter(refusal.recipients.values()))
-            if 400 <= code < 500:
-                raise _stopped(
-                    f"the server refused {person.email} for now ({code} {_text(reply)})", count, len(pending)
-                ) from None
-            refused(person, f"{code} {_text(reply)}")
-            continue
-        except (smtplib.SMTPException, OSError) as error:
-            raise _stopped(describe(error), count, len(pending)) from None
-        sent(person)
-        count += 1
+            _work(open_sender, next_reader, lambda person, outcome: outcomes.put((person, outcome)), stop)
+        except BaseException as error:  # connecting failed: the loop below raises it in this thread
+            outcomes.put((None, error))
+        finally:
+            outcomes.put((None, None))
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(connections, len(pending))))]
+    for worker in workers:
+        worker.start()
+    try:
+        problem = _collect(outcomes, len(workers), len(pending), refused, sent, stop)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    if problem is not None:
+        raise problem
+
+
+class _Stop(Exception):
+    """Why sending stops: a temporary refusal or a connection that cannot be had, described."""
+
+
+class _Lost(Exception):
+    """The connection broke while sending a reader's message; `in_doubt`: after her whole
+    message reached the relay, so she may have it and must not be sent it again."""
+
+    def __init__(self, reason: str, in_doubt: bool):
+        super().__init__(reason)
+        self.in_doubt = in_doubt
+
+
+def _work(open_sender, next_reader, report, stop: threading.Event) -> None:
+    """One connection's loop: send to readers until none are left or the run stops; a lost
+    connection is opened again (RECONNECTS times in a row at most, waiting a little longer each
+    time) and the reader it was sending to is retried when that cannot give her a second copy."""
+    person, failures = None, 0
+    while True:
+        try:
+            with open_sender() as send_one:
+                while person is not None or (person := next_reader()) is not None:
+                    outcome = _outcome(send_one, person)
+                    if isinstance(outcome, _Lost) and not outcome.in_doubt:
+                        raise outcome  # she is retried on the next connection
+                    if isinstance(outcome, _Stop):
+                        stop.set()  # before anything else starts on any connection
+                    report(person, outcome)
+                    person, failures = None, 0
+                    if isinstance(outcome, _Lost):
+                        raise outcome
+                return
+        except (_Lost, ProviderError) as error:
+            if failures == 0 and isinstance(error, ProviderError) and person is None:
+                raise  # the first connection cannot be opened: settings or the server, not luck
+            failures += 1
+            if failures > RECONNECTS or stop.is_set():
+                if not stop.is_set():
+                    report(None, _Stop(f"the connection was lost and could not be opened again: {error}"))
+                return
+            time.sleep(RECONNECT_PAUSE * 2 ** (failures - 1))
+
+
+def _outcome(send_one: Callable[[Reader], None], person: Reader) -> str | _Stop | _Lost | None:
+    """None: sent; a string: refused for good with this reply; _Stop: stop sending; _Lost: the
+    connection broke."""
+    try:
+        send_one(person)
+    except smtplib.SMTPRecipientsRefused as refusal:
+        code, reply = next(iter(refusal.recipients.values()))
+        if 400 <= code < 500:
+            return _Stop(f"the server refused {person.email} for now ({code} {_text(reply)})")
+        return f"{code} {_text(reply)}"
+    except MessageInDoubt as error:
+        return _Lost(describe(error), in_doubt=True)
+    except smtplib.SMTPServerDisconnected as error:
+        return _Lost(describe(error), in_doubt=False)
+    except smtplib.SMTPException as error:  # a reply (4xx, 5xx): the server's word, not the network's
+        return _Stop(describe(error))
+    except OSError as error:  # a reset, a timeout
+        return _Lost(describe(error), in_doubt=False)
+    return None
+
+
+def _waiting(outcomes: queue.Queue) -> list:
+    """The next outcome (waiting for it) and every other one already there."""
+    batch = [outcomes.get()]
+    while True:
+        try:
+            batch.append(outcomes.get_nowait())
+        except queue.Empty:
+            return batch
+
+
+def _collect(outcomes: queue.Queue, workers: int, total: int, refused, sent, stop) -> BaseException | None:
+    """Record outcomes as they come until every worker is done; the first reason to stop, if any."""
+    progress = iter(track(range(total), "Sending"))
+    count, problem, finished = 0, None, 0
+    while finished < workers:
+        taken = []
+        for person, outcome in _waiting(outcomes):
+            if person is None and outcome is None:
+                finished += 1
+                continue
+            if person is not None:
+                next(progress, None)
+            if person is not None and outcome is None:
+                taken.append(person)
+            elif isinstance(outcome, str):
+                refused(person, outcome)
+            elif isinstance(outcome, _Lost):
+                continue  # in doubt: the journal holds her, and the push names her at the end
+            elif problem is None:  # a _Stop, or connecting failed
+                problem = outcome
+                stop.set()
+        if taken:
+            sent(taken)
+            count += len(taken)
+    if isinstance(problem, _Stop):
+        return _stopped(str(problem), count, total)
+    return problem
 
 
 def _stopped(reason: str, sent: int, total: int) -> ProviderError:
