@@ -250,7 +250,7 @@ def bench_personalise(root: Path, eml: bytes, count: int) -> dict:
     ]
 
     def personal(person):
-        token = make_token(person.email, SECRET)
+        token = make_token(person.email, SECRET, config.base_url)
         preferences = make_reader_token(person.email, PREFERENCES, SECRET)
         line = personal_line(person, day, config.audience)
         return token, link_with_token(config.unsubscribe_url, token), preferences, line

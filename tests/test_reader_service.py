@@ -284,7 +284,7 @@ def test_my_baby_has_arrived_needs_her_preferences_token_and_our_origin(service,
     confirm(service)
     tokens = {
         "confirm": make_reader_token("ann@example.com", CONFIRM, SECRET),
-        "unsubscribe": make_token("ann@example.com", SECRET),
+        "unsubscribe": make_token("ann@example.com", SECRET, LIST),
         "preferences": make_reader_token("ann@example.com", PREFERENCES, SECRET),
     }
     answer, _, _ = service.request(

@@ -732,7 +732,7 @@ def test_the_quick_copy_is_byte_for_byte_the_email_packages(project, person, sen
     _, eml = rendered(provider)
     template = BytesParser(policy=policy.SMTP).parsebytes(eml)
     sender_address = "news@example.com"
-    token = make_token(person.email, SECRET)
+    token = make_token(person.email, SECRET, LIST)
     preferences = make_reader_token(person.email, PREFERENCES, SECRET)
     link = link_with_token(provider.config.unsubscribe_url, token)
     message_id = "<fixed@example.com>"
@@ -770,7 +770,7 @@ def awkward_template() -> EmailMessage:
 @pytest.mark.parametrize("personal_line", [None, "Ünïcode & <line> ="])
 def test_the_quick_copy_wraps_awkward_lines_as_the_email_package_does(address, personal_line):
     template, person = awkward_template(), Subscriber(address, "Ann")
-    token, preferences = make_token(address, SECRET), make_reader_token(address, PREFERENCES, SECRET)
+    token, preferences = make_token(address, SECRET, LIST), make_reader_token(address, PREFERENCES, SECRET)
     link, message_id = "https://example.com/unsubscribe/?token=" + token, "<fixed@example.com>"
     quick = MessageTemplate(template, "news@example.com", None).wire_bytes(
         person, token, link, BUILT_AT, preferences, personal_line, message_id
