@@ -557,15 +557,73 @@ def test_the_configured_rate_is_what_the_provider_paces_to(project):
     assert provider_for(project(free_port(), rate_per_second=2.5)).throttle.interval == 0.4
 
 
-def test_threads_sharing_the_throttle_each_get_their_own_start():
-    starts: list[float] = []
-    throttle = Throttle(10, clock=lambda: 0.0, sleep=starts.append)  # no time passes: every wait queues up
+def test_a_start_missed_while_sending_was_slow_is_made_up_later():
+    time = FakeTime()
+    throttle = Throttle(4, clock=time.clock, sleep=time.sleep)
+    starts = []
+    for late in [0, 0.6, 0, 0, 0, 0, 0, 0]:  # the second message began 0.35 s late
+        time.now += late
+        throttle.wait()
+        starts.append(time.now - 100)
+    # Made up at once (0.6), then back on the schedule (0.75, 1.0), and the sixth waits until
+    # four have begun in the last second, no more (0.6 + 1).
+    assert starts == pytest.approx([0, 0.6, 0.6, 0.75, 1.0, 1.6, 1.6, 1.75])
+
+
+def test_making_up_never_starts_more_than_the_rate_within_a_second():
+    time = FakeTime()
+    throttle = Throttle(10, clock=time.clock, sleep=time.sleep)
+    starts = []
+    for number in range(200):
+        time.now += 0.5 if number % 25 == 0 else 0.0  # stalls, then every connection asks at once
+        throttle.wait()
+        starts.append(time.now)
+    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in zip(starts, starts[10:], strict=False))
+    assert 200 / (starts[-1] - starts[0] + 0.1) == pytest.approx(10, rel=0.02)  # the stalls are made up
+
+
+def test_a_sleep_that_wakes_late_never_lets_more_than_the_rate_go_within_a_second():
+    time = FakeTime()
+    late = iter([0.3, 0, 0, 0, 0.45, 0, 0, 0] * 10)  # some sleeps overrun, as on a loaded machine
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds + next(late, 0))
+
+    throttle = Throttle(5, clock=time.clock, sleep=sleep)
+    starts = []
+    for _ in range(60):
+        throttle.wait()
+        starts.append(time.now)
+    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in zip(starts, starts[5:], strict=False))
+
+
+class SharedFakeTime:
+    """A clock for several threads that moves only when one sleeps: to the moment it sleeps until."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.lock = threading.Lock()
+        self.seen = threading.local()
+
+    def clock(self) -> float:
+        with self.lock:
+            self.seen.at = self.now
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now = max(self.now, self.seen.at + seconds)
+
+
+def test_threads_sharing_the_throttle_keep_one_schedule():
+    time = SharedFakeTime()
+    throttle = Throttle(10, clock=time.clock, sleep=time.sleep)
     threads = [threading.Thread(target=lambda: [throttle.wait() for _ in range(10)]) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(starts) == pytest.approx([n / 10 for n in range(1, 40)])
+    assert time.now == pytest.approx(100 + 39 / 10)  # 40 starts 0.1 s apart, not 4 x 10 side by side
 
 
 def test_without_a_rate_limit_the_throttle_never_sleeps():
@@ -577,12 +635,12 @@ def test_without_a_rate_limit_the_throttle_never_sleeps():
 
 
 def test_the_rate_holds_over_all_connections_together(project):
-    starts: list[float] = []
+    time = SharedFakeTime()
     with smtp_server(Mailbox()) as server:
         root = project(server.port, people=20, rate_per_second=4, connections=4)
-        provider = provider_for(root, throttle=Throttle(4, clock=lambda: 0.0, sleep=starts.append))
+        provider = provider_for(root, throttle=Throttle(4, clock=time.clock, sleep=time.sleep))
         provider.send_now(drafted(provider))
-    assert sorted(starts) == pytest.approx([n / 4 for n in range(1, 20)])  # one queue of starts for all 20
+    assert time.now == pytest.approx(100 + 19 / 4)  # one schedule of starts for all 20
 
 
 def test_an_unlimited_rate_sends_without_pacing(project):
