@@ -5,9 +5,13 @@ or <script> in an email."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from helpers import REPO
 
 from pipeline.core.errors import ContentError
+from pipeline.render import lists
 from pipeline.render.markdown import MarkdownRenderer
 from pipeline.render.text import html_to_text
 
@@ -101,3 +105,21 @@ def test_a_conversion_that_failed_half_way_leaves_the_next_one_right():
         blog("".join("    " * depth + "- deeper\n" for depth in range(800)))  # too deep: RecursionError
     html = blog("- one\n\n  more about one\n- two\n")
     assert html.count("<li>") == 2 and "more about one</p>\n</li>" in html
+
+
+LIST_LINES = ["", "text", "- a", "* b", "+ c", "1. one", "2. two", "3) three", "  - two in", "    - four in", "\t- tab"]
+LIST_LINES += ["- - x", "- > q", "> - q", "---", "* * *", "-", "1.", "# head", "```", "- ```", "<div>", "10. ten"]
+
+
+def test_lists_skipped_as_already_alike_are_those_the_full_reading_leaves_unchanged():
+    rng = random.Random(2026)
+    skipped = 0
+    for _ in range(20000):
+        text = "\n".join(rng.choice(LIST_LINES) for _ in range(rng.randint(1, 12)))
+        if lists._read_alike(text):
+            skipped += 1
+            assert lists._reindented(text) == text, text
+    assert skipped > 1000
+    for path in sorted((REPO / "content").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert not lists._read_alike(text) or lists._reindented(text) == text, path

@@ -20,8 +20,12 @@ INDENT = re.compile(r"^[ \t]*")
 
 
 def as_python_markdown(text: str) -> str:
-    if not LIST_LINE.search(text):
+    if not LIST_LINE.search(text) or _read_alike(text):
         return text
+    return _reindented(text)
+
+
+def _reindented(text: str) -> str:
     lines = text.split("\n")
     shifts = [0] * len(lines)  # spaces to add (or remove) at the start of each line
     blank_before: set[int] = set()
@@ -52,6 +56,38 @@ def as_python_markdown(text: str) -> str:
             out.append("")
         out.append(_shifted(line, shifts[number]))
     return "\n".join(out)
+
+
+LIST_MARK = re.compile(r"(?:([-*+])|\d{1,9}([.)]))(?:[ \t]+|$)")  # at the start of a line
+
+
+def _read_alike(text: str) -> bool:
+    """Lists both read alike, so nothing is to be re-indented (skips markdown-it's parse, most of
+    the time this module takes): no line is indented, and every list is tight, of one-line items
+    of one kind, with a blank line (or nothing) before and after it. Anything else: False."""
+    lines = text.split("\n")
+    kind_before = ""  # the marker of the line before when it is an item; "" for a blank line
+    blank_after_item = False
+    for line in lines:
+        if not line.strip():
+            blank_after_item = blank_after_item or bool(kind_before)
+            kind_before = ""
+            continue
+        if line[0] in " \t":
+            return False
+        mark = LIST_MARK.match(line)
+        if mark is None:
+            if kind_before:
+                return False  # text right after an item: more of it (a lazy line), or not
+            blank_after_item = False
+            kind_before = None
+            continue
+        kind = mark.group(1) or mark.group(2)
+        rest = line[mark.end() :]
+        if kind_before not in ("", kind) or blank_after_item or LIST_MARK.match(rest) or rest.startswith(">"):
+            return False
+        kind_before = kind
+    return True
 
 
 MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")

@@ -68,8 +68,9 @@ _LINE_BLOCK_TAGS = frozenset(  # what _BLOCK_TAG matches: html_to_line makes the
 )
 _WHITESPACE = re.compile(r"\s+")
 # Characters the HTML holds as references (&amp; &lt; &gt;, and typography's &rsquo; and the
-# rest, private-use characters in the tree): html.parser hands each over as a piece of its own.
-_REFERENCED = re.compile("([&<>\ue000-\ue0ff])")
+# rest, private-use characters in the tree): html.parser hands each over as a piece of its own,
+# so blanks after the last of them, before a tag, are a pending space, not text.
+_BLANKS_AFTER_REFERENCE = re.compile(r"[&<>\ue000-\ue0ff](\s+)\Z")
 _REFERENCE = re.compile(r"&#?\w+;")  # text the HTML serializer would leave as a character reference
 _NOT_PLAIN = ("\\", "\x02", "\x03")  # a backslash (html2text's escapes), Python-Markdown's placeholders
 
@@ -94,7 +95,7 @@ def tree_to_text(root: Element, characters: dict[str, str] | None = None) -> str
 
 class _TreeText:
     def __init__(self, characters: dict[str, str]):
-        self.table = str.maketrans(characters) if characters else None
+        self.characters = list(characters.items())
         self.pieces: list[str] = []
         self.pending = ""  # text not yet written: html.parser hands text between two tags over in one piece
         self.p_p = 0  # line breaks to write before the next text
@@ -128,7 +129,7 @@ class _TreeText:
     def data(self, text: str | None) -> None:
         if not text:
             return
-        if any(mark in text for mark in _NOT_PLAIN) or ("&" in text and _REFERENCE.search(text)):
+        if "\\" in text or "\x02" in text or "\x03" in text or ("&" in text and _REFERENCE.search(text)):
             raise _NotPlain(text)
         self.pending += text
 
@@ -150,7 +151,10 @@ class _TreeText:
         return self._translated("".join(pieces))
 
     def _translated(self, text: str) -> str:
-        return text.translate(self.table) if self.table else text
+        for marker, character in self.characters:  # str.translate looks up every character: slower
+            if marker in text:
+                text = text.replace(marker, character)
+        return text
 
     # -- html2text's handle_tag, for the elements above
     def tag(self, tag: str, element: Element, start: bool) -> None:
@@ -245,15 +249,18 @@ class _TreeText:
         if not self.pending:
             return
         text, self.pending = self.pending, ""
-        if not _REFERENCED.search(text):
+        blanks = _BLANKS_AFTER_REFERENCE.search(text) if text[-1].isspace() else None
+        text = self._translated(text)  # one character for one: the positions stay
+        if blanks is None:
             self.o(text, puredata=True)
-            return
-        for piece in _REFERENCED.split(text):
-            self.o(piece.translate(self.table) if self.table else piece, puredata=True)
+        else:
+            self.o(text[: blanks.start(1)], puredata=True)
+            self.space = True
 
     def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
         if puredata:
-            data = _WHITESPACE.sub(" ", data)
+            if "  " in data or not data.isprintable():  # else no blank to squeeze: skip the regex
+                data = _WHITESPACE.sub(" ", data)
             if data and data[0] == " ":
                 self.space = True
                 data = data[1:]
