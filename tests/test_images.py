@@ -213,6 +213,13 @@ def test_a_picture_that_cannot_be_used_stops_the_build_at_its_line_leaving_dist_
     assert {p: p.read_bytes() for p in (root / "dist").rglob("*") if p.is_file()} == before
 
 
+def test_a_front_matter_picture_that_cannot_be_used_is_named_at_its_image_line(make_project):
+    root = make_project(project_files(**{"lead.jpg": b"not a picture"}))
+    result = build(root)
+    assert result.exit_code == 2
+    assert result.output.startswith("content/articles/pictures.md:5: the picture '../images/lead.jpg' ")
+
+
 def test_check_names_the_line_of_a_picture_that_cannot_be_used(make_project):
     root = make_project(project_files(**{"photo.jpg": b"not a picture"}))
     result = CliRunner().invoke(main, ["check", "--root", str(root), "--week", WEEK], env=EPOCH)

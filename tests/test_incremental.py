@@ -133,6 +133,23 @@ def test_a_changed_title_date_or_tags_rebuild_is_byte_identical_to_a_cold_build(
     assert dist_snapshot(project) == cold_build_of(project, tmp_path)
 
 
+def test_edits_in_a_row_each_rebuilt_from_the_last_builds_spare_tree_are_byte_identical_to_cold_builds(
+    project, tmp_path
+):
+    run_build(project)
+    edits = [
+        ("title: The first weeks after birth, and getting back to walking", "title: Your first weeks after birth"),
+        ("summary: ", "summary: Edited. "),
+        ("tags: [postpartum, walking, recovery]", "tags: [postpartum, archive]"),
+        ("date: 2026-11-18", "date: 2026-11-25"),
+        ("The first weeks with a new baby", "The very first weeks with a new baby"),
+    ]
+    for old, new in edits:
+        edit(project, EDITED, old, new)
+        rebuilt_as_cold(project, tmp_path)
+    assert (project / ".newsletter" / "spare-dist" / "site" / "index.html").is_file()
+
+
 def test_a_week_left_with_nothing_to_send_loses_its_email_folder_as_in_a_cold_build(project, tmp_path):
     run_build(project)
     assert (project / "dist" / "email" / WEEK).is_dir()

@@ -276,3 +276,44 @@ def test_what_a_killed_staged_change_left_is_swept_by_the_next(tmp_path):
     with staged(dist):
         pass
     assert sorted(path.name for path in tmp_path.iterdir()) == ["dist"]
+
+
+# A staged copy kept as the next build's spare.
+def change_in_stage(target: Path, spare: Path, files: dict[str, bytes], removed: tuple[str, ...] = ()) -> None:
+    with staged(target, spare=spare) as scratch:
+        for relative, data in files.items():
+            (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+            temporary = scratch / f"{relative}.new"
+            temporary.write_bytes(data)
+            os.replace(temporary, scratch / relative)  # the writers' way: a new file renamed over the link
+        for relative in removed:
+            (scratch / relative).unlink()
+
+
+def test_the_old_tree_is_kept_as_the_spare_and_becomes_the_next_copy_mirroring_the_target(tmp_path):
+    target, spare = tmp_path / "dist", tmp_path / "state" / "spare"
+    write_tree(target, {"index.html": b"one", "articles/a/index.html": b"a", "articles/b/index.html": b"b"})
+    change_in_stage(target, spare, {"index.html": b"two", "articles/c/index.html": b"c"}, ("articles/b/index.html",))
+    assert snapshot(spare) == {"index.html": b"one", "articles/a/index.html": b"a", "articles/b/index.html": b"b"}
+    (spare / "stray.html").write_bytes(b"not in the target")  # whatever the spare holds, the copy mirrors the target
+    (spare / "articles" / "c").mkdir()
+    (spare / "articles" / "c" / "index.html").write_bytes(b"another inode")
+
+    with staged(target, spare=spare) as scratch:
+        assert snapshot(scratch) == snapshot(target)
+        assert {p.stat().st_ino for p in scratch.rglob("*") if p.is_file()} == {
+            p.stat().st_ino for p in target.rglob("*") if p.is_file()
+        }
+    assert snapshot(target) == {"index.html": b"two", "articles/a/index.html": b"a", "articles/c/index.html": b"c"}
+    assert siblings(target) == ["dist", "state"]
+
+
+def test_a_failed_stage_leaves_the_target_and_no_spare(tmp_path):
+    target, spare = tmp_path / "dist", tmp_path / "state" / "spare"
+    write_tree(target, {"index.html": b"one"})
+    change_in_stage(target, spare, {"index.html": b"two"})
+    with pytest.raises(RuntimeError), staged(target, spare=spare) as scratch:
+        (scratch / "index.html").unlink()
+        raise RuntimeError("render failed")
+    assert snapshot(target) == {"index.html": b"two"}
+    assert not spare.exists() and siblings(target) == ["dist", "state"]

@@ -37,6 +37,7 @@ from pipeline.tools.cache_store import (
 from pipeline.tools.files import atomic_write
 from pipeline.tools.fingerprint import code_fingerprint, output_manifest
 
+SPARE_FOLDER = "spare-dist"  # under Config.state_dir: dist/ as the build before last left it (tools/files.staged)
 STATE_FILE = "state.pickle"  # small: fingerprints, the input and output manifests, page keys, the last result
 
 

@@ -36,7 +36,7 @@ _HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.IGNORECAS
 class PictureUse:
     site_path: str  # "images/x.jpg"
     path: str  # the content file that shows it
-    line: int
+    line: int | None  # None: the `image` key of its front matter, found only for an error message
     href: str  # as written
 
 
@@ -61,14 +61,21 @@ def picture_uses(content: Content) -> list[PictureUse]:
     sources = [a.source.path for a in content.published_articles()] + [
         e.source.path for e in content.exercises.values()
     ]
+    images = {article.source.path: article.image for article in content.articles if article.image}
     uses = []
     for path in sources:
-        text = content.source_texts.get(path, "")
-        article = next((a for a in content.articles if a.source.path == path), None)
-        if article is not None and article.image:
-            uses.append(_use(article.image, path, key_lines(text, path).get("image", 1)))
-        uses += text_picture_uses(text, path)
+        if path in images:
+            uses.append(_use(images[path], path, None))
+        uses += text_picture_uses(content.source_texts.get(path, ""), path)
     return [use for use in uses if use is not None]
+
+
+def _line(use: PictureUse, content: Content) -> int:
+    """The line of the use; for a front matter `image`, the line of that key (parsing the front
+    matter again, which only an error message needs)."""
+    if use.line is not None:
+        return use.line
+    return key_lines(content.source_texts.get(use.path, ""), use.path).get("image", 1)
 
 
 def text_picture_uses(text: str, path: str) -> list[PictureUse]:
@@ -81,7 +88,7 @@ def text_picture_uses(text: str, path: str) -> list[PictureUse]:
     return [use for use in uses if use is not None]
 
 
-def _use(href: str, path: str, line: int) -> PictureUse | None:
+def _use(href: str, path: str, line: int | None) -> PictureUse | None:
     site_path = resolve_content_link(href, path)
     if site_path is None or "#" in site_path or not site_path.lower().endswith(RESIZED_SUFFIXES):
         return None
@@ -126,7 +133,7 @@ def prepare_pictures(
             prepared[site_path] = outcome
     store.save()
     errors = [
-        ContentError(use.path, use.line, f"the picture '{use.href}' {problems[site_path]}")
+        ContentError(use.path, _line(use, content), f"the picture '{use.href}' {problems[site_path]}")
         for site_path in problems
         for use in by_site_path[site_path]
     ]

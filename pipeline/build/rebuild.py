@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.build.cache import BuildCache, BuildInputs
+from pipeline.build.cache import SPARE_FOLDER, BuildCache, BuildInputs
 from pipeline.build.images import PreparedPictures, text_picture_uses
 from pipeline.content.load import SUFFIXES, content_from_texts, parse_file, parse_key
 from pipeline.core.config import Config
@@ -199,7 +199,9 @@ def _render_and_write(config, inputs, cache, provider, now, content, edited: set
     outputs = dict(cache.state.outputs)
     emails = last.emails
     if changed_files or rendered_emails is not None:
-        with staged(config.dist_dir) as scratch:  # readers of dist/ see the old build or this one, whole
+        with staged(
+            config.dist_dir, spare=config.state_dir / SPARE_FOLDER
+        ) as scratch:  # readers of dist/ see the old build or this one, whole
             if changed_files:
                 replace_files(scratch / "site", changed_files)
             if rendered_emails is not None:

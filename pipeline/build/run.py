@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.build.cache import BuildCache, BuildInputs
+from pipeline.build.cache import SPARE_FOLDER, BuildCache, BuildInputs
 from pipeline.build.emails import (
     BuildResult,
     output_folders,
@@ -133,7 +133,9 @@ def _full_build(
     dist = config.dist_dir
     previous = cache.previous_files(dist / "site")
     site_files |= _kept_variants(dist / "site", prepared.files, previous)
-    with staged(dist) as scratch:  # readers of dist/ see the old build or this one, whole
+    with staged(
+        dist, spare=config.state_dir / SPARE_FOLDER
+    ) as scratch:  # readers of dist/ see the old build or this one, whole
         _write_site(scratch / "site", moved_into(site_files, dist, scratch), previous)
         builds = write_emails(config, week, rendered, into=scratch)
     result = BuildResult(

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,10 +56,11 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
     unreadable: list[ContentError] = []
     for folder in FOLDERS:
         directory = root / "content" / folder
-        found = [path for suffix in SUFFIXES for path in directory.glob(f"*{suffix}")]
+        found = _markdown_files(directory)
+        inside = resolves_inside(directory, root)
         for path in sorted(found, key=lambda path: path.name):  # by name: fast
-            relative = path.relative_to(root).as_posix()
-            if not resolves_inside(path, root):
+            relative = f"content/{folder}/{path.name}"
+            if not (inside and not found[path]) and not resolves_inside(path, root):
                 unreadable.append(ContentError(relative, 1, outside_project_message(path)))
                 continue
             try:
@@ -70,6 +72,16 @@ def read_content_files(root: Path) -> tuple[dict[str, str], list[ContentError]]:
                     )
                 )
     return files, unreadable
+
+
+def _markdown_files(directory: Path) -> dict[Path, bool]:
+    """{file: whether it is a symbolic link} for the Markdown files of one folder. A file that is
+    no link lies where its folder does: only links and the folder itself need resolving."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return {}
+    return {directory / entry.name: entry.is_symlink() for entry in entries if entry.name.endswith(SUFFIXES)}
 
 
 def content_from_texts(
@@ -132,13 +144,14 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
     spellings: dict[str, tuple[str, str]] = {}  # slug -> (tag as first written, where)
     for article in sorted(articles, key=lambda article: article.source.path):
         path = article.source.path
-        line = key_lines(files[path], path).get("tags", 1) if path in files else 1
         for tag in article.tags:
             slug = TAG_SEPARATORS.sub("-", str(tag).lower()).strip("-")
             if not slug:
                 errors.append(
                     ContentError(
-                        path, line, f"the tag {tag!r} has no letters or digits: name it with words, like glutes"
+                        path,
+                        _tags_line(files, path),
+                        f"the tag {tag!r} has no letters or digits: name it with words, like glutes",
                     )
                 )
                 continue
@@ -147,11 +160,16 @@ def _check_tags(articles: list[Article], files: dict[str, str], errors: list[Con
                 errors.append(
                     ContentError(
                         path,
-                        line,
+                        _tags_line(files, path),
                         f"the tag '{tag}' and the tag '{first[0]}' ({first[1]}) would share one page, "
                         f"tags/{slug}/: spell them the same, or tell them apart with words",
                     )
                 )
+
+
+def _tags_line(files: dict[str, str], path: str) -> int:
+    """The line of the `tags` key: parsing the front matter again, which only an error needs."""
+    return key_lines(files[path], path).get("tags", 1) if path in files else 1
 
 
 def unknown_key_warnings(forgiven: list[LoadWarning]) -> list[Finding]:

@@ -19,8 +19,6 @@ import filecmp
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Collection, Iterator, Mapping
@@ -147,7 +145,7 @@ def write_tree(
 
 
 @contextmanager
-def staged(target: Path) -> Iterator[Path]:
+def staged(target: Path, spare: Path | None = None) -> Iterator[Path]:
     """A copy of the folder `target` to change, put in place of `target` in one step on success.
 
     The copy is made of hard links (cheap; every writer here replaces a file by renaming a new
@@ -155,50 +153,104 @@ def staged(target: Path) -> Iterator[Path]:
     the block ends without error, the copy and `target` are exchanged by one `renameat2`
     (RENAME_EXCHANGE), so a reader of `target` - a web server on dist/, the preview - sees the
     whole old tree or the whole new one, and so does whoever looks after a kill -9 at any point.
-    What a killed build left beside `target` is swept by the next one."""
+    What a killed build left beside `target` is swept by the next one.
+
+    `spare` (a path on the same filesystem, in the build's state folder): where the old tree is
+    kept after the exchange instead of being deleted, and taken back as the next build's copy.
+    It then differs from `target` only in what the last build changed, so bringing it up to date
+    (`_mirror`: a read of both trees, a few links) replaces making 22,000 links and folders and
+    deleting as many - on a 10,000-article site, seconds of a one-title rebuild."""
     target = Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target.parent):
         _sweep_staged(target)
         scratch = target.with_name(f".{target.name}{TEMP_MARK}{uuid.uuid4().hex[:12]}")
-        files = 0
+        done = False
         try:
-            files = _link_copy(target, scratch)
+            if not (_take_spare(spare, scratch) and _mirrored(target, scratch)):
+                _link_copy(target, scratch)
             yield scratch
             if target.exists():
                 _exchange(scratch, target)  # scratch now holds the old tree
             else:
                 os.rename(scratch, target)
+            done = True
         finally:
-            _remove(scratch, in_background=files > BACKGROUND_REMOVAL_FILES)
+            if not (done and _keep_spare(scratch, spare)):
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
-# Removing a tree of many folders takes longer than the build that replaced it (10,000 article
-# folders: seconds): past this many files the old tree goes in a detached process, and a build
-# that still finds it (the remover was killed) sweeps it.
-BACKGROUND_REMOVAL_FILES = 2000
+def _take_spare(spare: Path | None, scratch: Path) -> bool:
+    """The spare tree moved to `scratch`; False (and no spare left) when there is none or it
+    cannot be moved there (another filesystem)."""
+    if spare is None or not spare.is_dir() or spare.is_symlink():
+        return False
+    try:
+        os.rename(spare, scratch)
+        return True
+    except OSError:
+        shutil.rmtree(spare, ignore_errors=True)
+        return False
 
 
-def _remove(tree: Path, in_background: bool) -> None:
-    if in_background and tree.exists():
-        command = [
-            sys.executable,
-            "-c",
-            "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)",
-            str(tree),
-        ]
-        try:
-            subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            return
-        except OSError:
-            pass
-    shutil.rmtree(tree, ignore_errors=True)
+def _keep_spare(old_tree: Path, spare: Path | None) -> bool:
+    if spare is None or not old_tree.is_dir():
+        return False
+    try:
+        spare.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(spare, ignore_errors=True)
+        os.rename(old_tree, spare)
+        return True
+    except OSError:
+        return False
+
+
+def _mirrored(source: Path, copy: Path) -> bool:
+    """Make `copy` a tree of hard links to `source`'s files, changing only what differs (a file
+    whose inode is not the source's, one the source no longer has); False when that fails (the
+    caller then starts `copy` afresh)."""
+    try:
+        if source.is_dir():
+            _mirror(os.fspath(source), os.fspath(copy))
+        else:
+            for entry in os.scandir(copy):
+                _remove_entry(entry)
+        return True
+    except OSError:
+        shutil.rmtree(copy, ignore_errors=True)
+        return False
+
+
+def _mirror(source: str, copy: str) -> None:
+    with os.scandir(source) as entries:
+        wanted = {entry.name: entry for entry in entries if not _leftover(entry.name)}
+    with os.scandir(copy) as entries:
+        present = {entry.name: entry for entry in entries}
+    for name, entry in present.items():
+        want = wanted.get(name)
+        folder = entry.is_dir(follow_symlinks=False)
+        if (
+            want is None
+            or folder != want.is_dir(follow_symlinks=False)
+            or (not folder and entry.inode() != want.inode())
+        ):
+            _remove_entry(entry)
+            present[name] = None
+    for name, want in wanted.items():
+        here = os.path.join(copy, name)
+        if want.is_dir(follow_symlinks=False):
+            if present.get(name) is None:
+                os.mkdir(here)
+            _mirror(want.path, here)
+        elif present.get(name) is None:
+            os.link(want.path, here, follow_symlinks=False)
+
+
+def _remove_entry(entry: os.DirEntry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
 
 
 def moved_into(files: Mapping[str, FileData] | OutputSet, target: Path, scratch: Path) -> dict[str, FileData]:
