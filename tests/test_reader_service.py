@@ -458,6 +458,49 @@ def test_one_ip_address_may_post_a_bounded_number_of_times_a_minute(service):
     assert service.person("late@example.com") is None
 
 
+def test_a_forged_x_forwarded_for_does_not_escape_the_per_ip_limit(service):
+    answers = [
+        service.request(
+            "POST", "/subscribe/", {"email": f"reader{n}@example.com"}, headers={"X-Forwarded-For": f"203.0.113.{n}"}
+        )[0]
+        for n in range(21)
+    ]
+    assert answers[:20] == ["200 OK"] * 20
+    assert answers[20] == "429 Too Many Requests"  # without trusted_proxies the header is ignored
+
+
+@pytest.fixture
+def behind_proxy(make_project):
+    root = make_project(with_repo_content=True)
+    config = root / "newsletter.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + '\n[readers]\ntrusted_proxies = ["192.0.2.0/28", "::1"]\n', encoding="utf-8")
+    return Service(root)  # its requests come from 192.0.2.10, inside the trusted network
+
+
+def test_behind_a_trusted_proxy_each_reader_is_limited_by_her_own_address(behind_proxy):
+    def post(n: int, forwarded: str) -> str:
+        fields = {"email": f"reader{n}@example.com"}
+        return behind_proxy.request("POST", "/subscribe/", fields, headers={"X-Forwarded-For": forwarded})[0]
+
+    # The left of the header is hers to forge; the proxy appends the address it saw.
+    answers = [post(n, f"198.51.100.{n}, 203.0.113.7") for n in range(21)]
+    assert answers[:20] == ["200 OK"] * 20 and answers[20] == "429 Too Many Requests"
+    assert post(30, "203.0.113.8") == "200 OK"  # another reader behind the same proxy is not held up
+    assert post(31, "203.0.113.8, 192.0.2.3") == "200 OK"  # a second proxy of ours in between is skipped
+
+
+@pytest.mark.parametrize("entry", ['"not-an-address"', '"10.0.0.0/33"', "8080"])
+def test_a_trusted_proxy_that_is_not_an_address_is_a_config_error(make_project, entry):
+    from pipeline.core.config import load_config
+
+    root = make_project()
+    config = root / "newsletter.toml"
+    config.write_text(config.read_text(encoding="utf-8") + f"\n[readers]\ntrusted_proxies = [{entry}]\n")
+    with pytest.raises(ConfigError, match=r"\[readers\] trusted_proxies: .* is not an IP address or network"):
+        load_config(root)
+
+
 @pytest.mark.parametrize("path", ["/confirm/", "/unsubscribe/", "/preferences/"])
 def test_get_never_changes_anything_and_other_methods_are_refused(service, path):
     service.sign_up()

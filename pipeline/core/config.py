@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import tomllib
 import typing
@@ -102,6 +103,12 @@ class ReadersConfig:
     posts_per_minute_per_ip: int = 20  # form posts one IP address can make a minute
     allowed_origins: list = field(default_factory=list)  # more origins whose pages may post to it
     former_base_urls: list = field(default_factory=list)  # blog addresses it had: their unsubscribe links still work
+    # Proxies (addresses or networks) in front of the service whose X-Forwarded-For is believed
+    # for the per-IP rate limit; from anyone else the header is ignored. Empty: the connection's address.
+    trusted_proxies: list = field(default_factory=list)
+
+    def trusted_networks(self) -> tuple:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
 
 @dataclass
@@ -262,6 +269,16 @@ def _check_readers(readers: ReadersConfig) -> None:
             raise ConfigError(
                 f"{CONFIG_FILE}: [readers] allowed_origins: {origin!r} is not an origin like https://blog.example.com"
             )
+    for entry in readers.trusted_proxies:
+        try:
+            if not isinstance(entry, str):
+                raise TypeError(entry)
+            ipaddress.ip_network(entry, strict=False)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{CONFIG_FILE}: [readers] trusted_proxies: {entry!r} is not an IP address or network "
+                'like "127.0.0.1", "::1" or "10.0.0.0/8"'
+            ) from None
 
 
 # Characters no setting may hold: a CR/LF would start a new mail header, the rest break XML and HTML.

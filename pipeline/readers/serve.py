@@ -70,7 +70,9 @@ def serve(running: Running, host: str, port: int, threads: int = 8, ready=None) 
         threads=threads,
         max_request_body_size=MAX_BODY,
         ident="newsletter",
-        clear_untrusted_proxy_headers=True,
+        # With [readers] trusted_proxies the app reads X-Forwarded-For itself, believing it only
+        # from those proxies (service.client_address); else waitress drops every proxy header.
+        clear_untrusted_proxy_headers=not running.app.trusted,
     )
     running.sender.start()
     if ready is not None:

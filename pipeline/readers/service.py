@@ -18,6 +18,7 @@ blog's files when `newsletter serve` serves them), else 404.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -98,6 +99,7 @@ class ReaderService:
         self.clock = clock
         self.store_path = store_path(config)
         self.limit = RateLimit(config.readers.posts_per_minute_per_ip)
+        self.trusted = config.readers.trusted_networks()
         self.origins = {_origin(config.readers_url), _origin(config.base_url), *config.readers.allowed_origins}
         self.prefix = urlsplit(config.readers_url).path.rstrip("/")  # "" when it answers at the root
         self._connections = threading.local()
@@ -167,7 +169,7 @@ class ReaderService:
                 [f"Please use the form on {self.config.base_url}."],
             )
         if not one_click:
-            wait = self.limit.allow(environ.get("REMOTE_ADDR", ""))
+            wait = self.limit.allow(client_address(environ, self.trusted))
             if wait:
                 raise self._refuse(
                     "429 Too Many Requests",
@@ -470,6 +472,31 @@ class ReaderService:
 
     def _url(self, route: str) -> str:
         return f"{self.prefix}/{route}/"
+
+
+def client_address(environ: dict, trusted: tuple) -> str:
+    """The address a request comes from, for the per-IP rate limit: the connection's, unless that
+    is one of `[readers] trusted_proxies`; then the nearest address in X-Forwarded-For that is not
+    a trusted proxy (read from the right: the proxies append, a client can forge only the left)."""
+    address = environ.get("REMOTE_ADDR", "")
+    if not trusted or not _is_trusted(address, trusted):
+        return address
+    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        if not hop:
+            continue
+        if not _is_trusted(hop, trusted):
+            return hop
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False  # not an address (a forged "unknown", a port left on): never a proxy of ours
+    return any(ip in network for network in trusted)
 
 
 def _origin(url: str) -> str:

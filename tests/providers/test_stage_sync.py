@@ -174,3 +174,43 @@ def test_readers_without_dates_keep_their_stage_tags(short_list):
 
     assert {key: held for key, held in fake.stages_held().items() if key in undated} == before
     assert undated
+
+
+def _day_first_only(start):
+    """A day soon whose day of the month is over 12: written DD/MM/YYYY it is no MM/DD/YYYY date."""
+    return next(day for day in (start + timedelta(days=n) for n in range(40)) if day.day > 12)
+
+
+@pytest.mark.parametrize("date_format, stage", [("DD/MM/YYYY", "pregnant"), (None, None)])
+def test_mailchimp_date_fields_are_read_in_the_order_the_audience_is_set_to(make_harness, date_format, stage):
+    due = _day_first_only(DAY + timedelta(days=20))
+    fake = LIST_FAKES["mailchimp"]()
+    fake.load(
+        {
+            subscriber_id("mailchimp", 0): Person(
+                "ana@example.com", set(), {"DUEDATE": due.strftime("%d/%m/%Y")}, "subscribed"
+            )
+        }
+    )
+    options = {"stage_tags": STAGE_IDS["mailchimp"], **({"date_format": date_format} if date_format else {})}
+    provider = make_harness("mailchimp", options=options, fake=fake).provider
+
+    result = sync_stages(provider, DAY)
+
+    assert fake.stages_held() == {subscriber_id("mailchimp", 0): {stage} if stage else set()}
+    if stage is None:  # the default, MM/DD/YYYY: a 13th month is no date, said on her line
+        assert result.problems == ["ana@example.com: her 'DUEDATE' is not a date (write it YYYY-MM-DD)"]
+
+
+def test_a_mailchimp_date_format_that_is_not_one_of_its_two_is_a_config_error(make_harness):
+    from pipeline.core.errors import ConfigError
+
+    fake = LIST_FAKES["mailchimp"]()
+    fake.load(
+        {subscriber_id("mailchimp", 0): Person("ana@example.com", set(), {"DUEDATE": "01/02/2027"}, "subscribed")}
+    )
+    provider = make_harness(
+        "mailchimp", options={"stage_tags": STAGE_IDS["mailchimp"], "date_format": "YYYY/MM/DD"}, fake=fake
+    ).provider
+    with pytest.raises(ConfigError, match="date_format = 'YYYY/MM/DD' is not one of Mailchimp's date formats"):
+        plan_sync(provider, DAY)

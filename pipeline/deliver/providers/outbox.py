@@ -2,17 +2,25 @@
 
 Each issue lives in `outbox/<week>/` (the campaign id is the week):
 
-    email.eml              the complete message, as built
+    email.eml              the complete message, as built: its unsubscribe and preferences links
+                           hold placeholders (NEWSLETTER-UNSUBSCRIBE-TOKEN, NEWSLETTER-PREFERENCES-TOKEN)
     campaign.json          subject, preview text, html, text, content hash, issue key, status
     tests/<n>-<addr>.eml   one file per test send: the message addressed to <addr>, subject "[Test] ..."
+    readers/<addr>.eml     at the send, one copy per reader of the self-hosted list whom this
+                           version reaches: her own unsubscribe and preferences links, as smtp sends
+
+No file shared by several readers holds anyone's token: the campaign files keep the placeholders,
+and each reader's copy is made as the smtp provider makes the message it sends her
+(pipeline/deliver/smtp/message.py), signed with NEWSLETTER_UNSUBSCRIBE_SECRET.
 
 A week with stage versions (pipeline/core/stages.py) keeps each version in `outbox/<week>/<stage>/`
 (campaign id `<week>/<stage>`, `general` included), its campaign.json naming the stage and the
 audience it is for.
 
 campaign.json is written last and atomically, so a folder without it holds no campaign. A local
-"send" only marks the campaign as handed over (status "sent"); "scheduled" records the time and
-nothing sends it later - a person or another tool takes it from the outbox.
+"send" writes the readers' copies and marks the campaign as handed over (status "sent");
+"scheduled" records the time and nothing sends it later - a person or another tool takes it from
+the outbox.
 """
 
 from __future__ import annotations
@@ -29,9 +37,23 @@ from pipeline.core.errors import ProviderError
 from pipeline.core.model import RenderedEmail
 from pipeline.deliver.providers.base import Campaign, Provider
 from pipeline.deliver.providers.local import CAMPAIGN_FILE, EML_FILE, LocalCampaigns
+from pipeline.deliver.reader_stages import issue_day, reader_version
+from pipeline.deliver.smtp.message import personalised_message, wire_format
+from pipeline.deliver.subscribers import Subscriber, SubscriberStore, store_path
+from pipeline.deliver.tokens import (
+    PREFERENCES,
+    PREFERENCES_PLACEHOLDER,
+    SECRET_ENV,
+    checked_secret,
+    link_with_token,
+    make_reader_token,
+    make_token,
+    placeholder_url,
+)
 from pipeline.tools.files import atomic_write
 
 TESTS_FOLDER = "tests"
+READERS_FOLDER = "readers"
 TEST_SUBJECT_PREFIX = "[Test] "
 CAMPAIGN_ID = re.compile(r"^\d{4}-W\d{2}(?:/[a-z0-9]+(?:-[a-z0-9]+)*)?$")  # <week> or <week>/<stage>
 
@@ -47,6 +69,14 @@ class OutboxProvider(LocalCampaigns, Provider):
     @property
     def outbox(self) -> Path:
         return self.config.outbox_dir
+
+    # What the renderer puts into the email: each reader's token goes in her own copy only.
+    def unsubscribe_url(self) -> str:
+        return placeholder_url(self.config.unsubscribe_url)
+
+    def preferences_url(self) -> str:
+        """The reader service's preferences page (`newsletter serve`), her token put in her copy."""
+        return link_with_token(self.config.readers_url + "preferences/", PREFERENCES_PLACEHOLDER)
 
     def audience(self) -> str:
         return f"nobody yet: the email waits in {self.outbox.name}/ for a person or another tool to send it"
@@ -120,8 +150,48 @@ class OutboxProvider(LocalCampaigns, Provider):
             raise ProviderError(
                 f"{self._folder(campaign_id)} was already sent at {record['sent_at']}; not sending it again"
             )
-        record.update(status="sent", sent_at=self._now())
+        copies = self._write_reader_copies(record)
+        record.update(status="sent", sent_at=self._now(), reader_copies=copies)
         return self._write_record(record)
+
+    # Each reader's copy.
+    def _readers_of(self, stage: str | None) -> list[Subscriber]:
+        """The self-hosted list's active readers this version reaches on the send day (in
+        `[email] timezone`): everyone for the one email, else those whose stage it is."""
+        path = store_path(self.config)
+        if not path.exists():
+            return []
+        with SubscriberStore(path) as store:
+            everyone = store.active()
+        if stage is None:
+            return everyone
+        day = issue_day(self.clock(), self.config.email.timezone)
+        return [person for person in everyone if reader_version(person, day, self.config.audience) == stage]
+
+    def _write_reader_copies(self, record: dict) -> int:
+        """`readers/<address>.eml` for each reader: written again whole on a second try."""
+        readers = self._readers_of(record.get("stage"))
+        if not readers:
+            return 0
+        secret = checked_secret(self.secret(SECRET_ENV))
+        folder = self._folder(record["id"])
+        template = BytesParser(policy=policy.SMTP).parsebytes((folder / EML_FILE).read_bytes())
+        sender = self.config.email.sender_address
+        for person in readers:
+            token = make_token(person.email, secret)
+            message = personalised_message(
+                template,
+                person,
+                token,
+                unsubscribe_link=link_with_token(self.config.unsubscribe_url, token),
+                sender_address=sender,
+                sender=None,
+                now=self.clock(),
+                preferences_token=make_reader_token(person.email, PREFERENCES, secret),
+            )
+            data, _ = wire_format(message, [person.email])
+            atomic_write(folder / READERS_FOLDER / f"{_file_safe(person.email)}.eml", data)
+        return len(readers)
 
     # Files.
     def _folder(self, campaign_id: str) -> Path:
