@@ -226,8 +226,11 @@ def relay_for(config: Config, env: Mapping[str, str]):
 class MailSender:
     """Sends the queue's due emails; failures wait for a later try. One per process."""
 
-    def __init__(self, store_path: Path, composer: Composer, relay, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self, store_path: Path, composer: Composer, relay, clock: Callable[[], datetime] = utc_now, writes=None
+    ):
         self.store_path, self.composer, self.relay, self.clock = store_path, composer, relay, clock
+        self.writes = writes  # a GroupCommit: the marks share the request threads' commits
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -245,26 +248,30 @@ class MailSender:
         person = store.get(mail.key)
         wanted = {CONFIRM_MAIL: PENDING, WELCOME_MAIL: ACTIVE, ALREADY_MAIL: ACTIVE}[mail.kind]
         if person is None or person.status != wanted:
-            store.mail_dropped(mail, "no longer " + wanted)
+            self._record(store, lambda s: s.mail_dropped(mail, "no longer " + wanted))
             return 0
         try:
             message = self.composer.compose(mail.kind, person, store.signup_nonce(person.email))
             if message is None:
-                store.mail_dropped(mail, "nothing to send")
+                self._record(store, lambda s: s.mail_dropped(mail, "nothing to send"))
                 return 0
             self.relay.send(message, mail.kind, self.clock)
         except Exception as error:  # the relay's, or a broken welcome: logged, tried again later
-            when = store.mail_failed(mail, describe(error))
+            reason = describe(error)
+            when = self._record(store, lambda s: s.mail_failed(mail, reason))
             log.warning(
                 "a %s email could not go through %s (%s); trying again at %s",
                 mail.kind,
                 self.relay.describe(),
-                describe(error),
+                reason,
                 when.isoformat(timespec="seconds"),
             )
             return 0
-        store.mail_sent(mail)
+        self._record(store, lambda s: s.mail_sent(mail))
         return 1
+
+    def _record(self, store: SubscriberStore, change: Callable[[SubscriberStore], object]):
+        return self.writes.run(change) if self.writes is not None else change(store)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="reader-mail", daemon=True)

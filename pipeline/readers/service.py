@@ -47,6 +47,7 @@ from pipeline.deliver.tokens import (
     read_reader_token,
     read_token,
 )
+from pipeline.readers.commits import GroupCommit
 from pipeline.readers.forms import answer_for_stage, chosen_stage, consent_time, first_values, read_answers
 from pipeline.readers.limits import RateLimit
 from pipeline.readers.mail import Links
@@ -80,6 +81,7 @@ class ReaderService:
         wake_sender: Callable[[], None] = lambda: None,
         fallback=None,
         clock: Callable[[], datetime] = utc_now,
+        writes: GroupCommit | None = None,
     ):
         self.config = config
         self.secret = checked_secret(secret)
@@ -91,6 +93,8 @@ class ReaderService:
         self.origins = {_origin(config.readers_url), _origin(config.base_url), *config.readers.allowed_origins}
         self.prefix = urlsplit(config.readers_url).path.rstrip("/")  # "" when it answers at the root
         self._connections = threading.local()
+        self.writes = writes or GroupCommit(self.store_path, clock)  # signups: many in one commit
+        self._thanks: Answer | None = None  # the same page for every signup: made once
         with SubscriberStore(self.store_path):  # creates or migrates the table now, not on the first request
             pass
 
@@ -240,18 +244,20 @@ class ReaderService:
                 birth_date=answers.birth_date,
                 dates_consent_at=consent_time(answers, self.clock()),
             )
-            with self._store() as store:
-                store.sign_up(person, mails_per_day=self.config.readers.confirmations_per_day)
+            per_day = self.config.readers.confirmations_per_day
+            self.writes.run(lambda store: store.sign_up(person, mails_per_day=per_day))
             self.wake_sender()
-        return self._page(
-            "200 OK",
-            "Check your inbox",
-            [
-                "We have sent an email to the address you gave. Open the link in it to confirm your "
-                "subscription; until then you will get nothing else from us.",
-                f"No email within a few minutes? Look in your spam folder, or write to {self._contact()}.",
-            ],
-        )
+        if self._thanks is None:
+            self._thanks = self._page(
+                "200 OK",
+                "Check your inbox",
+                [
+                    "We have sent an email to the address you gave. Open the link in it to confirm your "
+                    "subscription; until then you will get nothing else from us.",
+                    f"No email within a few minutes? Look in your spam folder, or write to {self._contact()}.",
+                ],
+            )
+        return self._thanks
 
     # ------------------------------------------------------------------ confirm
     def _confirm_token(self, token: str) -> tuple[str, str]:
