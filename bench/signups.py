@@ -145,6 +145,9 @@ def start_server(root: Path, port: int, setup: Setup, log: Path) -> subprocess.P
 
 def run_as_server(synchronous: str, hold_mail: bool, arguments: list[str]) -> None:
     """`newsletter serve` with the benchmark's diagnostics applied in this process only."""
+    # A shell's background job starts with SIGINT ignored, and Python keeps that: Ctrl+C's
+    # KeyboardInterrupt is how `serve` stops, so give it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pipeline.cli.main import main as cli
     from pipeline.deliver import subscribers
     from pipeline.readers import mail
@@ -168,6 +171,16 @@ def run_as_server(synchronous: str, hold_mail: bool, arguments: list[str]) -> No
 
         mail.MailSender.start = held_start
     cli(arguments, prog_name="newsletter")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+        raise
 
 
 def cpu_seconds(pid: int) -> float:
@@ -261,8 +274,7 @@ def run_load(setup: Setup) -> Result:
             result.server_total_cpu = cpu_seconds(server.pid) - before
             result.load = (result.load[0], os.getloadavg()[0])
         finally:
-            server.send_signal(signal.SIGINT)
-            server.communicate(timeout=30)
+            stop(server)
         stored = stored_readers(root)
         result.lost = len(set(addresses) - set(stored))
         result.duplicated = len(stored) - len(set(stored))
