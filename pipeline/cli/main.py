@@ -15,6 +15,7 @@ from pipeline.core import clock
 from pipeline.core.config import Config, load_config
 from pipeline.core.errors import PipelineError
 from pipeline.core.weeks import parse_week
+from pipeline.readers import DEFAULT_THREADS
 from pipeline.tools.console import NORMAL, QUIET, VERBOSE, Console, plural, seconds
 
 pass_output = click.make_pass_decorator(Console, ensure=True)
@@ -474,10 +475,17 @@ def init(console: Console, folder: Path, title: str):
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, metavar="PORT", help="0 picks a free one."
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Requests answered at once; more wait their turn (see docs/readers.md).",
+)
 @output_options
 @pass_output
 @fail_cleanly
-def serve(console: Console, root: Path, host: str, port: int):
+def serve(console: Console, root: Path, host: str, port: int, threads: int):
     """Run the reader service: signup with double opt-in, the welcome email, preferences and
     unsubscribe, on the subscriber list (providers outbox and smtp).
 
@@ -502,7 +510,7 @@ def serve(console: Console, root: Path, host: str, port: int):
         console.info(f"Reader emails go through {running.relay_name}. Ctrl+C stops.")
 
     try:
-        run_server(running, host, port, ready=ready)
+        run_server(running, host, port, threads=threads, ready=ready)
     except KeyboardInterrupt:
         console.info("Stopped.")
 

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -320,6 +321,17 @@ def store_path(config) -> Path:
     return config.state_dir / SUBSCRIBERS_FILE
 
 
+_write_locks: dict[Path, threading.RLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    """One lock per database file in this process (re-entrant: a thread holding it never waits on itself)."""
+    key = path.resolve()
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.RLock())
+
+
 def open_database(path: Path, timeout: float = 30) -> sqlite3.Connection:
     """The subscriber database in WAL mode (readers never wait for the one writer), at the
     current schema version."""
@@ -386,14 +398,31 @@ class SubscriberStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (BEGIN IMMEDIATE) so two writers never deadlock."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so two writers never deadlock.
+        Writers of one process queue on a lock first: SQLite's own wait for a busy database
+        sleeps up to 100 ms at a time, a lock hands over at once. Inside a transaction already
+        (a group commit, pipeline/readers/commits.py) it is a savepoint: undone alone on error."""
+        if self.db.in_transaction:
+            yield from self._savepoint()
+            return
+        with _write_lock(self.path):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("SAVEPOINT one_change")
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("ROLLBACK TO one_change")
+            self.db.execute("RELEASE one_change")
             raise
-        self.db.execute("COMMIT")
+        self.db.execute("RELEASE one_change")
 
     def import_subscribers(self, subscribers: Iterable[Subscriber], via: str = "import") -> ImportReport:
         """Add new addresses, update name, tags, stage and dates of existing ones; unsubscribed

@@ -15,6 +15,8 @@ from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError
 from pipeline.deliver.subscribers import store_path
 from pipeline.deliver.tokens import SECRET_ENV
+from pipeline.readers import DEFAULT_THREADS
+from pipeline.readers.commits import GroupCommit
 from pipeline.readers.mail import Composer, Links, MailSender, relay_for
 from pipeline.readers.service import MAX_BODY, ReaderService
 
@@ -42,14 +44,15 @@ def reader_service(config: Config, env: Mapping[str, str], with_site: bool = Tru
     links = Links(config, secret)
     composer = Composer(config, links)
     welcome = composer.welcome_article() is not None  # a broken welcome stops here, with file:line
-    sender = MailSender(store_path(config), composer, relay)
+    writes = GroupCommit(store_path(config))  # the requests' and the sender's writes, batched
+    sender = MailSender(store_path(config), composer, relay, writes=writes)
     site = config.dist_dir / "site"
     fallback = None
     if with_site and site.is_dir():
         from whitenoise import WhiteNoise
 
         fallback = WhiteNoise(_not_found, root=str(site), index_file=True, autorefresh=True)
-    app = ReaderService(config, secret, wake_sender=sender.wake.set, fallback=fallback)
+    app = ReaderService(config, secret, wake_sender=sender.wake.set, fallback=fallback, writes=writes)
     return Running(app, sender, relay.describe(), welcome)
 
 
@@ -59,7 +62,7 @@ def _not_found(environ, start_response):
     return [body]
 
 
-def serve(running: Running, host: str, port: int, threads: int = 8, ready=None) -> None:
+def serve(running: Running, host: str, port: int, threads: int = DEFAULT_THREADS, ready=None) -> None:
     """Serve until interrupted; the sender drains the queue first and then runs beside."""
     from waitress.server import create_server
 

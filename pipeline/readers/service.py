@@ -51,6 +51,7 @@ from pipeline.deliver.tokens import (
     read_reader_token,
     read_token,
 )
+from pipeline.readers.commits import GroupCommit
 from pipeline.readers.forms import (
     HAD_BABY,
     answer_for_stage,
@@ -91,6 +92,7 @@ class ReaderService:
         wake_sender: Callable[[], None] = lambda: None,
         fallback=None,
         clock: Callable[[], datetime] = utc_now,
+        writes: GroupCommit | None = None,
     ):
         self.config = config
         self.secret = checked_secret(secret)
@@ -103,6 +105,8 @@ class ReaderService:
         self.origins = {_origin(config.readers_url), _origin(config.base_url), *config.readers.allowed_origins}
         self.prefix = urlsplit(config.readers_url).path.rstrip("/")  # "" when it answers at the root
         self._connections = threading.local()
+        self.writes = writes or GroupCommit(self.store_path, clock)  # signups: many in one commit
+        self._thanks: Answer | None = None  # the same page for every signup: made once
         with SubscriberStore(self.store_path):  # creates or migrates the table now, not on the first request
             pass
 
@@ -252,18 +256,20 @@ class ReaderService:
                 birth_date=answers.birth_date,
                 dates_consent_at=consent_time(answers, self.clock()),
             )
-            with self._store() as store:
-                store.sign_up(person, mails_per_day=self.config.readers.confirmations_per_day)
+            per_day = self.config.readers.confirmations_per_day
+            self.writes.run(lambda store: store.sign_up(person, mails_per_day=per_day))
             self.wake_sender()
-        return self._page(
-            "200 OK",
-            "Check your inbox",
-            [
-                "We have sent an email to the address you gave. Open the link in it to confirm your "
-                "subscription; until then you will get nothing else from us.",
-                f"No email within a few minutes? Look in your spam folder, or write to {self._contact()}.",
-            ],
-        )
+        if self._thanks is None:
+            self._thanks = self._page(
+                "200 OK",
+                "Check your inbox",
+                [
+                    "We have sent an email to the address you gave. Open the link in it to confirm your "
+                    "subscription; until then you will get nothing else from us.",
+                    f"No email within a few minutes? Look in your spam folder, or write to {self._contact()}.",
+                ],
+            )
+        return self._thanks
 
     # ------------------------------------------------------------------ confirm
     def _confirm_token(self, token: str) -> tuple[str, str]:
