@@ -103,3 +103,18 @@ def test_a_send_to_readers_without_the_secret_is_refused_naming_it_and_marks_not
     statuses = {json.loads(path.read_text(encoding="utf-8"))["status"] for path in week.rglob("campaign.json")}
     assert "sent" not in statuses
     assert not list(week.rglob("readers/*.eml"))
+
+
+def test_her_copys_preferences_link_opens_her_page_in_the_reader_service(outbox_project):
+    from readers_support import SECRET as SERVICE_SECRET
+    from readers_support import Service
+
+    week = push_all(outbox_project, env={"NEWSLETTER_UNSUBSCRIBE_SECRET": SERVICE_SECRET})
+    copy = message_from_bytes(
+        (week / "pregnant" / "readers" / "ana@example.com.eml").read_bytes(), policy=policy.default
+    )
+    [token] = set(PREFERENCES_LINK.findall(parts(copy)["plain"]))
+
+    status, page, _ = Service(outbox_project).request("GET", "/preferences/", query=f"token={token}")
+
+    assert status == "200 OK" and "For ana@example.com." in page and 'value="pregnant" checked' in page
