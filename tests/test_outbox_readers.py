@@ -84,7 +84,7 @@ def test_the_send_writes_each_reader_her_own_copy_with_her_preferences_link(outb
         [preferences] = set(PREFERENCES_LINK.findall(text))
         [unsubscribe] = set(UNSUBSCRIBE_LINK.findall(text))
         assert read_reader_token(preferences, PREFERENCES, SECRET)[0] == "ana@example.com", kind
-        assert read_token(unsubscribe, SECRET) == "ana@example.com", kind
+        assert read_token(unsubscribe, SECRET, load_config(outbox_project).base_url) == "ana@example.com", kind
         assert PREFERENCES_PLACEHOLDER not in text and TOKEN_PLACEHOLDER not in text
     assert MARKS["pregnant"] in " ".join(parts(ana)["plain"].split())
     assert f"token={unsubscribe}>" in str(ana["List-Unsubscribe"])

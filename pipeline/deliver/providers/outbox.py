@@ -178,7 +178,7 @@ class OutboxProvider(LocalCampaigns, Provider):
         template = BytesParser(policy=policy.SMTP).parsebytes((folder / EML_FILE).read_bytes())
         sender = self.config.email.sender_address
         for person in readers:
-            token = make_token(person.email, secret)
+            token = make_token(person.email, secret, self.config.base_url)
             message = personalised_message(
                 template,
                 person,
