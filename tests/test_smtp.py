@@ -768,6 +768,37 @@ def test_a_connection_that_cannot_be_opened_again_stops_the_send_to_resume_later
     assert sorted(mailbox.recipients()) == [f"reader{n:03d}@example.com" for n in range(5)]
 
 
+class AllowingTwoClients(Mailbox):
+    """Drops every connection after the first two at its greeting, as a host limiting each client
+    to a few connections does."""
+
+    def __init__(self):
+        super().__init__()
+        self.allowed: set[int] = set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if len(self.allowed) < 2:
+            self.allowed.add(session.peer[1])
+        if session.peer[1] not in self.allowed:
+            server.transport.abort()
+        session.host_name = hostname
+        return responses
+
+
+def test_connections_the_server_will_not_keep_are_done_without(project, monkeypatch):
+    monkeypatch.setattr("pipeline.deliver.smtp.relay.RECONNECT_PAUSE", 0.01)
+    mailbox = AllowingTwoClients()
+    with smtp_server(mailbox) as server:
+        root = project(server.port, people=20, connections=4)
+        provider = provider_for(root)
+        campaign_id = drafted(provider)
+        assert provider.send_now(campaign_id).status == "sent"
+    everyone = [f"reader{n:03d}@example.com" for n in range(20)]
+    assert sorted(mailbox.recipients()) == everyone  # each exactly once, over the two it kept
+    assert set(mailbox.connections) == mailbox.allowed
+    assert sorted(sent_to(root, campaign_id)) == everyone
+
+
 # Each reader's copy, made quickly.
 @pytest.mark.parametrize(
     "person",
