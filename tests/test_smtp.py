@@ -8,6 +8,7 @@ import fcntl
 import os
 import re
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -36,6 +37,7 @@ from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers import get_provider
 from pipeline.deliver.providers.smtp import SmtpProvider
 from pipeline.deliver.push import push_issue
+from pipeline.deliver.smtp.journal import SendJournal, send_journaled
 from pipeline.deliver.smtp.message import (
     PERSONAL_LINE_PLACEHOLDER,
     MessageTemplate,
@@ -797,6 +799,17 @@ def test_connections_the_server_will_not_keep_are_done_without(project, monkeypa
     assert sorted(mailbox.recipients()) == everyone  # each exactly once, over the two it kept
     assert set(mailbox.connections) == mailbox.allowed
     assert sorted(sent_to(root, campaign_id)) == everyone
+
+
+@pytest.mark.parametrize("body", [b".first\r\nmiddle\r\n..two\r\n", b"no dot opens a line. Not one.\r\n"])
+def test_lines_opening_with_a_dot_arrive_as_written(tmp_path, body):
+    mailbox = Mailbox()
+    data = b"Subject: dots\r\n\r\n" + body
+    with smtp_server(mailbox) as server:
+        smtp = smtplib.SMTP("127.0.0.1", server.port)
+        send_journaled(smtp, "news@example.com", "ann@example.com", data, (), SendJournal(tmp_path / "sent.log"), "ann")
+        smtp.quit()
+    assert mailbox.messages[0][2] == data
 
 
 # Each reader's copy, made quickly.
