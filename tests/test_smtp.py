@@ -8,6 +8,7 @@ import fcntl
 import os
 import re
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -36,6 +37,7 @@ from pipeline.deliver.ledger import Ledger, ledger_path
 from pipeline.deliver.providers import get_provider
 from pipeline.deliver.providers.smtp import SmtpProvider
 from pipeline.deliver.push import push_issue
+from pipeline.deliver.smtp.journal import SendJournal, send_journaled
 from pipeline.deliver.smtp.message import (
     PERSONAL_LINE_PLACEHOLDER,
     MessageTemplate,
@@ -768,6 +770,48 @@ def test_a_connection_that_cannot_be_opened_again_stops_the_send_to_resume_later
         mailbox.down = False
         assert provider_for(root).send_now(campaign_id).status == "sent"
     assert sorted(mailbox.recipients()) == [f"reader{n:03d}@example.com" for n in range(5)]
+
+
+class AllowingTwoClients(Mailbox):
+    """Drops every connection after the first two at its greeting, as a host limiting each client
+    to a few connections does."""
+
+    def __init__(self):
+        super().__init__()
+        self.allowed: set[int] = set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if len(self.allowed) < 2:
+            self.allowed.add(session.peer[1])
+        if session.peer[1] not in self.allowed:
+            server.transport.abort()
+        session.host_name = hostname
+        return responses
+
+
+def test_connections_the_server_will_not_keep_are_done_without(project, monkeypatch):
+    monkeypatch.setattr("pipeline.deliver.smtp.relay.RECONNECT_PAUSE", 0.01)
+    mailbox = AllowingTwoClients()
+    with smtp_server(mailbox) as server:
+        root = project(server.port, people=20, connections=4)
+        provider = provider_for(root)
+        campaign_id = drafted(provider)
+        assert provider.send_now(campaign_id).status == "sent"
+    everyone = [f"reader{n:03d}@example.com" for n in range(20)]
+    assert sorted(mailbox.recipients()) == everyone  # each exactly once, over the two it kept
+    assert set(mailbox.connections) == mailbox.allowed
+    assert sorted(sent_to(root, campaign_id)) == everyone
+
+
+@pytest.mark.parametrize("body", [b".first\r\nmiddle\r\n..two\r\n", b"no dot opens a line. Not one.\r\n"])
+def test_lines_opening_with_a_dot_arrive_as_written(tmp_path, body):
+    mailbox = Mailbox()
+    data = b"Subject: dots\r\n\r\n" + body
+    with smtp_server(mailbox) as server:
+        smtp = smtplib.SMTP("127.0.0.1", server.port)
+        send_journaled(smtp, "news@example.com", "ann@example.com", data, (), SendJournal(tmp_path / "sent.log"), "ann")
+        smtp.quit()
+    assert mailbox.messages[0][2] == data
 
 
 # Each reader's copy, made quickly.

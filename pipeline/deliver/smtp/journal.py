@@ -105,7 +105,7 @@ def send_journaled(
     # server's delayed ACK of the body (40 ms), and that wait would sit inside the window.
     with contextlib.suppress(OSError, AttributeError):
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    body = smtplib._quote_periods(data)  # what SMTP.data() sends, split before its final "."
+    body = _dot_stuffed(data)  # what SMTP.data() sends, split before its final "."
     smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
     journal.note(ABOUT_TO_COMMIT, key)
     try:
@@ -119,6 +119,14 @@ def send_journaled(
         journal.note(NOT_TAKEN, key)
         raise smtplib.SMTPDataError(code, reply)
     journal.note(COMMITTED, key)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """smtplib's doubling of a "." opening a line, skipped when no line opens with one: two byte
+    searches instead of a regular expression over the whole message (a quarter of a millisecond)."""
+    if data.startswith(b".") or b"\n." in data:
+        return smtplib._quote_periods(data)
+    return data
 
 
 def _reset_and_raise(smtp: smtplib.SMTP, error: Exception) -> None:

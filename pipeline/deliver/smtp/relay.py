@@ -172,24 +172,42 @@ def send_to_each(
     reader taken meanwhile (at most one a connection), so they are recorded in one write. A
     permanent refusal (5xx) of one address goes to `refused` and the loop goes on. A lost
     connection is opened again and the reader retried, unless her whole message had reached the
-    relay (the journal holds her as uncertain: never sent twice). A temporary refusal (4xx), or a
-    connection that cannot be opened again, stops the run: no new message starts, those under way
-    finish and are recorded."""
+    relay (the journal holds her as uncertain: never sent twice). A connection that cannot be
+    opened (again) gives up; the others send to the rest. A temporary refusal (4xx), or every
+    connection given up, stops the run: no new message starts, those under way finish and are
+    recorded."""
     if not pending:
         return
     readers = iter(pending)
-    take = threading.Lock()
+    handed_back: list[Reader] = []  # taken by a connection that gave up before sending to them
+    in_flight = [0]  # taken and not yet done with: a connection still trying may hand one back
+    turn = threading.Condition()
     stop = threading.Event()
     outcomes: queue.Queue = queue.Queue()
 
     def next_reader():
-        with take:
-            return None if stop.is_set() else next(readers, None)
+        with turn:
+            while not stop.is_set():
+                person = handed_back.pop() if handed_back else next(readers, None)
+                if person is not None:
+                    in_flight[0] += 1
+                    return person
+                if not in_flight[0]:
+                    return None
+                turn.wait(timeout=0.1)  # until another connection is done with hers (or the run stops)
+            return None
+
+    def done_with(person: Reader, hand_back: bool = False) -> None:
+        with turn:
+            in_flight[0] -= 1
+            if hand_back:
+                handed_back.append(person)
+            turn.notify_all()
 
     def work() -> None:
         try:
-            _work(open_sender, next_reader, lambda person, outcome: outcomes.put((person, outcome)), stop)
-        except BaseException as error:  # connecting failed: the loop below raises it in this thread
+            _work(open_sender, next_reader, done_with, lambda person, outcome: outcomes.put((person, outcome)), stop)
+        except BaseException as error:  # a bug, not a refusal: the loop below raises it in this thread
             outcomes.put((None, error))
         finally:
             outcomes.put((None, None))
@@ -207,6 +225,18 @@ def send_to_each(
         raise problem
 
 
+_CONNECTED = "connected"  # a connection's first opening worked
+
+
+class _GaveUp(Exception):
+    """A connection that could not be opened (or opened again): the others go on without it."""
+
+    def __init__(self, error: Exception, ever_connected: bool):
+        super().__init__(str(error))
+        self.error = error
+        self.ever_connected = ever_connected
+
+
 class _Stop(Exception):
     """Why sending stops: a temporary refusal or a connection that cannot be had, described."""
 
@@ -220,14 +250,19 @@ class _Lost(Exception):
         self.in_doubt = in_doubt
 
 
-def _work(open_sender, next_reader, report, stop: threading.Event) -> None:
-    """One connection's loop: send to readers until none are left or the run stops; a lost
+def _work(open_sender, next_reader, done_with, report, stop: threading.Event) -> None:
+    """One connection's loop: send to readers until none are left or the run stops. A lost
     connection is opened again (RECONNECTS times in a row at most, waiting a little longer each
-    time) and the reader it was sending to is retried when that cannot give her a second copy."""
-    person, failures = None, 0
+    time) and the reader it was sending to retried when that cannot give her a second copy. A
+    connection that cannot be had (a server allowing fewer at once, or one that went away) gives
+    up and hands its reader back to the others."""
+    person, failures, connected = None, 0, False
     while True:
         try:
             with open_sender() as send_one:
+                if not connected:
+                    connected = True
+                    report(None, _CONNECTED)
                 while person is not None or (person := next_reader()) is not None:
                     outcome = _outcome(send_one, person)
                     if isinstance(outcome, _Lost) and not outcome.in_doubt:
@@ -235,17 +270,19 @@ def _work(open_sender, next_reader, report, stop: threading.Event) -> None:
                     if isinstance(outcome, _Stop):
                         stop.set()  # before anything else starts on any connection
                     report(person, outcome)
+                    done_with(person)
                     person, failures = None, 0
                     if isinstance(outcome, _Lost):
                         raise outcome
                 return
         except (_Lost, ProviderError) as error:
-            if failures == 0 and isinstance(error, ProviderError) and person is None:
-                raise  # the first connection cannot be opened: settings or the server, not luck
             failures += 1
-            if failures > RECONNECTS or stop.is_set():
-                if not stop.is_set():
-                    report(None, _Stop(f"the connection was lost and could not be opened again: {error}"))
+            if stop.is_set():
+                return
+            if not connected or failures > RECONNECTS:
+                if person is not None:
+                    done_with(person, hand_back=True)
+                report(None, _GaveUp(error, connected))
                 return
             time.sleep(RECONNECT_PAUSE * 2 ** (failures - 1))
 
@@ -282,29 +319,41 @@ def _waiting(outcomes: queue.Queue) -> list:
 
 
 def _collect(outcomes: queue.Queue, workers: int, total: int, refused, sent, stop) -> BaseException | None:
-    """Record outcomes as they come until every worker is done; the first reason to stop, if any."""
+    """Record outcomes as they come until every worker is done; the reason the run stopped, if
+    it did: the first 4xx or error, or every connection given up with readers left."""
     progress = iter(track(range(total), "Sending"))
-    count, problem, finished = 0, None, 0
+    count, handled, finished, connected = 0, 0, 0, False
+    problem: BaseException | None = None
+    gave_up: _GaveUp | None = None
     while finished < workers:
         taken = []
         for person, outcome in _waiting(outcomes):
-            if person is None and outcome is None:
-                finished += 1
+            if person is None:
+                finished += outcome is None
+                connected |= outcome is _CONNECTED
+                if isinstance(outcome, _GaveUp):
+                    gave_up = gave_up or outcome
+                elif isinstance(outcome, BaseException) and problem is None:
+                    problem = outcome
+                    stop.set()
                 continue
-            if person is not None:
-                next(progress, None)
-            if person is not None and outcome is None:
+            next(progress, None)
+            handled += 1
+            if outcome is None:
                 taken.append(person)
             elif isinstance(outcome, str):
                 refused(person, outcome)
-            elif isinstance(outcome, _Lost):
-                continue  # in doubt: the journal holds her, and the push names her at the end
-            elif problem is None:  # a _Stop, or connecting failed
+            elif isinstance(outcome, _Stop) and problem is None:
                 problem = outcome
                 stop.set()
+            # a _Lost in doubt: the journal holds her, and the push names her at the end
         if taken:
             sent(taken)
             count += len(taken)
+    if problem is None and handled < total and gave_up is not None:
+        if not connected and isinstance(gave_up.error, ProviderError):
+            return gave_up.error  # no connection could be opened at all: what connecting said
+        problem = _Stop(f"the connection was lost and could not be opened again: {gave_up.error}")
     if isinstance(problem, _Stop):
         return _stopped(str(problem), count, total)
     return problem
