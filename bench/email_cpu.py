@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/email_cpu.py [RENDERS]                  # default 100
     .venv/bin/python bench/email_cpu.py [RENDERS] --against TREE   # this tree and TREE, alternating 3 times
+    .venv/bin/python bench/email_cpu.py [RENDERS] --phases         # where a first version's time goes
 
 Renders issue 2026-W48 of the 1k bench corpus (bench/work/corpus-1000, made by bench/run.py)
 RENDERS times after 5 warm-ups with the `pipeline` found first on PYTHONPATH, and prints the
@@ -13,6 +14,8 @@ median and min CPU time (process_time) of one `render_email`, two ways:
 
 CPU time is steadier than wall time on a shared machine; `--against` alternates the trees in
 one run and prints the ratio. BASELINE_MS is the issue's starting figure (issue 20).
+`--phases` times the steps of a first version by wrapping them (CPU per render; nested steps
+are inside their callers' figures, the wrappers add a little).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 BASELINE_MS = 32.0  # main at 4ab1932 (issue 20: 31-34 ms CPU per render on 2026-12-04)
 
 
-def measure(renders: int) -> dict[str, tuple[float, float]]:
+def measure(renders: int, ways=("first version", "further version"), before_timing=None) -> dict:
     sys.path.insert(0, str(BENCH_DIR))
     import corpus as corpus_module
 
@@ -41,24 +44,79 @@ def measure(renders: int) -> dict[str, tuple[float, float]]:
     config = load_config(project)
     issue = assemble_issue(load_content(config), config, corpus_module.ISSUE_WEEK)
     shared = email.ConvertedFields(config) if hasattr(email, "ConvertedFields") else None
-    ways = {"first version": lambda: email.render_email(issue, config, config.unsubscribe_url)}
+    renderers = {"first version": lambda: email.render_email(issue, config, config.unsubscribe_url)}
     if shared is not None:
-        ways["further version"] = lambda: email.render_email(issue, config, config.unsubscribe_url, fields=shared)
+        renderers["further version"] = lambda: email.render_email(issue, config, config.unsubscribe_url, fields=shared)
     figures = {}
-    for name, render in ways.items():
+    for name, render in renderers.items():
+        if name not in ways:
+            continue
         for _ in range(5):
             render()
+        if before_timing:
+            before_timing()
         times = []
         for _ in range(renders):
             started = time.process_time()
             render()
             times.append((time.process_time() - started) * 1000)
-        figures[name] = (statistics.median(times), min(times))
+        figures[name] = (statistics.median(times), min(times), statistics.mean(times))
     print(email.__file__)
-    for name, (median, least) in figures.items():
+    for name, (median, least, _) in figures.items():
         ratio = f"{median / BASELINE_MS:.2f}x of {BASELINE_MS:.0f} ms"
         print(f"  {name}: median {median:.2f} ms min {least:.2f} ms CPU ({ratio})")
     return figures
+
+
+# step -> (module, function): what --phases wraps, where it is looked up (missing ones are skipped)
+PHASES = {
+    "Markdown, all of it": ("pipeline.render.markdown", "MarkdownRenderer._convert"),
+    "  lists (markdown-it)": ("pipeline.render.markdown", "as_python_markdown"),
+    "  block parsing": ("markdown.blockparser", "BlockParser.parseDocument"),
+    "  inline patterns": ("pipeline.render.markdown", "_TriggeredInlineProcessor.run"),
+    "  typography": ("pipeline.render.typography", "_TypographyProcessor.run"),
+    "  toc (heading ids)": ("markdown.extensions.toc", "TocTreeprocessor.run"),
+    "  sanitiser check / nh3": ("pipeline.render.markdown", "email_safe"),
+    "  text from the tree": ("pipeline.render.markdown", "tree_to_text"),
+    "  text by html2text": ("pipeline.render.markdown", "html_to_text"),
+    "text by html2text (old)": ("pipeline.render.email", "html_to_text"),
+    "Jinja": ("pipeline.render.email", "_render"),
+    "MJML (mjml-python)": ("pipeline.render.email", "_compile"),
+    "CSS inlining (css-inline)": ("pipeline.render.email", "_inline_css"),
+    "wrapping the text": ("pipeline.render.email", "wrap_text"),
+}
+
+
+def phases(renders: int) -> None:
+    import functools
+    import importlib
+
+    totals: dict[str, float] = {}
+
+    def timed(name, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                totals[name] = totals.get(name, 0.0) + time.process_time() - started
+
+        return wrapper
+
+    for name, (module_name, attribute) in PHASES.items():
+        owner = importlib.import_module(module_name)
+        *path, last = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part, None)
+        if owner is not None and hasattr(owner, last):
+            setattr(owner, last, timed(name, getattr(owner, last)))
+    figures = measure(renders, ways=("first version",), before_timing=totals.clear)
+    whole = figures["first version"][2]
+    for name in PHASES:
+        if name in totals:
+            print(f"  {name:28s} {totals[name] / renders * 1000:6.2f} ms")
+    print(f"  {'whole render (mean)':28s} {whole:6.2f} ms")
 
 
 def against(renders: int, other: str) -> None:
@@ -82,6 +140,8 @@ def main() -> None:
     renders = int(arguments[0]) if arguments and arguments[0].isdigit() else 100
     if "--against" in arguments:
         against(renders, arguments[arguments.index("--against") + 1])
+    elif "--phases" in arguments:
+        phases(renders)
     else:
         measure(renders)
 
