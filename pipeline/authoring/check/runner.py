@@ -44,7 +44,7 @@ from pipeline.core.errors import ConfigError, ContentError, ContentErrors, Pipel
 from pipeline.core.model import ERROR, WARNING, Content, Finding, Issue
 from pipeline.deliver.providers import get_provider
 from pipeline.render.blog import render_site
-from pipeline.render.email import GMAIL_CLIP_BYTES, render_email
+from pipeline.render.email import GMAIL_CLIP_BYTES, ConvertedFields, render_email
 from pipeline.tools.images import ImageStore
 
 ContentRule = Callable[[Content, Config], list[Finding]]
@@ -180,6 +180,7 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
     except ContentError as error:
         return [finding_from_error(error, "render.email")]
     findings = []
+    fields = ConvertedFields(project.config, project.pictures)  # each Markdown field once for all versions
     for issue in project.issues:
         try:
             email = render_email(
@@ -189,6 +190,7 @@ def _render_week_email(project: Project, provider) -> list[Finding]:
                 project.pictures,
                 preferences_url=provider.preferences_url(),
                 personal_line=provider.personal_line(),
+                fields=fields,
             )
         except ContentError as error:
             findings.append(finding_from_error(error, "render.email"))
