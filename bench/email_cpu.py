@@ -3,6 +3,7 @@
     .venv/bin/python bench/email_cpu.py [RENDERS]                  # default 100
     .venv/bin/python bench/email_cpu.py [RENDERS] --against TREE   # this tree and TREE, alternating 3 times
     .venv/bin/python bench/email_cpu.py [RENDERS] --phases         # where a first version's time goes
+    .venv/bin/python bench/email_cpu.py RENDERS --just [--further]  # renders only, for instruction counts
 
 Renders issue 2026-W48 of the 1k bench corpus (bench/work/corpus-1000, made by bench/run.py)
 RENDERS times after 5 warm-ups with the `pipeline` found first on PYTHONPATH, and prints the
@@ -14,8 +15,11 @@ median and min CPU time (process_time) of one `render_email`, two ways:
 
 CPU time is steadier than wall time on a shared machine; `--against` alternates the trees in
 one run and prints the ratio. BASELINE_MS is the issue's starting figure (issue 20).
-`--phases` times the steps of a first version by wrapping them (CPU per render; nested steps
-are inside their callers' figures, the wrappers add a little).
+`--just` renders RENDERS times after one warm-up and prints nothing: run it under
+`valgrind --tool=callgrind` with two RENDERS and divide the difference of the "Collected" totals
+by the difference of RENDERS (loading the corpus cancels out). `--phases` times the steps of a
+first version by wrapping them (CPU per render; nested steps are inside their callers' figures,
+the wrappers add a little).
 """
 
 from __future__ import annotations
@@ -29,6 +33,24 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASELINE_MS = 32.0  # main at 4ab1932 (issue 20: 31-34 ms CPU per render on 2026-12-04)
+
+
+def just_render(renders: int, further: bool) -> None:
+    sys.path.insert(0, str(BENCH_DIR))
+    import corpus as corpus_module
+
+    from pipeline.content.assemble import assemble_issue
+    from pipeline.content.load import load_content
+    from pipeline.core.config import load_config
+    from pipeline.render import email
+
+    project = corpus_module.ensure_corpus(1000, BENCH_DIR / "work" / "corpus-1000", log=print) / "ours"
+    config = load_config(project)
+    issue = assemble_issue(load_content(config), config, corpus_module.ISSUE_WEEK)
+    shared = {"fields": email.ConvertedFields(config)} if further else {}
+    email.render_email(issue, config, config.unsubscribe_url, **shared)
+    for _ in range(renders):
+        email.render_email(issue, config, config.unsubscribe_url, **shared)
 
 
 def measure(renders: int, ways=("first version", "further version"), before_timing=None) -> dict:
@@ -140,6 +162,8 @@ def main() -> None:
     renders = int(arguments[0]) if arguments and arguments[0].isdigit() else 100
     if "--against" in arguments:
         against(renders, arguments[arguments.index("--against") + 1])
+    elif "--just" in arguments:
+        just_render(renders, "--further" in arguments)
     elif "--phases" in arguments:
         phases(renders)
     else:

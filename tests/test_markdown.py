@@ -8,6 +8,7 @@ import threading
 import markdown
 import pytest
 
+from pipeline.render import typography
 from pipeline.render.markdown import (
     EXTENSION_CONFIGS,
     EXTENSIONS,
@@ -269,6 +270,19 @@ def test_typography_gives_smartys_html_for_mixtures_of_quotes_and_constructs():
     for _ in range(1500):
         text = "".join(rng.choice(pieces) + rng.choice(["", " ", "\n", "\n\n"]) for _ in range(rng.randint(1, 25)))
         assert convert(ours, text) == convert(smartys, text), text
+
+
+TYPOGRAPHY_PIECES = ["'", '"', "--", "---", "...", "....", " ", "\n", "a", "s", "80s", "&nbsp;", "&mdash;", "&#8211;"]
+TYPOGRAPHY_PIECES += ["\u2013", "-", "(", "[", "\x02", "\x03", "x", "1", ".", "'s", "\"'", "'\""]
+
+
+def test_rules_tried_only_where_their_trigger_is_find_what_searching_everywhere_finds():
+    rng = random.Random(2026)
+    for _ in range(5000):
+        text = "".join(rng.choice(TYPOGRAPHY_PIECES) for _ in range(rng.randint(1, 20)))
+        for regex, _, trigger in typography._COMPILED:
+            expected = [match.span() for match in regex.finditer(text)]
+            assert [match.span() for match in typography._matches(regex, text, trigger)] == expected, text
 
 
 def test_a_private_use_character_in_the_text_is_left_as_written():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import random
 from urllib.parse import urlsplit
 
 import feedparser
@@ -13,6 +14,7 @@ import pytest
 from helpers import build_project
 
 from pipeline.core.config import load_config
+from pipeline.render import sanitise
 from pipeline.render.sanitise import email_safe
 
 HOSTILE = (
@@ -87,3 +89,35 @@ def test_html_markdown_made_with_safe_links_is_left_byte_for_byte(fragment):
 def test_an_unsafe_link_in_markdown_made_html_is_removed_even_without_raw_html():
     cleaned = email_safe('<p><a href="vbscript:run()">x</a> <img src="data:image/svg+xml,abc" alt="y"></p>', False)
     assert "vbscript" not in cleaned and "data:" not in cleaned and ">x</a>" in cleaned
+
+
+URL_PIECES = [
+    '<a href="https://x.example/a?b=c&amp;d=e">',
+    "<img src='javascript:x'>",
+    "href",
+    "src",
+    "HREF",
+    "\u017frc",
+]
+URL_PIECES += [
+    " = ",
+    "=",
+    '"',
+    "'",
+    "xhref=",
+    "data-src=",
+    "href =\n 'a'",
+    "src=javascript:alert(1)",
+    "hrefsrc=",
+    "a",
+    " ",
+]
+URL_PIECES += [">", "<", 'href="src=java:x"', "mailto:a@b", "=src=", "\u00a0"]
+
+
+def test_the_url_attributes_found_from_each_equals_sign_are_those_the_regex_finds():
+    rng = random.Random(2026)
+    for _ in range(20000):
+        text = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 15)))
+        expected = [match.span() for match in sanitise._URL_ATTRIBUTE.finditer(text)]
+        assert [match.span() for match in sanitise._url_attributes(text)] == expected, text

@@ -50,6 +50,13 @@ def test_headings_have_ids_for_in_page_links():
     )
 
 
+def test_a_toc_marker_becomes_a_table_of_contents_and_its_text_elsewhere_stays():
+    html = blog("## Warm up\n\n[TOC]\n\n## Lift\n\nWrite [TOC] on its own line for one.\n")
+    assert '<div class="toc">' in html and '<a href="#lift">Lift</a>' in html
+    assert "<p>Write [TOC] on its own line for one.</p>" in html
+    assert '<div class="toc">' not in blog("## Warm up\n\nNo marker here.\n")
+
+
 def test_strikethrough_task_lists_and_bare_addresses():
     html = blog("~~old~~ new, see https://example.org/pelvic-floor\n\n- [x] breathe\n- [ ] lift\n")
     assert "<del>old</del>" in html

@@ -17,6 +17,7 @@ import markdown
 from markdown import blockprocessors, inlinepatterns, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension, abbr, def_list, footnotes, smarty, tables
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
@@ -435,10 +436,22 @@ _CAN_REPLACE_INLINE_LOOP = all(
 )
 
 
+class _MarkerCheckedToc(TocTreeprocessor):
+    """toc, looking for its [TOC] marker only when some element's text holds it: its search
+    joins the text under every element of the page, for a marker almost no page has."""
+
+    def replace_marker(self, root: Element, elem: Element) -> None:
+        marker = self.marker
+        if any(element.text and marker in element.text for element in root.iter()):
+            super().replace_marker(root, elem)
+
+
 class SkipImpossibleMatches(Extension):
     """Load it last: the block parser and the inline passes then skip what cannot match."""
 
     def extendMarkdown(self, md):
+        if "toc" in md.treeprocessors and type(md.treeprocessors["toc"]) is TocTreeprocessor:
+            md.treeprocessors["toc"].__class__ = _MarkerCheckedToc
         if type(md.parser) is BlockParser:
             md.parser.__class__ = _TriggeredBlockParser
         if _CAN_REPLACE_INLINE_LOOP:
