@@ -20,8 +20,13 @@ INDENT = re.compile(r"^[ \t]*")
 
 
 def as_python_markdown(text: str) -> str:
-    if not LIST_LINE.search(text):
+    if not LIST_LINE.search(text) or read_alike(text):
         return text
+    return reindented(text)
+
+
+def reindented(text: str) -> str:
+    """The text with CommonMark's reading of its lists spelt out for Python-Markdown."""
     lines = text.split("\n")
     shifts = [0] * len(lines)  # spaces to add (or remove) at the start of each line
     blank_before: set[int] = set()
@@ -76,3 +81,41 @@ def _shifted(line: str, shift: int) -> str:
 
 def _in_quote(line: str) -> bool:
     return line.lstrip().startswith(">")
+
+
+NESTED_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+PLAIN_ITEM = re.compile(r"(?:([-*+])|\d{1,9}([.)]))(?: |$)")  # a marker at the start of the line, no tab
+
+
+def read_alike(text: str) -> bool:
+    """True for the usual shape of lists, which both readers read alike (so no CommonMark parse):
+    every item one line at the start of its line, each list after a blank line, items of one list
+    next to each other with the same marker, and no line of the text indented. Anything else is
+    left to the parse, which is what decides."""
+    previous = ""  # the line before
+    last_item = None  # the marker of the last item, while the lines since it are items or blank
+    after_blank = False
+    for line in text.split("\n"):
+        if not line.strip():
+            previous, after_blank = "", True
+            continue
+        if line[0] in " \t":
+            return False
+        item = PLAIN_ITEM.match(line)
+        if item:
+            if NESTED_ITEM.match(line, item.end()):
+                return False  # an item that starts with a list of its own ("- - a")
+            marker = item.group(1) or item.group(2)
+            if previous and last_item != marker:  # a list right after text, or a new kind of item
+                return False
+            if after_blank and last_item == marker:  # a loose list: Python-Markdown needs its blank lines
+                return False
+            last_item = marker
+        elif LIST_LINE.match(line):
+            return False  # a marker followed by a tab
+        else:
+            if previous and last_item is not None and not after_blank:
+                return False  # a lazy continuation line of an item
+            last_item = None
+        previous, after_blank = line, False
+    return True
