@@ -7,8 +7,10 @@ import threading
 
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.render import typography
+from pipeline.render import lists, typography
 from pipeline.render.markdown import (
     EXTENSION_CONFIGS,
     EXTENSIONS,
@@ -322,3 +324,25 @@ def test_renderers_in_several_threads_each_get_their_own_links():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+# Lists of the usual shape skip the CommonMark parse (render/lists.py): only where it changes nothing.
+LIST_SHAPES = [
+    *["", "", "Some text.", "- a", "- b", "* c", "+ d", "1. one", "2. two", "3) three", "10. ten", "2019. year"],
+    *["- - a", "- 1. x", "* * *", "- - -", "---", "## Heading", "```", "> - q", "> quote", "<div>", "</div>"],
+    *["    - indented", "  - two spaces", "\t- tab", "-\tx", "-", "1.", "    code", "-a", "1.5 kg", "text - dash"],
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(LIST_SHAPES), max_size=12))
+def test_a_text_read_alike_without_the_commonmark_parse_is_one_the_parse_leaves_as_it_is(lines):
+    text = "\n".join(lines)
+    if lists.read_alike(text):
+        assert lists.reindented(text) == text
+
+
+def test_the_usual_lists_of_an_article_skip_the_parse_and_a_list_after_text_does_not():
+    assert lists.read_alike("Steps:\n\n- Breathe in.\n- Breathe out.\n\n1. Lie down.\n2. Rest.\n\nDone.")
+    assert not lists.read_alike("Steps:\n- Breathe in.")
+    assert lists.as_python_markdown("Steps:\n- Breathe in.") == "Steps:\n\n- Breathe in."

@@ -123,10 +123,10 @@ def test_lists_skipped_as_already_alike_are_those_the_full_reading_leaves_unchan
     skipped = 0
     for _ in range(20000):
         text = "\n".join(rng.choice(LIST_LINES) for _ in range(rng.randint(1, 12)))
-        if lists._read_alike(text):
+        if lists.read_alike(text):
             skipped += 1
-            assert lists._reindented(text) == text, text
+            assert lists.reindented(text) == text, text
     assert skipped > 1000
     for path in sorted((REPO / "content").rglob("*.md")):
         text = path.read_text(encoding="utf-8")
-        assert not lists._read_alike(text) or lists._reindented(text) == text, path
+        assert not lists.read_alike(text) or lists.reindented(text) == text, path

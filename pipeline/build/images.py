@@ -79,9 +79,11 @@ def _line(use: PictureUse, content: Content) -> int:
 
 
 def text_picture_uses(text: str, path: str) -> list[PictureUse]:
+    if "![" not in text and "<" not in text:
+        return []
     uses = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if "![" not in line and "<img" not in line.lower():
+        if "![" not in line and ("<" not in line or "<img" not in line.lower()):
             continue
         for match in [*_MARKDOWN_IMAGE.finditer(line), *_HTML_IMAGE.finditer(line)]:
             uses.append(_use(match.group(1), path, number))

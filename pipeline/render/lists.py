@@ -20,12 +20,13 @@ INDENT = re.compile(r"^[ \t]*")
 
 
 def as_python_markdown(text: str) -> str:
-    if not LIST_LINE.search(text) or _read_alike(text):
+    if not LIST_LINE.search(text) or read_alike(text):
         return text
-    return _reindented(text)
+    return reindented(text)
 
 
-def _reindented(text: str) -> str:
+def reindented(text: str) -> str:
+    """The text with CommonMark's reading of its lists spelt out for Python-Markdown."""
     lines = text.split("\n")
     shifts = [0] * len(lines)  # spaces to add (or remove) at the start of each line
     blank_before: set[int] = set()
@@ -58,38 +59,6 @@ def _reindented(text: str) -> str:
     return "\n".join(out)
 
 
-LIST_MARK = re.compile(r"(?:([-*+])|\d{1,9}([.)]))(?:[ \t]+|$)")  # at the start of a line
-
-
-def _read_alike(text: str) -> bool:
-    """Lists both read alike, so nothing is to be re-indented (skips markdown-it's parse, most of
-    the time this module takes): no line is indented, and every list is tight, of one-line items
-    of one kind, with a blank line (or nothing) before and after it. Anything else: False."""
-    lines = text.split("\n")
-    kind_before = ""  # the marker of the line before when it is an item; "" for a blank line
-    blank_after_item = False
-    for line in lines:
-        if not line.strip():
-            blank_after_item = blank_after_item or bool(kind_before)
-            kind_before = ""
-            continue
-        if line[0] in " \t":
-            return False
-        mark = LIST_MARK.match(line)
-        if mark is None:
-            if kind_before:
-                return False  # text right after an item: more of it (a lazy line), or not
-            blank_after_item = False
-            kind_before = None
-            continue
-        kind = mark.group(1) or mark.group(2)
-        rest = line[mark.end() :]
-        if kind_before not in ("", kind) or blank_after_item or LIST_MARK.match(rest) or rest.startswith(">"):
-            return False
-        kind_before = kind
-    return True
-
-
 MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*")
 
@@ -112,3 +81,41 @@ def _shifted(line: str, shift: int) -> str:
 
 def _in_quote(line: str) -> bool:
     return line.lstrip().startswith(">")
+
+
+NESTED_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+PLAIN_ITEM = re.compile(r"(?:([-*+])|\d{1,9}([.)]))(?: |$)")  # a marker at the start of the line, no tab
+
+
+def read_alike(text: str) -> bool:
+    """True for the usual shape of lists, which both readers read alike (so no CommonMark parse):
+    every item one line at the start of its line, each list after a blank line, items of one list
+    next to each other with the same marker, and no line of the text indented. Anything else is
+    left to the parse, which is what decides."""
+    previous = ""  # the line before
+    last_item = None  # the marker of the last item, while the lines since it are items or blank
+    after_blank = False
+    for line in text.split("\n"):
+        if not line.strip():
+            previous, after_blank = "", True
+            continue
+        if line[0] in " \t":
+            return False
+        item = PLAIN_ITEM.match(line)
+        if item:
+            if NESTED_ITEM.match(line, item.end()) or line.startswith(">", item.end()):
+                return False  # an item that starts with a list or a quote of its own ("- - a", "- > q")
+            marker = item.group(1) or item.group(2)
+            if previous and last_item != marker:  # a list right after text, or a new kind of item
+                return False
+            if after_blank and last_item == marker:  # a loose list: Python-Markdown needs its blank lines
+                return False
+            last_item = marker
+        elif LIST_LINE.match(line):
+            return False  # a marker followed by a tab
+        else:
+            if previous and last_item is not None and not after_blank:
+                return False  # a lazy continuation line of an item
+            last_item = None
+        previous, after_blank = line, False
+    return True
