@@ -63,7 +63,7 @@ def site_facts(content: Content, week: str, pictures: PreparedPictures) -> SiteF
         feed=[article.source.path for article in published[:FEED_SIZE]],
         week=[article.source.path for article in content.articles if monday <= article.date <= sunday],
         tag_names={slug: tag.name for slug, tag in collect_tags(published).items()},
-        pictures=pictures,
+        pictures=pictures.without_store(),
     )
 
 

@@ -504,10 +504,19 @@ class _SiteRenderer:
     def _inside_project(self, files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
         """Every file, or a ContentError for each symbolic link that leads out of the project."""
         root = self.config.root
+        folders_inside: dict[Path, bool] = {}
+
+        def inside(path: Path) -> bool:  # a file that is no link is where its folder is: one resolve a folder
+            if path.is_symlink():
+                return resolves_inside(path, root)
+            if path.parent not in folders_inside:
+                folders_inside[path.parent] = resolves_inside(path.parent, root)
+            return folders_inside[path.parent]
+
         errors = [
             ContentError(_relative(path.absolute(), root, resolve=False), 1, outside_project_message(path))
             for _, path in files
-            if not resolves_inside(path, root)
+            if not inside(path)
         ]
         if errors:
             raise ContentErrors(errors)
