@@ -23,6 +23,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 from pymdownx import magiclink
 
+from pipeline.content.video_fences import fenced_videos, may_hold_videos
 from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
@@ -30,6 +31,7 @@ from pipeline.render.images import BLOG_SIZES, DECORATIVE_CLASS, Pictures, email
 from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
 from pipeline.render.typography import Typography
+from pipeline.render.video import fence_html
 from pipeline.tools.images import PreparedImage
 
 # Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
@@ -73,6 +75,29 @@ class _WritersMarkdown(Preprocessor):
         if "<" in text:
             text = HTML_BLOCK_OPENING.sub(r'\1 markdown="1"\2', text)
         return text.split("\n")
+
+
+class _VideoFences(Preprocessor):
+    """A ```video fence (content/video_fences.py) becomes the video's thumbnail, as HTML of its
+    own (render/video.py); one with a mistake stays as written (loading the file reports it)."""
+
+    def __init__(self, md):
+        super().__init__(md)
+        self.renderer: MarkdownRenderer | None = None
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if self.renderer is None or not may_hold_videos(text):
+            return lines
+        out: list[str] = []
+        position = 0
+        for start, end, video in fenced_videos(text):
+            if video.problems:
+                continue
+            html = fence_html(video, self.renderer.site_url, click_to_play=not self.renderer.absolute)
+            out += [*lines[position:start], "", self.md.htmlStash.store(html), ""]
+            position = end
+        return out + lines[position:] if out else lines
 
 
 class _Finish(Postprocessor):
@@ -126,6 +151,7 @@ class _LinkExtension(Extension):
     def extendMarkdown(self, md):
         md.treeprocessors.register(_LinkRewriter(md), "newsletter_links", 1)
         md.preprocessors.register(_WritersMarkdown(md), "newsletter_writers", 28)  # before fenced code (25)
+        md.preprocessors.register(_VideoFences(md), "newsletter_videos", 27)
         md.postprocessors.register(_Finish(md), "newsletter_finish", 5)  # after raw HTML is put back (30)
 
 
@@ -209,6 +235,7 @@ class MarkdownRenderer:
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
         md.postprocessors["newsletter_finish"].renderer = self
+        md.preprocessors["newsletter_videos"].renderer = self
         try:
             converted = md.reset().convert(text)
         except BaseException as failure:
