@@ -6,8 +6,10 @@ by one, on small inputs written here."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,24 @@ class TestSites:
         assert "date: '2022-06-21'" in text and "tags:\n- recovery\n- rest\n" in text
         assert "- 2019/rest.html\n- recovery/rest/2022/06/21/rest-days.html\n" in text
 
+    def test_an_undated_page_is_imported_as_a_blog_only_draft_dated_by_its_file(self, make_project, tmp_path):
+        site = write(tmp_path / "site", {"content/about.md": "---\ntitle: About me\n---\n\nI teach pilates.\n"})
+        page = site / "content" / "about.md"
+        written = page.stat().st_mtime - 400 * 86400  # saved long ago; not in git, so its file time counts
+        os.utime(page, (written, written))
+        day = datetime.fromtimestamp(written, UTC).date().isoformat()
+        project = make_project({})
+        (outcome,) = run(project, site, "hugo").outcomes
+        assert (outcome.state, outcome.is_post) == ("review", True)
+        assert outcome.notes[0] == (
+            f"undated page: imported as a draft dated {day} from the file's time: review the date, "
+            "then set draft: false to publish it (blog only: newsletter: false)"
+        )
+        text = article_text(project, "about")
+        assert f"date: '{day}'" in text and "draft: true\nnewsletter: false\n" in text
+        (article,) = load_content(load_config(project)).articles
+        assert article.draft and not article.newsletter
+
     def test_a_summary_from_the_first_paragraph_is_marked_for_review(self, make_project, tmp_path):
         project = make_project({})
         result = run(project, write(tmp_path / "site", {"_posts/2022-06-21-rest-days.md": JEKYLL_POST}), "jekyll")
@@ -128,12 +148,12 @@ class TestSites:
         project = make_project({})
         site = write(
             tmp_path / "site",
-            {"content/_index.md": "+++\ntitle = 'Blog'\n+++\n", "content/about.md": "+++\ntitle = 'About'\n+++\n"},
+            {"content/_index.md": "+++\ntitle = 'Blog'\n+++\n", "content/.notes.md": "+++\ntitle = 'Notes'\n+++\n"},
         )
         result = run(project, site, "zola")
         assert [(o.source, o.state, o.is_post) for o in result.outcomes] == [
+            ("content/.notes.md", "not-imported", False),
             ("content/_index.md", "not-imported", False),
-            ("content/about.md", "not-imported", False),
         ]
         assert all(o.why for o in result.outcomes)
 

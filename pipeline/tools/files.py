@@ -95,11 +95,12 @@ class OutputSet:
             )
         if normal in self._folders:
             raise OutputError(f"{normal} is both a file and the folder of {self._folders[normal]}")
-        for folder in _parent_folders(normal):
-            if folder in self._files:
-                raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
-        for folder in _parent_folders(normal):
-            self._folders.setdefault(folder, normal)
+        if normal.rpartition("/")[0] not in self._folders:  # else its folders were checked with a sibling
+            for folder in _parent_folders(normal):
+                if folder in self._files:
+                    raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
+            for folder in _parent_folders(normal):
+                self._folders.setdefault(folder, normal)
         self._files[normal] = data
         self._producers[normal] = producer
 
