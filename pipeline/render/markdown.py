@@ -211,13 +211,12 @@ class MarkdownRenderer:
         picture = Element("picture")
         sizes = BLOG_SIZES
         SubElement(picture, "source", type="image/webp", srcset=srcset(prepared.blog, self.site_url), sizes=sizes)
-        largest = prepared.fallback[-1]
+        largest = prepared.blog[-1]
         attributes = {"width": str(largest.width), "height": str(largest.height), "alt": alt, **kept}
-        src = self.site_url(variant_path(largest))
-        fallback = srcset(prepared.fallback, self.site_url)
+        src = self.site_url(variant_path(prepared.fallback[-1]))  # one JPEG/PNG: browsers without WebP
         if lazy:
             attributes["loading"] = "lazy"
-        SubElement(picture, "img", src=src, srcset=fallback, sizes=sizes, **attributes)
+        SubElement(picture, "img", src=src, **attributes)
         return picture
 
     def convert(self, text: str, source_path: str = "") -> str:

@@ -2,9 +2,11 @@
 
 `ImageStore.prepare(path)` returns the variants of one picture: one for email (at most
 EMAIL_MAX_WIDTH wide, JPEG or PNG by content) and, for the blog, each of BLOG_WIDTHS the picture
-is wider than (and its own width, up to the largest) in WebP and in the same JPEG or PNG as a
-fallback. Variants live in the store's folder named by the hash of the picture's bytes and of
-RECIPE, so a picture is only ever processed once, whatever its name, across builds.
+is wider than (and its own width, up to the largest) in WebP, with the email's JPEG or PNG as
+the one fallback (only browsers without WebP, none current, load it: one file, not one a width,
+so a site of 200 pictures has 1,000 variant files to carry from build to build, not 1,600).
+Variants live in the store's folder named by the hash of the picture's bytes and of RECIPE, so a
+picture is only ever processed once, whatever its name, across builds.
 
 A warm build must not hash every photo again (200 phone photos are about a gigabyte): an index
 of (path, size, mtime) -> hash answers for files that were not touched since, and each hash's
@@ -35,7 +37,7 @@ MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 JPEG_QUALITY = 82
 WEBP_QUALITY = 78
-RECIPE = f"1|{EMAIL_MAX_WIDTH}|{BLOG_WIDTHS}|{JPEG_QUALITY}|{WEBP_QUALITY}"  # change it to redo every variant
+RECIPE = f"2|{EMAIL_MAX_WIDTH}|{BLOG_WIDTHS}|{JPEG_QUALITY}|{WEBP_QUALITY}"  # change it to redo every variant
 INDEX_FILE = "index.json"
 ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held
 TURNING_ORIENTATIONS = {5, 6, 7, 8}  # a quarter turn: width and height swap
@@ -62,7 +64,7 @@ class PreparedImage:
     source_bytes: int
     email: Variant
     blog: tuple[Variant, ...]  # WebP, narrowest first
-    fallback: tuple[Variant, ...]  # JPEG or PNG, the same widths
+    fallback: tuple[Variant, ...]  # JPEG or PNG for browsers without WebP: the email variant
 
 
 class ImageStore:
@@ -187,7 +189,8 @@ class ImageStore:
         made: dict[tuple[int, str], Variant] = {}
         for target in sorted({*widths, email_width}, reverse=True):
             image = _resized(image, target)  # each from the last, largest first: cheaper, as sharp
-            for fmt in ("webp", fallback_format) if target in widths else (fallback_format,):
+            formats = (["webp"] if target in widths else []) + ([fallback_format] if target == email_width else [])
+            for fmt in formats:
                 made[(target, fmt)] = self._write(image, digest, fmt, output)
         return PreparedImage(
             digest=digest,
@@ -196,7 +199,7 @@ class ImageStore:
             source_bytes=len(data),
             email=made[(email_width, fallback_format)],
             blog=tuple(made[(w, "webp")] for w in widths),
-            fallback=tuple(made[(w, fallback_format)] for w in widths),
+            fallback=(made[(email_width, fallback_format)],),
         )
 
     def _write(self, image: Image.Image, digest: str, fmt: str, folder: Path) -> Variant:
