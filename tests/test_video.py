@@ -544,3 +544,15 @@ def test_a_wrong_video_block_is_a_check_error_at_its_line(make_project, fence, l
     result = CliRunner().invoke(main, ["check", "--root", str(root), "--week", "2026-W48"])
     assert result.exit_code != 0
     assert f"content/articles/ribs.md:{line}:" in result.output and message in result.output
+
+
+def test_a_video_block_added_to_an_article_gets_its_thumbnail_on_the_next_build(make_project):
+    root = make_project(files())
+    build = ["build", "--root", str(root), "--week", "2026-W48"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    article = root / "content" / "articles" / "quiet.md"
+    article.write_text(QUIET_ARTICLE + "\n```video\nurl: https://vimeo.com/76979871\n```\n", encoding="utf-8")
+    assert CliRunner().invoke(main, build).exit_code == 0  # only a body changed, yet not the quick rebuild
+    page = (root / "dist" / "site" / "articles" / "quiet" / "index.html").read_text(encoding="utf-8")
+    (thumbnail,) = re.findall(r'src="\.\./\.\./(media/video/vimeo-76979871-[0-9a-f]+\.png)"', page)
+    assert (root / "dist" / "site" / thumbnail).is_file()
