@@ -13,8 +13,9 @@ bench/work/images/, then times, in this process:
   (median of 5): the target is under 50 ms for 200 cached pictures;
 - rebuild: a full build (newsletter.toml touched, so neither the no-change path nor the quick
   rebuild applies; pages whose key is unchanged are reused) of a project whose one article shows
-  every picture, against the same project without the pictures, alternating (median of 5 each):
-  what the pictures add to a rebuild once they are cached;
+  every picture, against the same project with the same originals in content/ but no article
+  showing them, and against one with no pictures at all, in turn (median of 7 each, CPU and
+  wall): what the pictures add to a rebuild once they are cached;
 - the demo email (content/, week 2026-W48): HTML plus the pictures it loads, rendered with the
   originals (before this change) and with the resized copies (after).
 """
@@ -120,36 +121,47 @@ def measure_resizing(count: int) -> dict:
         "warm_ms_all": [w * 1000 for w in warm],
         "original_bytes": sum(p.source_bytes for p in bench.values()),
         "email_bytes": sum(p.email.size for p in bench.values()),
-        "blog_largest_fallback_bytes": sum(p.fallback[-1].size for p in bench.values()),
         "blog_largest_webp_bytes": sum(p.blog[-1].size for p in bench.values()),
         "store_folder": str(store_folder),
     }
 
 
-def measure_full_builds(count: int, store_folder: Path) -> dict:
+def measure_full_builds(count: int, store_folder: Path, rounds: int = 7) -> dict:
     with_pictures = WORK / "project"
     without = make_project(WORK / "project-without", count, with_pictures=False)
+    bare = make_project(WORK / "project-bare", count, with_pictures=False)
     # The same originals under content/ (the blog copies them either way), shown by no article.
     shutil.copytree(with_pictures / "content/images/bench", without / "content/images/bench", copy_function=os.link)
-    # Both projects read the picture cache the resizing run filled.
-    for root in (with_pictures, without):
+    projects = {"with": with_pictures, "without": without, "bare": bare}
+    # Each project reads the picture cache the resizing run filled.
+    for root in projects.values():
         cache = root / ".newsletter/cache/images"
         cache.parent.mkdir(parents=True, exist_ok=True)
         if not cache.exists():
             shutil.copytree(store_folder, cache)
-    times: dict[str, list[float]] = {"with": [], "without": []}
-    for root in (with_pictures, without):  # one untimed build each: dist/ and compiled templates in place
-        config = load_config(root)
-        build(config, WEEK, get_provider(config))
-    for _ in range(5):
-        for name, root in (("with", with_pictures), ("without", without)):
+    wall: dict[str, list[float]] = {name: [] for name in projects}
+    cpu: dict[str, list[float]] = {name: [] for name in projects}
+    for root in projects.values():  # two untimed builds each: dist/ and compiled templates in place
+        for _ in range(2):
+            os.utime(root / "newsletter.toml")
+            config = load_config(root)
+            build(config, WEEK, get_provider(config))
+    for _ in range(rounds):
+        for name, root in projects.items():
             os.utime(root / "newsletter.toml")  # a settings file saved: the full build runs
             config = load_config(root)
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), cpu_seconds()
             build(config, WEEK, get_provider(config))
-            times[name].append(time.perf_counter() - started)
-    with_ms, without_ms = (statistics.median(times[name]) * 1000 for name in ("with", "without"))
-    return {"with_ms": with_ms, "without_ms": without_ms, "added_ms": with_ms - without_ms, "all": times}
+            wall[name].append(time.perf_counter() - started)
+            cpu[name].append(cpu_seconds() - started_cpu)
+    figures = {"rounds": rounds, "all_wall": wall, "all_cpu": cpu}
+    for name in projects:
+        figures[f"{name}_ms"] = statistics.median(wall[name]) * 1000
+        figures[f"{name}_cpu_ms"] = statistics.median(cpu[name]) * 1000
+    for unit in ("ms", "cpu_ms"):
+        figures[f"added_{unit}"] = figures[f"with_{unit}"] - figures[f"without_{unit}"]
+        figures[f"added_to_bare_{unit}"] = figures[f"with_{unit}"] - figures[f"bare_{unit}"]
+    return figures
 
 
 def measure_demo_email() -> dict:
@@ -192,13 +204,21 @@ def main() -> None:
     print(f"  warm: {r['warm_ms']:.1f} ms for all {r['count']} (median of 5; target < 50 ms)")
     print(
         f"  bytes: originals {r['original_bytes'] / 1e6:.1f} MB -> email copies {r['email_bytes'] / 1e6:.1f} MB "
-        f"({100 - 100 * r['email_bytes'] / r['original_bytes']:.0f}% saved); blog's largest "
-        f"JPEG {r['blog_largest_fallback_bytes'] / 1e6:.1f} MB, WebP {r['blog_largest_webp_bytes'] / 1e6:.1f} MB"
+        f"({100 - 100 * r['email_bytes'] / r['original_bytes']:.0f}% saved, also the blog's JPEG fallback); "
+        f"blog's largest WebP {r['blog_largest_webp_bytes'] / 1e6:.1f} MB"
     )
+    print(f"  rebuild (full build, pictures cached; median of {b['rounds']}, CPU of this process and its workers):")
+    for name, label in (
+        ("with", f"an article shows the {r['count']} pictures"),
+        ("without", "the same originals in content/, shown by no article"),
+        ("bare", "no pictures at all"),
+    ):
+        print(f"    {label}: {b[f'{name}_cpu_ms']:.0f} ms CPU, {b[f'{name}_ms']:.0f} ms wall")
     print(
-        f"  rebuild (full build, pictures cached): {b['with_ms']:.0f} ms with the {r['count']} pictures, "
-        f"{b['without_ms']:.0f} ms without: +{b['added_ms']:.0f} ms"
+        f"    the pictures shown add {b['added_cpu_ms']:+.0f} ms CPU, {b['added_ms']:+.0f} ms wall (target < 50 ms); "
+        f"against no pictures at all {b['added_to_bare_cpu_ms']:+.0f} ms CPU, {b['added_to_bare_ms']:+.0f} ms wall"
     )
+    print(f"    load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("demo email (2026-W48, general version):")
     for label in ("before", "after"):
         e = d[label]

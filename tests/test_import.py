@@ -6,8 +6,10 @@ by one, on small inputs written here."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -87,7 +89,7 @@ class TestSites:
         assert "summary: The first paragraph, about the breath." in text
         assert "tags:\n- core\n- breath\n" in text
         assert "aliases:\n- old/breathing/\n- posts/breathing/\n" in text
-        assert "[Watch the video on YouTube](https://www.youtube.com/watch?v=ZJthWmvUzzc)" in text
+        assert "```video\nurl: https://www.youtube.com/watch?v=ZJthWmvUzzc\n```" in text
 
     def test_a_jekyll_post_dated_by_its_file_name(self, make_project, tmp_path):
         project = make_project({})
@@ -97,6 +99,24 @@ class TestSites:
         text = article_text(project, "rest-days")
         assert "date: '2022-06-21'" in text and "tags:\n- recovery\n- rest\n" in text
         assert "- 2019/rest.html\n- recovery/rest/2022/06/21/rest-days.html\n" in text
+
+    def test_an_undated_page_is_imported_as_a_blog_only_draft_dated_by_its_file(self, make_project, tmp_path):
+        site = write(tmp_path / "site", {"content/about.md": "---\ntitle: About me\n---\n\nI teach pilates.\n"})
+        page = site / "content" / "about.md"
+        written = page.stat().st_mtime - 400 * 86400  # saved long ago; not in git, so its file time counts
+        os.utime(page, (written, written))
+        day = datetime.fromtimestamp(written, UTC).date().isoformat()
+        project = make_project({})
+        (outcome,) = run(project, site, "hugo").outcomes
+        assert (outcome.state, outcome.is_post) == ("review", True)
+        assert outcome.notes[0] == (
+            f"undated page: imported as a draft dated {day} from the file's time: review the date, "
+            "then set draft: false to publish it (blog only: newsletter: false)"
+        )
+        text = article_text(project, "about")
+        assert f"date: '{day}'" in text and "draft: true\nnewsletter: false\n" in text
+        (article,) = load_content(load_config(project)).articles
+        assert article.draft and not article.newsletter
 
     def test_a_summary_from_the_first_paragraph_is_marked_for_review(self, make_project, tmp_path):
         project = make_project({})
@@ -128,12 +148,12 @@ class TestSites:
         project = make_project({})
         site = write(
             tmp_path / "site",
-            {"content/_index.md": "+++\ntitle = 'Blog'\n+++\n", "content/about.md": "+++\ntitle = 'About'\n+++\n"},
+            {"content/_index.md": "+++\ntitle = 'Blog'\n+++\n", "content/.notes.md": "+++\ntitle = 'Notes'\n+++\n"},
         )
         result = run(project, site, "zola")
         assert [(o.source, o.state, o.is_post) for o in result.outcomes] == [
+            ("content/.notes.md", "not-imported", False),
             ("content/_index.md", "not-imported", False),
-            ("content/about.md", "not-imported", False),
         ]
         assert all(o.why for o in result.outcomes)
 
@@ -255,9 +275,46 @@ class TestShortcodes:
         written = "```\n{{< youtube x >}}\n```\n\nAnd `{{< figure >}}` inline.\n"
         assert self.convert(written) == (written, [])
 
+    @pytest.mark.parametrize(
+        "written, tool, block",
+        [
+            ("{{< youtube ZJthWmvUzzc >}}", "hugo", "url: https://www.youtube.com/watch?v=ZJthWmvUzzc"),
+            (
+                '{{< youtube id="w7Ft2ymGmfc" title="A slow bridge" start="12" >}}',
+                "hugo",
+                "url: https://www.youtube.com/watch?v=w7Ft2ymGmfc&t=12s\ntitle: A slow bridge",
+            ),
+            ("{{< vimeo_simple 48912912 >}}", "hugo", "url: https://vimeo.com/48912912"),
+            ('{{ vimeo(id="76979871") }}', "zola", "url: https://vimeo.com/76979871"),
+            ('{% include youtube.html id="abcdefgh" %}', "jekyll", "url: https://www.youtube.com/watch?v=abcdefgh"),
+            ('{% include video id="1234567" provider="vimeo" %}', "jekyll", "url: https://vimeo.com/1234567"),
+            ("{% youtube https://youtu.be/abcdefgh %}", "jekyll", "url: https://www.youtube.com/watch?v=abcdefgh"),
+            (
+                '<iframe src="//www.youtube.com/embed/NU7W7qe2R0A?rel=0&amp;start=640" title="YouTube video player">'
+                "</iframe>",
+                "pelican",
+                "url: https://www.youtube.com/watch?v=NU7W7qe2R0A&t=640s",
+            ),
+        ],
+        ids=[
+            "hugo",
+            "hugo-title-start",
+            "hugo-vimeo",
+            "zola-vimeo",
+            "jekyll-include",
+            "jekyll-video",
+            "liquid-tag",
+            "iframe",
+        ],
+    )
+    def test_a_youtube_or_vimeo_shortcode_becomes_our_video_block(self, written, tool, block):
+        text, notes = self.convert(f"Before.\n\n{written}\n\nAfter.\n", tool)
+        assert f"\n\n```video\n{block}\n```\n\n" in text and notes == []
+        assert text.startswith("Before.") and text.rstrip().endswith("After.")
+
     def test_zola_and_liquid(self):
-        assert self.convert('{{ youtube(id="e1C9kpMV2e8") }}', "zola")[0] == (
-            "[Watch the video on YouTube](https://www.youtube.com/watch?v=e1C9kpMV2e8)"
+        assert self.convert('{{ youtube(id="e1C9kpMV2e8") }}', "zola")[0].strip() == (
+            "```video\nurl: https://www.youtube.com/watch?v=e1C9kpMV2e8\n```"
         )
         text, notes = self.convert("{% highlight ruby %}\nputs 1\n{% endhighlight %}\n{% include sig.md %}", "jekyll")
         assert text == "```ruby\nputs 1\n```\n`{% include sig.md %}`"
@@ -296,7 +353,7 @@ class TestExports:
         text = article_text(project, "first-week")
         assert "summary: Small steps, daily" in text and "- p/first-week/" in text
         assert (
-            "## Start\n\nBreathe *out* as you lift.\n\n[Watch the video on YouTube](https://www.youtube.com/watch?v=abcdefgh)"
+            "## Start\n\nBreathe *out* as you lift.\n\n```video\nurl: https://www.youtube.com/watch?v=abcdefgh\n```"
             in text
         )
         assert "track()" not in text

@@ -105,3 +105,34 @@ def test_a_second_import_of_the_corpus_writes_nothing_new(make_project):
     again = import_archive(load_config(root), site, "hugo")
     assert {o.state for o in again.outcomes if o.is_post} == {"unchanged"}
     assert len(list((root / "content" / "articles").iterdir())) == len(first.having("imported", "review"))
+
+
+REAL_VIDEOS = [  # (tool, site, the imported article's slug, the videos it shows)
+    ("hugo", "luizdepra__hugo-coder", "rich-content", ["youtube.com/watch?v=ZJthWmvUzzc", "vimeo.com/48912912"]),
+    ("zola", "getzola__after-dark", "shortcodes-demo", ["youtube.com/watch?v=ym3y13nA3ew"]),
+    ("pelican", "dhermes__bossylobster-blog", "tailsk8s", ["youtube.com/watch?v=ws3mlpRUc8E"]),
+    (
+        "ghost",
+        "ManchesterYMCAHarriers__manyharrier.co.uk",
+        "david-ashton-a-lifetime-in-athletics-part-3",
+        ["youtube.com/watch?v=sJE4nvUX9OE"],
+    ),
+]
+
+
+def test_real_posts_with_youtube_and_vimeo_get_our_video_block_on_the_blog(make_project):
+    root = make_project({})
+    for tool, site, _, _ in REAL_VIDEOS:
+        import_archive(load_config(root), CORPUS / tool / site, tool)
+    built = newsletter(root, "build", "--week", "latest")
+    assert built.returncode == 0, built.stdout + built.stderr
+    for _, _, slug, videos in REAL_VIDEOS:
+        text = (root / "content" / "articles" / f"{slug}.md").read_text(encoding="utf-8")
+        page = (root / "dist" / "site" / "articles" / slug / "index.html").read_text(encoding="utf-8")
+        for video in videos:
+            assert f"```video\nurl: https://www.{video}" in text or f"```video\nurl: https://{video}" in text
+            player = re.search(rf'<a class="video-player__play" href="https://(?:www\.)?{re.escape(video)}[^"]*"', page)
+            assert player, (slug, video)
+        assert "<iframe" not in page.split("<article", 1)[1]  # the host's player only once pressed
+        thumbnails = re.findall(r'src="\.\./\.\./(media/video/[^"]+\.png)"', page)
+        assert thumbnails and all((root / "dist" / "site" / path).is_file() for path in thumbnails)

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.tools.files import (
+    KEPT,
     OutputError,
     OutputSet,
     atomic_write,
@@ -44,6 +45,44 @@ class ExplodingPath(type(Path())):
 
 
 # Writing a tree.
+def test_a_copied_file_is_not_copied_again_until_its_original_is_saved_again(tmp_path):
+    original, target = tmp_path / "photo.png", tmp_path / "dist" / "site"
+    original.write_bytes(b"x" * 1000)
+    then = original.stat().st_mtime_ns - 3600 * 10**9  # saved an hour before the build
+    os.utime(original, ns=(then, then))
+    write_tree(target, {"photo.png": original})
+    inode = (target / "photo.png").stat().st_ino
+    write_tree(target, {"photo.png": original}, previous={"photo.png"})
+    assert (target / "photo.png").stat().st_ino == inode  # left alone: its stat says it is current
+    original.write_bytes(b"y" * 1000)  # saved again, the same size
+    write_tree(target, {"photo.png": original}, previous={"photo.png"})
+    assert (target / "photo.png").read_bytes() == b"y" * 1000
+
+
+def test_a_file_copied_just_after_it_was_saved_is_copied_again(tmp_path):
+    """Saved again within the same tick of the file system's clock, at the same size, a file's
+    stat does not change (git's "racy" case): its copy is trusted only once it was settled."""
+    original, target = tmp_path / "photo.png", tmp_path / "dist" / "site"
+    original.write_bytes(b"x" * 1000)
+    write_tree(target, {"photo.png": original})
+    stat = original.stat()
+    original.write_bytes(b"y" * 1000)
+    os.utime(original, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same tick: the same stat
+    write_tree(target, {"photo.png": original}, previous={"photo.png"})
+    assert (target / "photo.png").read_bytes() == b"y" * 1000
+
+
+def test_a_kept_file_stays_as_the_last_build_wrote_it(previous_build):
+    written = {"index.html", "feed.xml", "articles/a/index.html"}
+    write_tree(previous_build, {"index.html": b"<h1>new</h1>", "feed.xml": KEPT}, previous=written)
+    assert snapshot(previous_build) == {"index.html": b"<h1>new</h1>", "feed.xml": b"<feed/>"}
+
+
+def test_a_kept_file_the_last_build_did_not_write_is_an_error(tmp_path):
+    with pytest.raises(OutputError, match="kept as the last build wrote it"):
+        write_tree(tmp_path / "site", {"feed.xml": KEPT})
+
+
 def test_write_tree_writes_bytes_and_copies_path_values(tmp_path):
     image = tmp_path / "photo.jpg"
     image.write_bytes(b"\xff\xd8jpeg")
@@ -191,7 +230,19 @@ def test_write_tree_accepts_a_collected_output_set(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/etc/passwd", "../outside.html", "articles/../../outside.html", "a/..", "", ".", "a/", "a\\b"]
+    "path",
+    [
+        "/etc/passwd",
+        "../outside.html",
+        "articles/../../outside.html",
+        "a/..",
+        "",
+        ".",
+        "a/",
+        "a\\b",
+        "a\x00b",
+        "a/../b",
+    ],
 )
 def test_unsafe_paths_are_refused(path):
     with pytest.raises(OutputError):

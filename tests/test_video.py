@@ -454,3 +454,105 @@ def test_in_chromium_nothing_leaves_for_the_video_host_until_play_is_pressed(pro
             context.close()
 
     in_chromium(check)
+
+
+# ---------------------------------------------------------------- a ```video fence in an article's prose
+
+PROSE_VIDEOS = """\
+---
+title: Breathing into the ribs
+date: 2026-11-25
+summary: A breathing exercise, and a video of it.
+---
+
+Watch first, then try it.
+
+```video
+url: https://www.youtube.com/watch?v=aqz-KE-bpKQ
+title: Breathing into the side ribs
+```
+
+And the slower version:
+
+```video
+url: https://vimeo.com/76979871
+```
+
+```video
+url: https://videos.example.org/ribs.mp4
+title: Our own recording
+```
+"""
+
+
+def prose_files() -> dict[str, str]:
+    return {**files(), "content/articles/ribs.md": PROSE_VIDEOS}
+
+
+@pytest.fixture
+def prose_built(make_project):
+    config = load_config(make_project(prose_files()))
+    content = content_from_texts(prose_files())
+    return config, content, render_site(content, config, SIGNUP, NOW)
+
+
+def test_a_video_block_on_the_blog_is_our_thumbnail_until_pressed(prose_built):
+    _, _, site = prose_built
+    page = document(site, "articles/ribs/index.html")
+    youtube, vimeo = page.find_class("video-player__play")
+    assert youtube.get("href") == "https://www.youtube.com/watch?v=aqz-KE-bpKQ"
+    assert youtube.get("data-embed") == "https://www.youtube-nocookie.com/embed/aqz-KE-bpKQ?autoplay=1"
+    assert youtube.find("img").get("alt") == "Play the video: Breathing into the side ribs (opens YouTube)"
+    assert vimeo.get("data-embed") == "https://player.vimeo.com/video/76979871?autoplay=1&dnt=1"
+    for player in (youtube, vimeo):
+        thumbnail = player.find("img").get("src").removeprefix("../../")
+        assert Image.open(io.BytesIO(site[thumbnail])).size == THUMBNAIL_SIZE  # drawn by the build
+    assert page.xpath('//a[@class="video-link"]/@href') == ["https://videos.example.org/ribs.mp4"]
+    assert page.xpath("//script[@src]/@src") == ["../../static/video.js"]
+    assert page.xpath("//iframe | //video") == []
+    assert not [v for v in page.xpath("//@src | //@srcset | //link/@href") if VIDEO_HOSTS.search(v)]
+
+
+def test_a_video_block_in_the_email_is_the_linked_thumbnail_and_in_plain_text_its_address(prose_built):
+    config, content, site = prose_built
+    email = render_email(assemble_issue(content, config, "2026-W48"), config, BASE + "unsubscribe/")
+    linked = {
+        image.getparent().get("href"): image.get("src")
+        for image in lxml.html.fromstring(email.html).iter("img")
+        if image.getparent().tag == "a"
+    }
+    for url in ("https://www.youtube.com/watch?v=aqz-KE-bpKQ", "https://vimeo.com/76979871"):
+        assert linked[url].startswith(BASE + "media/video/") and linked[url].removeprefix(BASE) in site
+        assert url in email.text
+    assert not re.search(r"<(iframe|video|embed|object|script)\b", email.html)
+    assert "Our own recording (https://videos.example.org/ribs.mp4)" in email.text
+
+
+@pytest.mark.parametrize(
+    "fence, line, message",
+    [
+        ("```video\ntitle: No address\n```", 7, "the ```video block has no url"),
+        ("```video\nurl: http://youtu.be/abcdefgh\n```", 7, "is not an https:// address"),
+        ("```video\nurl: https://youtu.be/abcdefgh\nposter: x.jpg\n```", 9, "unknown key 'poster'"),
+        ("```video\nurl: https://youtu.be/abcdefgh\n", 7, "the ```video block is not closed"),
+    ],
+    ids=["no url", "not https", "unknown key", "not closed"],
+)
+def test_a_wrong_video_block_is_a_check_error_at_its_line(make_project, fence, line, message):
+    text = f"---\ntitle: Ribs\ndate: 2026-11-25\nsummary: Ribs.\n---\n\n{fence}\n"
+    root = make_project({**files(), "content/articles/ribs.md": text})
+    result = CliRunner().invoke(main, ["check", "--root", str(root), "--week", "2026-W48"])
+    assert result.exit_code != 0
+    assert f"content/articles/ribs.md:{line}:" in result.output and message in result.output
+
+
+def test_a_video_block_added_to_an_article_gets_its_thumbnail_on_the_next_build(make_project):
+    root = make_project(files())
+    build = ["build", "--root", str(root), "--week", "2026-W48"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    article = root / "content" / "articles" / "quiet.md"
+    article.write_text(QUIET_ARTICLE + "\n```video\nurl: https://vimeo.com/76979871\n```\n", encoding="utf-8")
+    assert CliRunner().invoke(main, build).exit_code == 0  # only a body changed, yet not the quick rebuild
+    page = (root / "dist" / "site" / "articles" / "quiet" / "index.html").read_text(encoding="utf-8")
+    (thumbnail,) = re.findall(r'src="\.\./\.\./(media/video/vimeo-76979871-[0-9a-f]+\.png)"', page)
+    assert (root / "dist" / "site" / thumbnail).is_file()

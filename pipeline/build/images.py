@@ -22,7 +22,7 @@ from pipeline.core.urls import CONTENT_MEDIA, resolve_content_link
 from pipeline.render.images import variant_files
 from pipeline.tools.cache_store import CACHE_FOLDER
 from pipeline.tools.fingerprint import digest
-from pipeline.tools.images import ImageProblem, ImageStore, PreparedImage
+from pipeline.tools.images import ImageProblem, ImageStore, PreparedImage, Variant
 from pipeline.tools.parallel import parallel_map
 from pipeline.tools.progress import track
 
@@ -43,8 +43,22 @@ class PictureUse:
 @dataclass
 class PreparedPictures:
     pictures: dict[str, PreparedImage] = field(default_factory=dict)  # site path -> variants
-    files: dict[str, Path] = field(default_factory=dict)  # site path of each variant -> its cached file
     errors: list[ContentError] = field(default_factory=list)  # with strict=False: the pictures left out
+    store: ImageStore | None = field(default=None, repr=False, compare=False)  # where the variants are
+
+    @property
+    def variants(self) -> dict[str, Variant]:
+        """Every variant file the site serves, by site path."""
+        return variant_files(self.pictures)
+
+    def cached_file(self, variant: Variant) -> Path:
+        """The file of `variant` in the picture cache."""
+        assert self.store is not None, "pictures kept by the build cache name no store"
+        return self.store.path_of(variant)
+
+    def without_store(self) -> PreparedPictures:
+        """What the build cache keeps (pipeline/build/rebuild.py): the pictures, not where their files are."""
+        return PreparedPictures(self.pictures, self.errors)
 
     @property
     def key(self) -> str:
@@ -121,8 +135,9 @@ def prepare_pictures(
             missing.append(site_path)
         else:
             prepared[site_path] = cached
+    clock = store.clock() if missing else 0  # before any picture is read
     made = parallel_map(
-        lambda site_path: _make(store, _file(config, site_path)),
+        lambda site_path: _make(store, _file(config, site_path), clock),
         missing,
         min_items=4,
         progress=lambda items: track(items, "Resizing pictures"),
@@ -131,8 +146,9 @@ def prepare_pictures(
         if isinstance(outcome, str):
             problems[site_path] = outcome
         else:
-            store.remember(_file(config, site_path), outcome)
-            prepared[site_path] = outcome
+            stamp, picture = outcome
+            store.remember(_file(config, site_path), stamp, picture)
+            prepared[site_path] = picture
     store.save()
     errors = [
         ContentError(use.path, _line(use, content), f"the picture '{use.href}' {problems[site_path]}")
@@ -141,8 +157,7 @@ def prepare_pictures(
     ]
     if errors and strict:
         raise ContentErrors(errors)
-    files = {path: store.path_of(variant) for path, variant in variant_files(prepared).items()}
-    return PreparedPictures(prepared, files, errors)
+    return PreparedPictures(prepared, errors, store)
 
 
 def picture_file(config: Config, href: str, path: str) -> Path | None:
@@ -156,8 +171,8 @@ def _file(config: Config, site_path: str) -> Path:
     return config.root / CONTENT_MEDIA / site_path
 
 
-def _make(store: ImageStore, picture: Path) -> PreparedImage | str:
+def _make(store: ImageStore, picture: Path, clock: int) -> tuple[str, PreparedImage] | str:
     try:
-        return store.make(picture)
+        return store.make(picture, clock)
     except ImageProblem as problem:
         return str(problem)

@@ -24,7 +24,7 @@ from pipeline.build.images import PreparedPictures, text_picture_uses
 from pipeline.content.load import SUFFIXES, content_from_texts, parse_file, parse_key
 from pipeline.core.config import Config
 from pipeline.core.errors import ContentErrors
-from pipeline.core.model import Article, Content, MailingList
+from pipeline.core.model import Article, Content, MailingList, Prose
 from pipeline.core.weeks import week_days
 from pipeline.render import video
 from pipeline.render.blog import (
@@ -63,21 +63,22 @@ def site_facts(content: Content, week: str, pictures: PreparedPictures) -> SiteF
         feed=[article.source.path for article in published[:FEED_SIZE]],
         week=[article.source.path for article in content.articles if monday <= article.date <= sunday],
         tag_names={slug: tag.name for slug, tag in collect_tags(published).items()},
-        pictures=pictures,
+        pictures=pictures.without_store(),
     )
 
 
 def shown_elsewhere(article: Article) -> str:
     """A digest of everything pages other than the article's own, the feed and the email show of
     it: its list entry, the cards it uses (exercise pages list their articles), and the video
-    thumbnails of its own exercises (files of their own, drawn for exercises with a video), and
-    its old addresses (each a redirect page of its own)."""
+    thumbnails of its own exercises and of its ```video fences (files of their own, drawn for
+    each video), and its old addresses (each a redirect page of its own)."""
     cards = sorted({block.ref for block in article.exercises if block.ref})
     thumbnails = [
         (video.thumbnail_path(block, article.slug), block.name, block.video)
         for block in article.exercises
         if block.ref is None and block.video
     ]
+    thumbnails += sorted(video.fence_thumbnails(part.markdown for part in article.parts if isinstance(part, Prose)))
     shown = [getattr(article, name) for name in LISTED_FIELDS]
     return digest(repr(shown), repr(cards), repr(thumbnails), repr(article.aliases))  # aliases: redirect pages
 

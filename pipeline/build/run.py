@@ -25,7 +25,7 @@ from pipeline.build.emails import (
     with_week,
     write_emails,
 )
-from pipeline.build.images import prepare_pictures
+from pipeline.build.images import PreparedPictures, prepare_pictures
 from pipeline.build.rebuild import quick_rebuild, site_facts
 from pipeline.content.assemble import resolve_week
 from pipeline.content.load import load_content
@@ -34,8 +34,9 @@ from pipeline.core.config import CONFIG_FILE, Config
 from pipeline.core.model import MailingList, WebCopy
 from pipeline.core.theme import PACKAGED_TEMPLATES
 from pipeline.render.blog import render_site
+from pipeline.render.images import VARIANT_FOLDER
 from pipeline.tools.cache_store import CACHE_FOLDER
-from pipeline.tools.files import files_in, moved_into, staged, write_tree
+from pipeline.tools.files import KEPT, FileData, files_in, moved_into, staged, write_tree
 from pipeline.tools.fingerprint import (
     code_fingerprint,
     digest,
@@ -132,7 +133,7 @@ def _full_build(
     )
     dist = config.dist_dir
     previous = cache.previous_files(dist / "site")
-    site_files |= _kept_variants(dist / "site", prepared.files, previous)
+    site_files |= _kept_variants(dist / "site", prepared, previous)
     with staged(
         dist, spare=config.state_dir / SPARE_FOLDER
     ) as scratch:  # readers of dist/ see the old build or this one, whole
@@ -159,13 +160,20 @@ def _write_site(site_dir: Path, site_files, previous) -> None:
         write_tree(site_dir, site_files, previous=files_in(site_dir), keep_identical=True)
 
 
-def _kept_variants(site_dir: Path, variants: dict[str, Path], previous: set[str] | None) -> dict[str, Path]:
+def _kept_variants(site_dir: Path, prepared: PreparedPictures, previous: set[str] | None) -> dict[str, FileData]:
     """The resized pictures to write: a variant the last build already wrote stays as it is (its
     name is its content hash, so the file is the same), others are copied from the picture cache."""
-    if previous is None:
-        return variants
-    kept = {}
-    for path, cached in variants.items():
-        written = site_dir / path
-        kept[path] = written if path in previous and written.is_file() else cached
+    written = _names_in(site_dir / VARIANT_FOLDER) if previous is not None else set()  # one listing, no stats
+    kept: dict[str, FileData] = {}
+    for path, variant in prepared.variants.items():  # every variant is a file of VARIANT_FOLDER
+        here = previous is not None and path in previous and variant.name in written
+        kept[path] = KEPT if here else prepared.cached_file(variant)
     return kept
+
+
+def _names_in(folder: Path) -> set[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries if entry.is_file(follow_symlinks=False)}
+    except OSError:
+        return set()

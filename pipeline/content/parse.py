@@ -37,6 +37,7 @@ from pipeline.content.fields import (
     file_slug,
 )
 from pipeline.content.frontmatter import FrontMatter, read_front_matter
+from pipeline.content.video_fences import fenced_videos, may_hold_videos
 from pipeline.core.errors import ContentError, ContentErrors, PipelineError
 from pipeline.core.model import (
     Article,
@@ -69,6 +70,7 @@ def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) 
         )
     body = MORE_MARKER.sub("", front.body)
     parts = article_parts(body, front.body_start_line, problems, stages)
+    check_video_fences(body, front.body_start_line, problems)
     problems.raise_if_any()
     when = values["date"]
     return Article(
@@ -89,6 +91,15 @@ def parse_article(text: str, path: str, stages: Sequence[str] = DEFAULT_STAGES) 
         newsletter=values.get("newsletter", True),
         meta={key: values[key] for key in ARTICLE_META_KEYS if key in values},
     )
+
+
+def check_video_fences(body: str, first_line: int, problems: FileErrors) -> None:
+    """Every ```video fence of the body names an https:// video and nothing else (content/video_fences.py)."""
+    if not may_hold_videos(body):
+        return
+    for _, _, video in fenced_videos(body):
+        for line, message in video.problems:
+            problems.add(first_line + line - 1, message)
 
 
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE | re.IGNORECASE)

@@ -38,6 +38,7 @@ from pipeline.core.model import (
     Content,
     Exercise,
     ExerciseBlock,
+    Prose,
     RenderedEmail,
     SignupForm,
     Source,
@@ -504,10 +505,19 @@ class _SiteRenderer:
     def _inside_project(self, files: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
         """Every file, or a ContentError for each symbolic link that leads out of the project."""
         root = self.config.root
+        folders_inside: dict[Path, bool] = {}
+
+        def inside(path: Path) -> bool:  # a file that is no link is where its folder is: one resolve a folder
+            if path.is_symlink():
+                return resolves_inside(path, root)
+            if path.parent not in folders_inside:
+                folders_inside[path.parent] = resolves_inside(path.parent, root)
+            return folders_inside[path.parent]
+
         errors = [
             ContentError(_relative(path.absolute(), root, resolve=False), 1, outside_project_message(path))
             for _, path in files
-            if not resolves_inside(path, root)
+            if not inside(path)
         ]
         if errors:
             raise ContentErrors(errors)
@@ -565,7 +575,9 @@ class _SiteRenderer:
                 url = f"{page_url}#{anchors[index]}"
                 shown = self.video_data(part, article.slug, article.date)
                 data.append(jsonld.exercise(part, url, self.plain_text(links, part), video=shown))
-        has_video = any(self.video_player(block, article.slug) for block in article.exercises)
+        has_video = any(self.video_player(block, article.slug) for block in article.exercises) or bool(
+            video.fence_thumbnails(part.markdown for part in article.parts if isinstance(part, Prose))
+        )
         return Page(
             path=path,
             template="article.html.j2",
@@ -674,7 +686,14 @@ class _SiteRenderer:
             if player:
                 poster = self.poster(card) if card else None
                 thumbnails[path] = video.thumbnail_png(block.name, player.link.provider_name, poster)
+        for path, (fenced, link) in sorted(video.fence_thumbnails(self.prose_texts()).items()):
+            thumbnails[path] = video.fence_thumbnail_png(fenced, link)
         return thumbnails
+
+    def prose_texts(self) -> list[str]:
+        """The Markdown a ```video fence may be written in: articles' prose, issue notes' intros."""
+        texts = [part.markdown for article in self.articles for part in article.parts if isinstance(part, Prose)]
+        return texts + [note.intro for note in self.content.issue_notes.values()]
 
     def poster(self, card: Exercise) -> bytes | None:
         """The picture a card names in `video_poster`, written relative to the card's file."""

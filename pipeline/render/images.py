@@ -1,9 +1,10 @@
 """Prepared pictures (pipeline/tools/images.py) -> the HTML that shows them. Pure: the build
 prepares the pictures and hands their variants in as `Pictures`, keyed by site path.
 
-Blog: a `<picture>` with a WebP `srcset` and a JPEG/PNG fallback `srcset`, `width` and `height`
-set so the page does not shift while it loads. Email: one `<img>` of the email variant (at most
-1200 px, shown at most 600 px wide), with `width` and `height` as shown.
+Blog: a `<picture>` with a WebP `srcset` and the email's JPEG/PNG as the `<img>` for browsers
+without WebP, `width` and `height` set so the page does not shift while it loads. Email: one
+`<img>` of the email variant (at most 1200 px, shown at most 600 px wide), with `width` and
+`height` as shown.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 from pymdownx import magiclink
 
+from pipeline.content.video_fences import fenced_videos, may_hold_videos
 from pipeline.core.errors import ContentError
 from pipeline.core.urls import absolute as absolute_url
 from pipeline.core.urls import resolve_content_link
@@ -32,6 +33,7 @@ from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
 from pipeline.render.text import html_to_text, tree_to_text
 from pipeline.render.typography import MARKER_CHARACTERS, Typography
+from pipeline.render.video import fence_html
 from pipeline.tools.images import PreparedImage
 
 # Markdown as writers write it (GitHub, other tools): heading ids so in-page links work (toc),
@@ -75,6 +77,29 @@ class _WritersMarkdown(Preprocessor):
         if "<" in text:
             text = HTML_BLOCK_OPENING.sub(r'\1 markdown="1"\2', text)
         return text.split("\n")
+
+
+class _VideoFences(Preprocessor):
+    """A ```video fence (content/video_fences.py) becomes the video's thumbnail, as HTML of its
+    own (render/video.py); one with a mistake stays as written (loading the file reports it)."""
+
+    def __init__(self, md):
+        super().__init__(md)
+        self.renderer: MarkdownRenderer | None = None
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if self.renderer is None or not may_hold_videos(text):
+            return lines
+        out: list[str] = []
+        position = 0
+        for start, end, video in fenced_videos(text):
+            if video.problems:
+                continue
+            html = fence_html(video, self.renderer.site_url, click_to_play=not self.renderer.absolute)
+            out += [*lines[position:start], "", self.md.htmlStash.store(html), ""]
+            position = end
+        return out + lines[position:] if out else lines
 
 
 class _Finish(Postprocessor):
@@ -138,6 +163,7 @@ class _LinkExtension(Extension):
         md.treeprocessors.register(_LinkRewriter(md), "newsletter_links", 1)
         md.treeprocessors.register(_KeepTree(md), "newsletter_tree", -1)  # after everything, unescape (0) too
         md.preprocessors.register(_WritersMarkdown(md), "newsletter_writers", 28)  # before fenced code (25)
+        md.preprocessors.register(_VideoFences(md), "newsletter_videos", 27)
         md.postprocessors.register(_Finish(md), "newsletter_finish", 5)  # after raw HTML is put back (30)
 
 
@@ -198,13 +224,12 @@ class MarkdownRenderer:
         picture = Element("picture")
         sizes = BLOG_SIZES
         SubElement(picture, "source", type="image/webp", srcset=srcset(prepared.blog, self.site_url), sizes=sizes)
-        largest = prepared.fallback[-1]
+        largest = prepared.blog[-1]
         attributes = {"width": str(largest.width), "height": str(largest.height), "alt": alt, **kept}
-        src = self.site_url(variant_path(largest))
-        fallback = srcset(prepared.fallback, self.site_url)
+        src = self.site_url(variant_path(prepared.fallback[-1]))  # one JPEG/PNG: browsers without WebP
         if lazy:
             attributes["loading"] = "lazy"
-        SubElement(picture, "img", src=src, srcset=fallback, sizes=sizes, **attributes)
+        SubElement(picture, "img", src=src, **attributes)
         return picture
 
     def convert(self, text: str, source_path: str = "") -> str:
@@ -232,6 +257,7 @@ class MarkdownRenderer:
         md = _thread_markdown()
         md.treeprocessors["newsletter_links"].renderer = self
         md.postprocessors["newsletter_finish"].renderer = self
+        md.preprocessors["newsletter_videos"].renderer = self
         try:
             converted = md.reset().convert(text)
         except BaseException as failure:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from pipeline.content.video_fences import DEFAULT_TITLE, FencedVideo, fenced_videos, may_hold_videos
 from pipeline.core.model import ExerciseBlock
+from pipeline.tools.fingerprint import digest
 
 THUMBNAIL_FOLDER = "media/video"
 THUMBNAIL_SIZE = (960, 540)  # 16:9; shown at 480 px wide in the email, so sharp on high-density screens
@@ -126,13 +130,13 @@ def thumbnail_path(block: ExerciseBlock, article_slug: str | None = None) -> str
 # ---------------------------------------------------------------- drawing it
 
 
-def thumbnail_png(title: str, provider_name: str, poster: bytes | None = None) -> bytes:
+def thumbnail_png(title: str, provider_name: str, poster: bytes | None = None, label: str = "Exercise video") -> bytes:
     """A 16:9 PNG: the poster picture (cropped to fit) or a branded card, the exercise's name,
     and a play button. The same arguments always give the same bytes."""
     width, height = THUMBNAIL_SIZE
     image = _poster_background(poster) if poster else Image.new("RGB", THUMBNAIL_SIZE, BRAND)
     draw = ImageDraw.Draw(image, "RGBA")
-    band_top = _draw_caption(draw, title, provider_name, width, height)
+    band_top = _draw_caption(draw, title, f"{label} · plays on {provider_name}", width, height)
     _draw_play_button(draw, width // 2, band_top // 2, radius=round(height * 0.14))
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)
@@ -145,7 +149,7 @@ def _poster_background(poster: bytes) -> Image.Image:
         return ImageOps.fit(picture, THUMBNAIL_SIZE, method=Image.Resampling.LANCZOS)
 
 
-def _draw_caption(draw: ImageDraw.ImageDraw, title: str, provider_name: str, width: int, height: int) -> int:
+def _draw_caption(draw: ImageDraw.ImageDraw, title: str, label: str, width: int, height: int) -> int:
     """The name and "plays on YouTube" on a dark band along the bottom; returns the band's top."""
     margin, title_size, title_leading, label_size = 40, 46, 56, 26
     title_font, label_font = _font(title_size), _font(label_size)
@@ -156,9 +160,7 @@ def _draw_caption(draw: ImageDraw.ImageDraw, title: str, provider_name: str, wid
     for line in lines:
         draw.text((margin, y), line, font=title_font, fill=INK)
         y += title_leading
-    draw.text(
-        (margin, y + 12), f"Exercise video · plays on {provider_name}", font=label_font, fill=(255, 255, 255, 215)
-    )
+    draw.text((margin, y + 12), label, font=label_font, fill=(255, 255, 255, 215))
     return band_top
 
 
@@ -191,3 +193,53 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     if isinstance(font, ImageFont.FreeTypeFont):
         return font.font_variant(layout_engine=ImageFont.Layout.BASIC)
     return font
+
+
+# ---------------------------------------------------------------- a video in an article's prose
+
+
+def fence_thumbnail_path(video: FencedVideo, link: VideoLink) -> str:
+    """The site path of the thumbnail of a ```video fence: one file per video and title, wherever
+    it is shown (the title is drawn on it)."""
+    return f"{THUMBNAIL_FOLDER}/{link.provider}-{link.video_id}-{digest(video.title)[:8]}.png"
+
+
+def fence_thumbnails(texts: Iterable[str]) -> dict[str, tuple[FencedVideo, VideoLink]]:
+    """{site path of the thumbnail: its video} of every YouTube or Vimeo ```video fence in `texts`."""
+    found = {}
+    for text in texts:
+        if not may_hold_videos(text):
+            continue
+        for _, _, video in fenced_videos(text):
+            link = None if video.problems else parse_video(video.url)
+            if link is not None:
+                found[fence_thumbnail_path(video, link)] = (video, link)
+    return found
+
+
+def fence_thumbnail_png(video: FencedVideo, link: VideoLink) -> bytes:
+    return thumbnail_png(video.title or DEFAULT_TITLE, link.provider_name, label="Video")
+
+
+def fence_html(video: FencedVideo, url: Callable[[str], str], click_to_play: bool) -> str:
+    """A ```video fence as HTML. YouTube and Vimeo: the drawn thumbnail linking to the video -
+    on the blog (`click_to_play`) a player that loads only when the reader presses play
+    (static/video.js), in an email or feed a plain linked picture. Any other address: a link."""
+    link = parse_video(video.url)
+    title = escape(video.title)
+    if link is None:
+        return f'<p><a class="video-link" href="{escape(video.url)}">&#9654; {title or "Watch the video"}</a></p>'
+    thumbnail = escape(url(fence_thumbnail_path(video, link)))
+    alt = f"Play the video{': ' + title if title else ''} (opens {link.provider_name})"
+    if not click_to_play:
+        image = f'<img src="{thumbnail}" width="480" height="270" alt="{alt}">'
+        return f'<p><a href="{escape(link.url)}">{image}</a></p>'
+    caption = f"{title}: the video" if title else "The video"
+    return (
+        '<figure class="video-player">'
+        f'<a class="video-player__play" href="{escape(link.url)}" data-embed="{escape(link.embed_url)}" '
+        f'data-title="Video{": " + title if title else ""}">'
+        f'<img src="{thumbnail}" width="960" height="540" loading="lazy" alt="{alt}"></a>'
+        f"<figcaption>{caption} loads from {link.provider_name} only when you press play.</figcaption>"
+        "</figure>"
+    )

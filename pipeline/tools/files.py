@@ -17,6 +17,7 @@ import errno
 import fcntl
 import filecmp
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -27,9 +28,22 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.core.errors import PipelineError
 
-FileData = bytes | Path
+
+class Kept:
+    """An output that is the file the last build wrote at its path, left as it is (with
+    `write_tree(previous=...)` only): cheaper to say than a Path to that file, for thousands of
+    pictures named by their content hash."""
+
+    def __repr__(self) -> str:
+        return "KEPT"
+
+
+KEPT = Kept()
+FileData = bytes | Path | Kept
 TEMP_MARK = ".tmp-"  # hidden sibling being written: .<name>.tmp-<random>
 OLD_MARK = ".old-"  # previous tree on its way out: .<name>.old-<random>
+SETTLED_NS = 2_000_000_000  # a file's mtime this much older than a copy of it cannot hide a later write (FAT: 2 s)
+_PLAIN_PATH = re.compile(r"[^/\\\x00]+(?:/[^/\\\x00]+)*")
 
 
 class OutputError(PipelineError):
@@ -40,6 +54,8 @@ def safe_relative_path(path: str) -> str:
     """The normal form of an output path ('a//b/./c' -> 'a/b/c'); refuses anything that could
     leave the output folder."""
     text = str(path)
+    if _PLAIN_PATH.fullmatch(text) and "/./" not in f"/{text}/" and "/../" not in f"/{text}/":
+        return text  # already normal (nearly every path: a build checks thousands)
     if not text or "\x00" in text or "\\" in text:
         raise OutputError(f"output path {text!r} is not a plain relative path")
     pure = PurePosixPath(text)
@@ -70,7 +86,7 @@ class OutputSet:
         return outputs
 
     def add(self, path: str, data: FileData, producer: str | None = None) -> None:
-        if not isinstance(data, (bytes, Path)):
+        if not isinstance(data, (bytes, Path, Kept)):
             raise TypeError(f"output {path!r}: expected bytes or a Path to copy, not {type(data).__name__}")
         normal = safe_relative_path(path)
         if normal in self._files:
@@ -79,11 +95,12 @@ class OutputSet:
             )
         if normal in self._folders:
             raise OutputError(f"{normal} is both a file and the folder of {self._folders[normal]}")
-        for folder in _parent_folders(normal):
-            if folder in self._files:
-                raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
-        for folder in _parent_folders(normal):
-            self._folders.setdefault(folder, normal)
+        if normal.rpartition("/")[0] not in self._folders:  # else its folders were checked with a sibling
+            for folder in _parent_folders(normal):
+                if folder in self._files:
+                    raise OutputError(f"{folder} is both a file ({self._describe(folder)}) and the folder of {normal}")
+            for folder in _parent_folders(normal):
+                self._folders.setdefault(folder, normal)
         self._files[normal] = data
         self._producers[normal] = producer
 
@@ -274,23 +291,24 @@ def _sweep_staged(target: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _link_copy(source: Path, copy: Path) -> int:
-    """`copy` as a tree of hard links to `source`'s files, leftovers of killed writes left out;
-    returns how many files it holds."""
+def _link_copy(source: Path, copy: Path) -> None:
+    """`copy` as a tree of hard links to `source`'s files, leftovers of killed writes left out."""
     copy.mkdir(mode=_default_mode(folder=True))
-    linked = 0
     if not source.is_dir():
-        return linked
-    for directory, folders, names in os.walk(source):
-        folders[:] = [name for name in folders if not _leftover(name)]
-        here = copy / Path(directory).relative_to(source)
-        for name in folders:
-            (here / name).mkdir()
-        for name in names:
-            if not _leftover(name):
-                os.link(os.path.join(directory, name), here / name, follow_symlinks=False)
-                linked += 1
-    return linked
+        return
+    pending = [(str(source), str(copy))]
+    while pending:  # os.scandir and strings: a site with pictures has thousands of files
+        here, there = pending.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                if _leftover(entry.name):
+                    continue
+                twin = os.path.join(there, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    os.mkdir(twin)
+                    pending.append((entry.path, twin))
+                else:
+                    os.link(entry.path, twin, follow_symlinks=False)
 
 
 def _leftover(name: str) -> bool:
@@ -356,14 +374,41 @@ def _write_files(root: Path, outputs: OutputSet) -> None:
 
 
 def _write_file(destination: Path, relative: str, data: FileData) -> None:
+    if isinstance(data, Kept):
+        raise OutputError(f"{relative} is to be kept as the last build wrote it, but that build left no such file")
     try:
         if isinstance(data, Path):
-            shutil.copyfile(data, destination)
+            _copy_stamped(data, destination)
         else:
             destination.write_bytes(data)
     except OSError as exc:
         source = f" from {data}" if isinstance(data, Path) else ""
         raise OutputError(f"could not write {relative}{source}: {exc.strerror or exc}") from exc
+
+
+def _copy_stamped(source: Path, destination: Path) -> None:
+    """Copy a file, and give the copy the original's mtime when that is settled (older than the
+    copy's own by SETTLED_NS): then the next build can tell by `stat` alone that the copy is current
+    (`_copy_is_current`). A file saved just before the copy may be saved again in the same clock
+    tick with the same size (git's "racy" case): its copy keeps its own mtime, so the next build
+    copies it again."""
+    before = os.stat(source)
+    shutil.copyfile(source, destination)
+    written = os.stat(destination).st_mtime_ns  # the file system's clock, not this machine's (NFS)
+    if before.st_mtime_ns < written - SETTLED_NS:
+        os.utime(destination, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _copy_is_current(source: Path, destination: str) -> bool:
+    """Whether `destination` is a copy of `source` as it is now, by `stat` (like git's index):
+    the same size and the same settled mtime, which `_copy_stamped` gives only to a copy whose
+    original was not saved again since. A file edited since, even to the same size, has a new mtime."""
+    try:
+        found, original = os.lstat(destination), os.stat(source)
+    except OSError:
+        return False
+    same = found.st_size == original.st_size and found.st_mtime_ns == original.st_mtime_ns
+    return stat.S_ISREG(found.st_mode) and same
 
 
 def files_in(target: Path) -> set[str]:
@@ -382,7 +427,7 @@ def _update_in_place(target: Path, outputs: OutputSet, previous: Collection[str]
     changed file is written beside its destination, then stale files go and each new one is
     renamed into place. A build killed during the renames is repaired by the next one (its
     files no longer match the cache's record of them, so they are written again)."""
-    written_aside = _write_changed_files_aside(target, outputs, keep_identical)
+    written_aside = _write_changed_files_aside(target, outputs, keep_identical, previous)
     wanted = {relative for relative, _ in outputs.items()}
     for relative in sorted(set(previous) - wanted, reverse=True):
         stale = target / relative
@@ -397,14 +442,18 @@ def _update_in_place(target: Path, outputs: OutputSet, previous: Collection[str]
 
 
 def _write_changed_files_aside(
-    target: Path, outputs: OutputSet, keep_identical: bool = False
+    target: Path, outputs: OutputSet, keep_identical: bool = False, previous: Collection[str] = ()
 ) -> list[tuple[Path, Path]]:
     written_aside: list[tuple[Path, Path]] = []
+    root = str(target)
     try:
         for relative, data in outputs.items():
-            destination = target / relative
-            if isinstance(data, Path) and data == destination:
-                continue  # an unchanged page the last build wrote
+            if data is KEPT and relative in previous:
+                continue
+            where = f"{root}/{relative}"  # a string first: most files are left alone
+            if isinstance(data, Path) and (str(data) == where or _copy_is_current(data, where)):
+                continue  # an unchanged page the last build wrote, or a copy still current
+            destination = Path(where)
             if keep_identical and _holds(destination, data):
                 continue
             folder = destination.parent

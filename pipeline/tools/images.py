@@ -2,13 +2,17 @@
 
 `ImageStore.prepare(path)` returns the variants of one picture: one for email (at most
 EMAIL_MAX_WIDTH wide, JPEG or PNG by content) and, for the blog, each of BLOG_WIDTHS the picture
-is wider than (and its own width, up to the largest) in WebP and in the same JPEG or PNG as a
-fallback. Variants live in the store's folder named by the hash of the picture's bytes and of
-RECIPE, so a picture is only ever processed once, whatever its name, across builds.
+is wider than (and its own width, up to the largest) in WebP, with the email's JPEG or PNG as
+the one fallback (only browsers without WebP, none current, load it: one file, not one a width,
+so a site of 200 pictures has 1,000 variant files to carry from build to build, not 1,600).
+Variants live in the store's folder named by the hash of the picture's bytes and of RECIPE, so a
+picture is only ever processed once, whatever its name, across builds.
 
 A warm build must not hash every photo again (200 phone photos are about a gigabyte): an index
 of (path, size, mtime) -> hash answers for files that were not touched since, and each hash's
-sizes sit beside it in the same index, so a warm `prepare` is one `stat`.
+sizes sit beside it in the same index, so a warm `prepare` is one `stat` and never opens the
+picture. Saving a file gives it a new mtime, so an edit is noticed even at the same size; a file
+saved moments before it was read is not trusted by its stamp (see `_stamp`: git's "racy" rule).
 
 Nothing here knows about the newsletter; a problem with a picture is an ImageProblem saying
 what is wrong, which the caller turns into a file:line error.
@@ -25,13 +29,15 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from pipeline.tools.files import SETTLED_NS
+
 EMAIL_MAX_WIDTH = 1200  # twice the email's 600 px column, for retina screens
 BLOG_WIDTHS = (480, 800, 1200, 1600)
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 JPEG_QUALITY = 82
 WEBP_QUALITY = 78
-RECIPE = f"1|{EMAIL_MAX_WIDTH}|{BLOG_WIDTHS}|{JPEG_QUALITY}|{WEBP_QUALITY}"  # change it to redo every variant
+RECIPE = f"2|{EMAIL_MAX_WIDTH}|{BLOG_WIDTHS}|{JPEG_QUALITY}|{WEBP_QUALITY}"  # change it to redo every variant
 INDEX_FILE = "index.json"
 ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held
 TURNING_ORIENTATIONS = {5, 6, 7, 8}  # a quarter turn: width and height swap
@@ -58,7 +64,7 @@ class PreparedImage:
     source_bytes: int
     email: Variant
     blog: tuple[Variant, ...]  # WebP, narrowest first
-    fallback: tuple[Variant, ...]  # JPEG or PNG, the same widths
+    fallback: tuple[Variant, ...]  # JPEG or PNG for browsers without WebP: the email variant
 
 
 class ImageStore:
@@ -70,7 +76,19 @@ class ImageStore:
         self.folder = Path(folder)
         self.scratch = Path(scratch) if scratch else None
         self._index: dict | None = None
+        self._names: set[str] | None = None  # files in `folder`, listed once
         self._dirty = False
+
+    def _holds(self, variant: Variant) -> bool:
+        """Whether the variant's file is in the store: one listing of the folder for a whole
+        build, not a `stat` for each picture."""
+        if self._names is None:
+            try:
+                with os.scandir(self.folder) as entries:
+                    self._names = {entry.name for entry in entries}
+            except OSError:
+                self._names = set()
+        return variant.name in self._names or self.path_of(variant).is_file()
 
     def path_of(self, variant: Variant) -> Path:
         made_here = self.scratch is not None and (self.scratch / variant.name).is_file()
@@ -78,8 +96,11 @@ class ImageStore:
 
     def prepare(self, picture: Path) -> PreparedImage:
         """The variants of `picture`, made now unless the store has them already."""
-        prepared = self.cached(picture) or self.make(picture)
-        self.remember(picture, prepared)
+        cached = self.cached(picture)
+        if cached is not None:
+            return cached
+        stamp, prepared = self.make(picture, self.clock())
+        self.remember(picture, stamp, prepared)
         return prepared
 
     def cached(self, picture: Path) -> PreparedImage | None:
@@ -89,24 +110,38 @@ class ImageStore:
         if not known or known[0] != _stamp(stat) or known[1] not in self._index["images"]:
             return None
         prepared = _from_json(self._index["images"][known[1]])
-        return prepared if self.path_of(prepared.email).is_file() else None
+        return prepared if self._holds(prepared.email) else None
 
-    def make(self, picture: Path) -> PreparedImage:
+    def clock(self) -> int:
+        """The file system's time now (ns), for `make`: the mtime of a file written for it (the
+        machine's clock may differ from a network disk's)."""
+        output = self.scratch or self.folder
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / f".clock.{os.getpid()}"
+        probe.write_bytes(b"")
+        try:
+            return probe.stat().st_mtime_ns
+        finally:
+            probe.unlink(missing_ok=True)
+
+    def make(self, picture: Path, clock_ns: int) -> tuple[str, PreparedImage]:
         """Hash the picture and make its variants unless a picture with the same bytes has them
-        (renamed or copied). Writes only variant files, so it can run in a worker process;
+        (renamed or copied); with the stamp of the file as it was read (`_stamp`: `clock_ns`, from
+        `clock()` before the read). Writes only variant files, so it can run in a worker process;
         `remember` then records the result."""
-        _checked_stat(picture)
+        stamp = _stamp(_checked_stat(picture), clock_ns)
         data = _read(picture)
         digest = hashlib.sha256(RECIPE.encode() + b"\0" + data).hexdigest()[:20]
         stored = self._load_index()["images"].get(digest)
         prepared = _from_json(stored) if stored else None
         if prepared is None or not all(self.path_of(variant).is_file() for variant in _variants(prepared)):
             prepared = self._make_variants(picture, data, digest)
-        return prepared
+        return stamp, prepared
 
-    def remember(self, picture: Path, prepared: PreparedImage) -> None:
+    def remember(self, picture: Path, stamp: str, prepared: PreparedImage) -> None:
+        """Record what `make` found for `picture`, under the stamp it read the file at."""
         index = self._load_index()
-        entry = [_stamp(_checked_stat(picture)), prepared.digest]
+        entry = [stamp, prepared.digest]
         if index["files"].get(str(picture)) != entry or prepared.digest not in index["images"]:
             index["images"][prepared.digest] = asdict(prepared)
             index["files"][str(picture)] = entry
@@ -154,7 +189,8 @@ class ImageStore:
         made: dict[tuple[int, str], Variant] = {}
         for target in sorted({*widths, email_width}, reverse=True):
             image = _resized(image, target)  # each from the last, largest first: cheaper, as sharp
-            for fmt in ("webp", fallback_format) if target in widths else (fallback_format,):
+            formats = (["webp"] if target in widths else []) + ([fallback_format] if target == email_width else [])
+            for fmt in formats:
                 made[(target, fmt)] = self._write(image, digest, fmt, output)
         return PreparedImage(
             digest=digest,
@@ -163,7 +199,7 @@ class ImageStore:
             source_bytes=len(data),
             email=made[(email_width, fallback_format)],
             blog=tuple(made[(w, "webp")] for w in widths),
-            fallback=tuple(made[(w, fallback_format)] for w in widths),
+            fallback=(made[(email_width, fallback_format)],),
         )
 
     def _write(self, image: Image.Image, digest: str, fmt: str, folder: Path) -> Variant:
@@ -196,7 +232,14 @@ def _checked_stat(picture: Path) -> os.stat_result:
     return stat
 
 
-def _stamp(stat: os.stat_result) -> str:
+def _stamp(stat: os.stat_result, clock_ns: int | None = None) -> str:
+    """What the index trusts instead of the bytes, like git's index: size and mtime. `clock_ns`
+    (the file system's time before the file is read for its hash): a file saved within
+    SETTLED_NS of that may be saved again in the same clock tick at the same size, invisibly to
+    `stat` - its stamp then never matches, so the next build reads it again (and trusts it from
+    then on)."""
+    if clock_ns is not None and stat.st_mtime_ns >= clock_ns - SETTLED_NS:
+        return f"{stat.st_size}|unsettled"
     return f"{stat.st_size}|{stat.st_mtime_ns}"
 
 

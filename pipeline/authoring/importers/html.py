@@ -1,8 +1,8 @@
 """HTML (Ghost and Substack posts, Jekyll `.html` posts) -> our Markdown, with markdownify.
 
 The editors' chrome is dropped first (Substack's image buttons and icons, subscribe and share
-buttons, Ghost's card wrappers); a YouTube or Vimeo `<iframe>` becomes a link to the video on a
-line of its own, any other `<iframe>`, `<script>` or `<form>` is dropped with a note, since
+buttons, Ghost's card wrappers); a YouTube or Vimeo `<iframe>` becomes our ```video block
+(docs/authoring.md, "Videos"), any other `<iframe>`, `<script>` or `<form>` is dropped with a note, since
 neither a blog page we can check nor an email can carry it.
 """
 
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
-from pipeline.authoring.importers.shortcodes import video_link
+from pipeline.authoring.importers.shortcodes import EMBEDDED_VIDEO, GENERIC_TITLES, video_block
 
-YOUTUBE_EMBED = re.compile(r"(?:youtube(?:-nocookie)?\.com/embed/|youtu\.be/)([\w-]{6,})")
-VIMEO_EMBED = re.compile(r"player\.vimeo\.com/video/(\d+)")
+VIDEO_TOKEN = "NEWSLETTERVIDEOBLOCK"  # stands for a ```video block while markdownify runs
 CHROME_CLASSES = ("image-link-expand", "pencraft", "subscription-widget-wrap", "share-dialog", "post-ufi")
 
 
@@ -39,14 +38,16 @@ class _Converter(MarkdownConverter):
 def html_to_markdown(html: str) -> Converted:
     soup = BeautifulSoup(html or "", "html.parser")
     notes: list[str] = []
-    _clean(soup, notes)
+    videos: list[str] = []
+    _clean(soup, notes, videos)
     markdown = _Converter(heading_style="ATX", bullets="-", code_language="", escape_underscores=False).convert_soup(
         soup
     )
+    markdown = re.sub(rf"{VIDEO_TOKEN}(\d+)", lambda found: videos[int(found[1])], markdown)
     return Converted(re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n", notes)
 
 
-def _clean(soup: BeautifulSoup, notes: list[str]) -> None:
+def _clean(soup: BeautifulSoup, notes: list[str], videos: list[str]) -> None:
     for element in soup.find_all(class_=lambda value: value and any(c in value for c in CHROME_CLASSES)):
         element.decompose()
     for svg in soup.find_all("svg"):
@@ -56,7 +57,7 @@ def _clean(soup: BeautifulSoup, notes: list[str]) -> None:
     for picture in soup.find_all("img"):
         _canonical_picture(picture)
     for frame in soup.find_all(["iframe", "script", "form", "embed", "object"]):
-        _embedded(frame, soup, notes)
+        _embedded(frame, soup, notes, videos)
 
 
 def _button_as_link(button: Tag) -> None:
@@ -81,21 +82,31 @@ def _canonical_picture(picture: Tag) -> None:
         parent.unwrap()
 
 
-def _embedded(frame: Tag, soup: BeautifulSoup, notes: list[str]) -> None:
+def _embedded(frame: Tag, soup: BeautifulSoup, notes: list[str], videos: list[str]) -> None:
     source = frame.get("src") or frame.get("data") or ""
-    video = YOUTUBE_EMBED.search(source) or VIMEO_EMBED.search(source)
+    video = EMBEDDED_VIDEO.search(source)
+    block, card = None, _figure_around(frame)
     if frame.name == "iframe" and video:
-        host = "youtube" if "vimeo" not in source else "vimeo"
+        start = re.search(r"[?&;](?:start|t)=(\d+)", source)
+        host = "vimeo" if video["vimeo"] else "youtube"
+        caption = card.find("figcaption") if card else None
+        title = frame.get("title") or ""
+        if caption is not None and (not title or title.lower() in GENERIC_TITLES):
+            title = caption.get_text(" ")
+        block = video_block(host, video["vimeo"] or video["youtube"], title, start[1] if start else "")
+    if block:  # a paragraph of its own holding a token, replaced by the block once in Markdown
         paragraph = soup.new_tag("p")
-        link = BeautifulSoup(_link_html(video_link(host, video.group(1))), "html.parser")
-        paragraph.append(link)
-        frame.replace_with(paragraph)
+        paragraph.string = f"{VIDEO_TOKEN}{len(videos)}"
+        videos.append(block.strip("\n"))
+        (card or frame).replace_with(paragraph)
         return
     what = f"<{frame.name}>" + (f" from {source}" if source else "")
     notes.append(f"{what} dropped: neither the blog nor an email can show it; add a link to it if it matters")
     frame.decompose()
 
 
-def _link_html(markdown_link: str) -> str:
-    found = re.match(r"\[(.*)\]\((.*)\)", markdown_link)
-    return f'<a href="{found[2]}">{found[1]}</a>'
+def _figure_around(frame: Tag) -> Tag | None:
+    """Ghost's and Substack's embed card around a player (its caption goes with it)."""
+    parent = frame.parent
+    classes = " ".join(parent.get("class") or []) if isinstance(parent, Tag) else ""
+    return parent if parent is not None and parent.name in ("figure", "div") and "embed" in classes else None

@@ -37,6 +37,7 @@ class ImportedPost:
     tags: list[str] = field(default_factory=list)
     author: str = ""
     draft: bool = False
+    newsletter: bool = True  # False: blog only (an undated page)
     aliases: list[str] = field(default_factory=list)  # old addresses that must keep working
     pictures: list[Picture] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what to look at, "line 12: ..."
@@ -49,6 +50,8 @@ class ImportedPost:
             meta["author"] = self.author
         if self.draft:
             meta["draft"] = True
+        if not self.newsletter:
+            meta["newsletter"] = False
         if self.aliases:
             meta["aliases"] = self.aliases
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)

@@ -2,9 +2,10 @@
 
 Hugo `{{< name args >}}` / `{{% name args %}}` (paired with `{{< /name >}}`), Zola
 `{{ name(key=value) }}` and `{% name(args) %}...{% end %}`, Jekyll's Liquid `{% tag %}` and
-`{{ value }}`. Known ones become what we have: YouTube and Vimeo a link to the video on a line of
-its own, figure/imgproc a picture with its caption, gist and tweet a link, notice/callout/
-admonition a `> [!NOTE]` callout, highlight a code fence, ref/relref/post_url/link a link to the
+`{{ value }}`. Known ones become what we have: YouTube and Vimeo our ```video block (with a
+Hugo or Zola `title` and `start`; Jekyll's `{% include youtube.html id=... %}` and the like, and
+a player's raw `<iframe>`, too), figure/imgproc a picture with its caption, gist and tweet a
+link, notice/callout/admonition a `> [!NOTE]` callout, highlight a code fence, ref/relref/post_url/link a link to the
 imported post. Anything else stays visible as written, in a code span (so typography never
 touches it), with a note naming its line: `newsletter check` reports it too
 (pipeline/authoring/check/rules/foreign_tags.py). Fenced and inline code is never touched.
@@ -33,6 +34,14 @@ LIQUID_VALUE = re.compile(r"\{\{-?\s*(?P<expr>.*?)\s*-?\}\}", re.DOTALL)
 SITE_ROOT_VALUES = re.compile(r"\{\{-?\s*site\.(?:url|baseurl)\s*-?\}\}")
 ZOLA_ARG = re.compile(r"(\w+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\[[^\]]*\]|[^,\s)]+)")
 
+EMBEDDED_VIDEO = re.compile(
+    r"(?:youtube(?:-nocookie)?\.com/embed/|youtu\.be/)(?P<youtube>[\w-]{6,})|player\.vimeo\.com/video/(?P<vimeo>\d+)"
+)
+WATCHED_VIDEO = re.compile(r"youtube\.com/watch\?v=(?P<youtube>[\w-]{6,})|vimeo\.com/(?P<vimeo>\d+)")
+IFRAME = re.compile(
+    r"<iframe\b[^>]*?\bsrc\s*=\s*[\"'](?P<src>[^\"']+)[\"'][^>]*>\s*(?:</iframe\s*>)?", re.IGNORECASE | re.DOTALL
+)
+
 CALLOUT_KINDS = {
     "tip": "TIP",
     "hint": "TIP",
@@ -50,6 +59,7 @@ VIDEO_HOSTS = {
     "vimeo": ("Vimeo", "https://vimeo.com/{}"),
     "vimeo_simple": ("Vimeo", "https://vimeo.com/{}"),
 }
+GENERIC_TITLES = {"youtube video player", "vimeo video player", "youtube", "vimeo", "video", "embedded content"}
 FIGURES = {"figure", "beautifulfigure", "dimmable_image", "invertible_image", "full_width_image", "image_hover"}
 
 
@@ -133,6 +143,7 @@ def _convert_text(text: str, first_line: int, context: Context) -> str:
         )
         return code_span(match.group(0))
 
+    text = embedded_videos(text, context)
     if context.tool == "hugo":  # an escaped `{{</* x */>}}` (docs showing a shortcode) is shown as written
         escaped: list[str] = []
 
@@ -199,7 +210,7 @@ def hugo_args(written: str) -> dict:
 def _hugo_known(name: str, args: dict, inner: str, paired: bool, context: Context) -> str | None:
     first = args.get("0", "")
     if name in VIDEO_HOSTS:
-        return video_link(name, args.get("id") or first)
+        return video_block(name, args.get("id") or first, args.get("title", ""), args.get("start", ""))
     if name in FIGURES:
         return _figure(
             args.get("src", ""),
@@ -239,7 +250,7 @@ def _zola_value(value: str) -> str:
 def _zola(match: re.Match, inner: str, context: Context) -> str | None:
     name, args = match["name"], zola_args(match["args"])
     if name in VIDEO_HOSTS and args.get("id"):
-        return video_link(name, args["id"])
+        return video_block(name, args["id"], args.get("title", ""), args.get("start", ""))
     if name in FIGURES or name in ("dual_theme_image", "image_toggler"):
         src = args.get("src") or args.get("light_src") or args.get("default_src", "")
         alt = args.get("alt") or args.get("default_alt") or args.get("caption", "")
@@ -257,6 +268,15 @@ def _zola(match: re.Match, inner: str, context: Context) -> str | None:
 
 def _liquid(match: re.Match, context: Context) -> str | None:
     name, argument = match["name"], match["args"].strip()
+    if name in ("youtube", "vimeo"):  # jekyll-youtube and the like: {% youtube ID %} or {% youtube "URL" %}
+        return _liquid_video(name, argument.strip("\"'"))
+    if name == "include":  # {% include youtube.html id="ID" %}, {% include video id="ID" provider="vimeo" %}
+        included, _, rest = argument.partition(" ")
+        args = hugo_args(rest)
+        host = (args.get("provider") or included).lower()
+        host = "vimeo" if "vimeo" in host else "youtube" if "youtube" in host else None
+        video_id = args.get("id") or args.get("video_id") or args.get("0", "")
+        return video_block(host, video_id, args.get("title", "")) if host and video_id else None
     if name == "post_url":
         return context.post_link(argument)
     if name == "link" and argument.startswith("_posts/"):
@@ -264,14 +284,44 @@ def _liquid(match: re.Match, context: Context) -> str | None:
     return None
 
 
+def _liquid_video(host: str, argument: str) -> str | None:
+    found = EMBEDDED_VIDEO.search(argument) or WATCHED_VIDEO.search(argument)
+    if found:
+        return video_block("vimeo" if found["vimeo"] else "youtube", found["vimeo"] or found["youtube"])
+    return video_block(host, argument.split()[0]) if argument else None
+
+
+def embedded_videos(text: str, context: Context) -> str:
+    """A YouTube or Vimeo <iframe> written in a Markdown post (Pelican, Jekyll): our ```video block."""
+
+    def fence(match: re.Match) -> str:
+        found = EMBEDDED_VIDEO.search(match["src"])
+        if not found:
+            return match.group(0)
+        start = re.search(r"[?&;](?:start|t)=(\d+)", match["src"])
+        title = re.search(r"\btitle=[\"']([^\"']*)", match.group(0))
+        host = "vimeo" if found["vimeo"] else "youtube"
+        video_id = found["vimeo"] or found["youtube"]
+        block = video_block(host, video_id, title[1] if title else "", start[1] if start else "")
+        return block or match.group(0)
+
+    return IFRAME.sub(fence, text) if "<iframe" in text.lower() else text
+
+
 # ---------------------------------------------------------------- what they become
 
 
-def video_link(host: str, video_id: str) -> str | None:
-    if not video_id:
+def video_block(host: str, video_id: str, title: str = "", start: str = "") -> str | None:
+    """Our ```video fence (docs/authoring.md, "Videos"), on lines of its own: the blog shows the
+    video's thumbnail and plays it when pressed, the email links the thumbnail to the video."""
+    if not video_id or not re.fullmatch(r"[\w-]+", video_id):
         return None
-    name, url = VIDEO_HOSTS[host]
-    return f"[Watch the video on {name}]({url.format(video_id)})"
+    url = VIDEO_HOSTS[host][1].format(video_id)
+    if start and start.isdigit() and start != "0":
+        url += f"&t={start}s" if host == "youtube" else f"#t={start}s"
+    title = " ".join(title.split())
+    lines = ["```video", f"url: {url}", *([f"title: {title}"] if title and title.lower() not in GENERIC_TITLES else [])]
+    return "\n\n" + "\n".join(lines) + "\n```\n\n"
 
 
 def tweet_link(user: str, post_id: str) -> str | None:

@@ -8,7 +8,9 @@ mapping is in docs/import.md.
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -156,9 +158,13 @@ def _post_links(sources: list[SourceFile]) -> dict[str, str]:
 def _found(source: SourceFile, root: Path, tool: str, links: dict[str, str]) -> Found:
     meta, notes = source.meta, []
     date = _date(source, tool, notes)
-    if date is None:
-        why = "an undated page (no date in its header, file name or path), not a post: add a 'date' to import it"
-        return Found(source.relative, why=why, is_post=False)
+    undated = date is None
+    if undated:  # an about or contact page: kept, but shown to no one until she has looked at it
+        date, taken_from = added_date(source.path)
+        notes.append(
+            f"undated page: imported as a draft dated {date} from {taken_from}: review the date, "
+            "then set draft: false to publish it (blog only: newsletter: false)"
+        )
     body = source.body
     title = _text(meta.get("title"))
     if not title:
@@ -190,7 +196,8 @@ def _found(source: SourceFile, root: Path, tool: str, links: dict[str, str]) -> 
         summary_written=written,
         tags=_tags(meta, tool),
         author=_author(meta),
-        draft=_is_draft(meta),
+        draft=undated or _is_draft(meta),
+        newsletter=not undated,
         aliases=_aliases(source, tool, date, notes),
         pictures=_bundle_pictures(source, tool, pictures),
         notes=notes + context.notes,
@@ -250,6 +257,25 @@ def _tags(meta: dict, tool: str) -> list[str]:
 def _author(meta: dict) -> str:
     author = _text(meta.get("author") or meta.get("authors"))
     return MARKDOWN_LINK_AUTHOR.sub(r"\1", author)
+
+
+def added_date(path: Path) -> tuple[str, str]:
+    """(day, where it came from) for a file that names no date: the day git says it was added,
+    else its modification time (a fresh clone's is the day of the clone)."""
+    try:
+        log = subprocess.run(
+            ["git", "log", "--follow", "--diff-filter=A", "--format=%aI", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        added = log.stdout.split()
+        if log.returncode == 0 and added and our_date(added[-1]):
+            return our_date(added[-1])[:10], "the file's git history"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat(), "the file's time"
 
 
 def _is_draft(meta: dict) -> bool:
