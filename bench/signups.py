@@ -18,6 +18,8 @@ the server while it answered (`srv`), of the server for the whole signup includi
 confirmation (`srv+mail`), and of the clients (`cli`), the share of a core each used, the load
 average, and the checks: every signup stored once as a pending reader (lost, duplicated), and
 every confirmation email written once to outbox/readers/ after the sender drained the queue.
+Last, the subscriber table alone and the WSGI app alone (no HTTP) say how much of a signup's
+CPU is our Python, SQLite's statements and the sync to disk.
 
 `--diagnose` repeats the 50-client closed loop with the sender held back until the load is over
 (the cost of the email off the request path), with SQLite `synchronous=OFF` (no sync to disk:
@@ -315,6 +317,48 @@ def table_alone(signups: int, synchronous: str = "") -> float:
         return signups / (time.perf_counter() - started)
 
 
+def app_alone(signups: int, synchronous: str, honeypot: bool = False) -> float:
+    """CPU ms per form post of the WSGI app called directly in this thread: no HTTP, no
+    threads, one commit per signup. With `honeypot` the post is a bot's: nothing is written."""
+    import io
+
+    from pipeline.core.config import load_config
+    from pipeline.deliver import subscribers
+    from pipeline.readers.service import ReaderService
+
+    opened = subscribers.open_database
+
+    def open_database(*args, **kwargs):
+        db = opened(*args, **kwargs)
+        db.execute(f"PRAGMA synchronous={synchronous}")
+        return db
+
+    subscribers.open_database = open_database
+    try:
+        with tempfile.TemporaryDirectory(prefix="signup-bench-app-") as folder:
+            app = ReaderService(load_config(make_project(Path(folder))), SECRET)
+            bodies = [
+                urlencode(
+                    {"email": f"reader{n:05d}@example.com", "where": "general", "website": "x" * honeypot}
+                ).encode()
+                for n in range(signups)
+            ]
+            started = time.process_time()
+            for body in bodies:
+                environ = {
+                    "REQUEST_METHOD": "POST",
+                    "PATH_INFO": "/subscribe/",
+                    "CONTENT_LENGTH": str(len(body)),
+                    "REMOTE_ADDR": "127.0.0.1",
+                    "HTTP_ORIGIN": ORIGIN,
+                    "wsgi.input": io.BytesIO(body),
+                }
+                app(environ, lambda status, headers: None)
+            return (time.process_time() - started) / signups * 1000
+    finally:
+        subscribers.open_database = opened
+
+
 # ---------------------------------------------------------------------- reporting
 HEADER = (
     f"{'run':<34} {'sign/s':>6} {'p50':>6} {'p95':>6} {'max':>6} {'srv':>5} {'srv+mail':>8} {'cli':>5} "
@@ -418,6 +462,12 @@ def main() -> None:
     print(
         f"the subscriber table alone (no HTTP, one process): {table_alone(arguments.signups):.0f} signups/s, "
         f"{table_alone(arguments.signups, 'off'):.0f} with synchronous=OFF"
+    )
+    print(
+        f"the app alone (WSGI called directly, one commit each), CPU ms per post: a bot's (nothing written) "
+        f"{app_alone(arguments.signups, 'full', honeypot=True):.2f}, "
+        f"a signup {app_alone(arguments.signups, 'off'):.2f} with synchronous=OFF, "
+        f"{app_alone(arguments.signups, 'full'):.2f} with the service's sync"
     )
     sys.exit(0 if all(r.ok for r in results) else 1)
 

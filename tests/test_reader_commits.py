@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pipeline.deliver.subscribers import PENDING, Subscriber, SubscriberStore
-from pipeline.readers import commits
 from pipeline.readers.commits import GroupCommit
 
 
@@ -21,10 +20,6 @@ def stored(path) -> dict[str, str]:
 
 def sign_up(address: str):
     return lambda store: store.sign_up(Subscriber(address, stage="general"), mails_per_day=3)
-
-
-def writer_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "reader-commits"]
 
 
 def test_every_thread_gets_its_own_answer_and_its_change_is_committed_when_it_returns(tmp_path):
@@ -47,7 +42,7 @@ def test_a_change_that_fails_is_undone_alone_and_its_thread_gets_the_error(tmp_p
     writes = GroupCommit(path)
     inside, release = threading.Event(), threading.Event()
 
-    def hold(store):  # keeps the writer in its first batch while the next two queue up together
+    def hold(store):  # keeps the first leader in its batch while the next two queue up together
         inside.set()
         release.wait(10)
         return store.sign_up(Subscriber("first@example.com"))
@@ -61,7 +56,7 @@ def test_a_change_that_fails_is_undone_alone_and_its_thread_gets_the_error(tmp_p
         inside.wait(10)
         broken = pool.submit(writes.run, half_then_fail)
         fine = pool.submit(writes.run, sign_up("fine@example.com"))
-        while writes._waiting.qsize() < 2:  # both queued behind the held batch
+        while len(writes._queued) < 2:  # both queued behind the held batch
             threading.Event().wait(0.01)
         release.set()
         first.result(10)
@@ -75,18 +70,12 @@ def test_a_change_that_fails_is_undone_alone_and_its_thread_gets_the_error(tmp_p
         assert store.unsent_mail() == 2
 
 
-def test_the_writer_thread_ends_when_idle_and_comes_back_for_the_next_change(tmp_path, monkeypatch):
-    monkeypatch.setattr(commits, "IDLE_SECONDS", 0.05)
-    path = tmp_path / "subscribers.sqlite3"
-    writes = GroupCommit(path)
-    writes.run(sign_up("one@example.com"))
-    for thread in writer_threads():
-        thread.join(5)
-    assert writer_threads() == []
+def test_a_lone_change_is_made_in_the_callers_own_thread(tmp_path):
+    writes = GroupCommit(tmp_path / "subscribers.sqlite3")
 
-    writes.run(sign_up("two@example.com"))
+    made_in = writes.run(lambda store: (store.sign_up(Subscriber("one@example.com")), threading.get_ident())[1])
 
-    assert set(stored(path)) == {"one@example.com", "two@example.com"}
+    assert made_in == threading.get_ident()
 
 
 def test_a_database_that_cannot_be_opened_is_an_error_for_the_caller_not_a_wait(tmp_path):

@@ -1,21 +1,20 @@
 """Group commit: the reader service's writes to the subscriber table, from many request threads
-(and the mail sender), made by one writer thread in shared transactions.
+(and the mail sender), made in shared transactions.
 
 SQLite takes one writer at a time, and each commit syncs to disk (`synchronous=FULL`: a signup
 that got its "Check your inbox" page survives a power cut). One commit per signup makes every
-signup wait for the syncs of all those before it. Here a thread hands its change to the writer
-and waits; the writer takes every change waiting at that moment, makes each in a savepoint of
-one transaction (a change that fails is undone alone and its thread gets the error), commits
-once, and only then answers the threads. So nobody is answered before her change is on disk,
-and 50 signups at once cost one sync instead of 50.
-
-The writer thread starts with the first change and ends after a second with none, closing its
-connection, so an idle service (or a test's) holds no thread.
+signup wait for the syncs of all those before it. Here a thread puts its change in the queue;
+if no other thread is writing, it becomes the leader: it takes every change queued at that
+moment (its own and any that came meanwhile), makes each in a savepoint of one transaction (a
+change that fails is undone alone and its thread gets the error), commits once, and only then
+wakes the threads whose changes it made. Changes queued while it commits wait for the next
+leader, one of their own threads. So nobody is answered before her change is on disk, 50
+signups at once cost one sync instead of 50, and a lone signup is made in its own thread with
+no hand-over at all.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -27,61 +26,48 @@ from pipeline.core.clock import now as utc_now
 from pipeline.deliver.subscribers import SubscriberStore
 
 T = TypeVar("T")
-MAX_BATCH = 200  # changes in one transaction: far more than requests in flight
-IDLE_SECONDS = 1.0
+Change = tuple[Callable[[SubscriberStore], object], Future]
 
 
 class GroupCommit:
     def __init__(self, path: Path, clock: Callable[[], datetime] = utc_now):
         self.path, self.clock = path, clock
-        self._waiting: queue.SimpleQueue[tuple[Callable[[SubscriberStore], object], Future]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._running = False
+        self._turn = threading.Condition()
+        self._queued: list[Change] = []
+        self._leading = False
+        self._store: SubscriberStore | None = None  # one connection, used by one leader at a time
 
     def run(self, change: Callable[[SubscriberStore], T]) -> T:
-        """`change(store)` made and committed (or its exception raised here), in this thread's turn."""
+        """`change(store)` made and committed (or its exception raised here)."""
         future: Future = Future()
-        self._waiting.put((change, future))
-        with self._lock:
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._write, name="reader-commits", daemon=True).start()
+        with self._turn:
+            self._queued.append((change, future))
+            while not future.done():
+                if self._leading:
+                    self._turn.wait()
+                    continue
+                self._leading, batch, self._queued = True, self._queued, []
+                self._turn.release()
+                try:
+                    self._lead(batch)
+                finally:
+                    self._turn.acquire()
+                    self._leading = False
+                    self._turn.notify_all()
         return future.result()
 
-    def _write(self) -> None:
+    def _lead(self, batch: list[Change]) -> None:
         try:
-            store = SubscriberStore(self.path, clock=self.clock)
-        except Exception as error:  # e.g. the folder is not writable: every waiting thread hears why
-            self._fail_waiting(error)
+            if self._store is None:
+                self._store = SubscriberStore(self.path, clock=self.clock)
+        except Exception as error:  # e.g. the folder is not writable: every thread of the batch hears why
+            for _, future in batch:
+                future.set_exception(error)
             return
-        with store:
-            while batch := self._next_batch():
-                _commit(store, batch)
-
-    def _fail_waiting(self, error: Exception) -> None:
-        with self._lock:
-            self._running = False
-            while not self._waiting.empty():
-                self._waiting.get_nowait()[1].set_exception(error)
-
-    def _next_batch(self) -> list[tuple[Callable, Future]]:
-        try:
-            batch = [self._waiting.get(timeout=IDLE_SECONDS)]
-        except queue.Empty:
-            with self._lock:
-                if self._waiting.empty():
-                    self._running = False
-                    return []
-            return self._next_batch()
-        while len(batch) < MAX_BATCH:
-            try:
-                batch.append(self._waiting.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+        _commit(self._store, batch)
 
 
-def _commit(store: SubscriberStore, batch: list[tuple[Callable, Future]]) -> None:
+def _commit(store: SubscriberStore, batch: list[Change]) -> None:
     outcomes: list[tuple[Future, object, BaseException | None]] = []
     try:
         with store.transaction():
