@@ -573,3 +573,22 @@ def test_newsletter_serve_without_the_secret_exits_2_with_what_to_set(make_proje
     assert result.returncode == 2
     assert "set the environment variable NEWSLETTER_UNSUBSCRIBE_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_newsletter_serve_with_a_secret_of_sixteen_spaces_exits_2_without_showing_it(make_project):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "serve", "--root", str(make_project()), "--port", "0"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NEWSLETTER_UNSUBSCRIBE_SECRET": " " * 16, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "NEWSLETTER_UNSUBSCRIBE_SECRET holds only whitespace" in result.stderr
+    assert "Traceback" not in result.stderr

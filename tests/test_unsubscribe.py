@@ -74,6 +74,13 @@ def test_a_token_made_before_tokens_named_their_list_still_unsubscribes():
     assert read_token(legacy, SECRET, LIST) == "ann@example.com"
 
 
+@pytest.mark.parametrize("secret", [" " * 16, "a-long-random-secret\r", "\ta-long-random-secret"])
+def test_a_secret_of_whitespace_or_with_stray_whitespace_is_a_config_error_that_does_not_show_it(secret):
+    with pytest.raises(ConfigError, match="NEWSLETTER_UNSUBSCRIBE_SECRET") as error:
+        make_token("ann@example.com", secret, LIST)
+    assert secret.strip() not in str(error.value) or not secret.strip()
+
+
 def test_a_short_secret_is_a_config_error_that_does_not_show_it():
     with pytest.raises(ConfigError) as error:
         make_token("ann@example.com", "short-pw", LIST)

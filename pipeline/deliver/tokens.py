@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from pipeline.core.clock import now as utc_now
 from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.secrets import secret_problem
 
 SECRET_ENV = "NEWSLETTER_UNSUBSCRIBE_SECRET"
 MIN_SECRET_LENGTH = 16
@@ -41,6 +42,12 @@ class InvalidToken(PipelineError):
 
 
 def checked_secret(value: str) -> str:
+    problem = secret_problem(value)
+    if problem:  # sixteen spaces, or a pasted line break: never a key to sign with
+        raise ConfigError(
+            f"the environment variable {SECRET_ENV} {problem}: set it again with the secret alone "
+            "(its value is not shown here)"
+        )
     if len(value) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"{SECRET_ENV} is too short: use at least {MIN_SECRET_LENGTH} random characters "

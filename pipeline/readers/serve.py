@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError
 from pipeline.deliver.subscribers import store_path
-from pipeline.deliver.tokens import SECRET_ENV
+from pipeline.deliver.tokens import SECRET_ENV, checked_secret
 from pipeline.readers import DEFAULT_THREADS
 from pipeline.readers.commits import GroupCommit
 from pipeline.readers.mail import Composer, Links, MailSender, relay_for
@@ -40,6 +40,7 @@ def reader_service(config: Config, env: Mapping[str, str], with_site: bool = Tru
             f"set the environment variable {SECRET_ENV} (at least 16 random characters, e.g. from "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`): it signs every reader link"
         )
+    checked_secret(secret)
     relay = relay_for(config, env)
     links = Links(config, secret)
     composer = Composer(config, links)
