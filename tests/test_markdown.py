@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.render import lists, typography
+from pipeline.render import lists
 from pipeline.render.markdown import (
     EXTENSION_CONFIGS,
     EXTENSIONS,
@@ -18,7 +18,7 @@ from pipeline.render.markdown import (
     SkipImpossibleMatches,
     inline_triggers,
 )
-from pipeline.render.typography import Typography
+from pipeline.render.typography import _COMPILED, Typography, _matches
 
 EVERY_CONSTRUCT = """\
 Title with *emphasis*
@@ -282,9 +282,9 @@ def test_rules_tried_only_where_their_trigger_is_find_what_searching_everywhere_
     rng = random.Random(2026)
     for _ in range(5000):
         text = "".join(rng.choice(TYPOGRAPHY_PIECES) for _ in range(rng.randint(1, 20)))
-        for regex, _, trigger in typography._COMPILED:
+        for regex, _, trigger in _COMPILED:
             expected = [match.span() for match in regex.finditer(text)]
-            assert [match.span() for match in typography._matches(regex, text, trigger)] == expected, text
+            assert [match.span() for match in _matches(regex, text, trigger)] == expected, text
 
 
 def test_a_private_use_character_in_the_text_is_left_as_written():

@@ -32,7 +32,7 @@ from pipeline.render.images import BLOG_SIZES, DECORATIVE_CLASS, Pictures, email
 from pipeline.render.lists import as_python_markdown
 from pipeline.render.sanitise import email_safe
 from pipeline.render.text import html_to_text, tree_to_text
-from pipeline.render.typography import MARKER_CHARACTERS, Typography
+from pipeline.render.typography import Typography
 from pipeline.render.video import fence_html
 from pipeline.tools.images import PreparedImage
 
@@ -284,7 +284,7 @@ class MarkdownRenderer:
         root, keeper.root = keeper.root, None
         plain = None
         if root is not None and not md.htmlStash.rawHtmlBlocks and finished == converted:
-            plain = tree_to_text(root, MARKER_CHARACTERS if md.treeprocessors["typography"].use_markers else None)
+            plain = tree_to_text(root, md.treeprocessors["typography"].characters)
         return html_to_text(finished) if plain is None else plain
 
     def inline(self, text: str, source_path: str = "") -> str:

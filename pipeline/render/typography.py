@@ -100,6 +100,11 @@ class _MarkerToEntity(Postprocessor):
 class _TypographyProcessor(Treeprocessor):
     use_markers = False  # set for each conversion by _MarkerCheck
 
+    @property
+    def characters(self) -> dict[str, str] | None:
+        """The private-use characters in the last tree and what they stand for (None: none used)."""
+        return MARKER_CHARACTERS if self.use_markers else None
+
     def run(self, root: Element) -> None:
         self.count = 0  # placeholders in this tree, numbered as smarty numbers its own
         for element in root.iter():
