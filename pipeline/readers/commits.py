@@ -64,7 +64,13 @@ class GroupCommit:
             for _, future in batch:
                 future.set_exception(error)
             return
-        _commit(self._store, batch)
+        try:
+            _commit(self._store, batch)
+        except BaseException as error:  # e.g. KeyboardInterrupt: nobody of the batch may wait on forever
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            raise
 
 
 def _commit(store: SubscriberStore, batch: list[Change]) -> None:
